@@ -1,0 +1,64 @@
+//! The journal directory's configuration: identifiers and settings, never secrets.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{files, StoreError};
+
+/// Name of the configuration file inside the journal directory.
+pub const CONFIG_FILE: &str = "attune.json";
+
+/// What `attune.json` holds. Nothing in it is secret; nothing in it is journal content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Format version of this file.
+    pub v: u32,
+    /// The journal's random id (hex).
+    pub journal_id: String,
+    /// This device's random id (hex); also its Automerge actor id.
+    pub device_id: String,
+    /// The name the writer gave this device.
+    pub device_name: String,
+    /// Whether the identity file is protected by a passphrase.
+    pub passphrase_protected: bool,
+    /// When the journal was created on this device (Unix seconds).
+    pub created_unix: i64,
+    /// The relay this device syncs through, if any.
+    #[serde(default)]
+    pub relay: Option<String>,
+}
+
+impl Config {
+    /// Path of the config file in `dir`.
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(CONFIG_FILE)
+    }
+
+    /// Read the config of the journal in `dir`.
+    pub fn load(dir: &Path) -> Result<Config, StoreError> {
+        let path = Config::path(dir);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotInitialised(dir.to_path_buf())),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let config: Config = serde_json::from_slice(&bytes).map_err(|e| StoreError::damaged(&path, e))?;
+        if config.v != 1 {
+            return Err(StoreError::damaged(&path, format!("unsupported config version {}", config.v)));
+        }
+        Ok(config)
+    }
+
+    /// Write the config atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), StoreError> {
+        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| StoreError::damaged(&Config::path(dir), e))?;
+        bytes.push(b'\n');
+        files::write_atomic(&Config::path(dir), &bytes)
+    }
+
+    /// The device id as the 16 bytes used for the Automerge actor.
+    pub fn actor(&self) -> Vec<u8> {
+        hex::decode(&self.device_id).unwrap_or_else(|_| self.device_id.as_bytes().to_vec())
+    }
+}

@@ -1,0 +1,138 @@
+//! Crash-safe file writes and the journal's exclusive lock.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::StoreError;
+
+/// Suffix of temporary files; any left by a crash are removed at the next open.
+pub const TEMP_SUFFIX: &str = ".attune-tmp";
+
+/// Write `bytes` to `path` atomically: temp file, fsync, rename, fsync the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!("{file_name}.{}{TEMP_SUFFIX}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(|e| StoreError::io(path, e))
+}
+
+/// Write a file readable and writable by its owner only (0600), atomically.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic(path, bytes)?;
+    set_owner_only(path)
+}
+
+#[cfg(unix)]
+fn set_owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|e| StoreError::io(path, e))
+}
+
+#[cfg(not(unix))]
+fn set_owner_only(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Make a directory (and parents) that only its owner can enter (0700).
+pub fn create_private_dir(path: &Path) -> Result<(), StoreError> {
+    fs::create_dir_all(path).map_err(|e| StoreError::io(path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(|e| StoreError::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// fsync a directory so that a rename in it survives a power cut.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Remove temporary files a crash left behind in `dir` (not recursive). Returns how many.
+pub fn remove_leftover_temps(dir: &Path) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(StoreError::io(dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+        if entry.file_name().to_string_lossy().ends_with(TEMP_SUFFIX) {
+            fs::remove_file(entry.path()).map_err(|e| StoreError::io(&entry.path(), e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Read a file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>, StoreError> {
+    fs::read(path).map_err(|e| StoreError::io(path, e))
+}
+
+/// The exclusive lock on a journal directory, released when dropped.
+#[derive(Debug)]
+pub struct DirLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl DirLock {
+    /// Take the lock, waiting up to `wait` for another process to finish.
+    pub fn acquire(dir: &Path, wait: Duration) -> Result<DirLock, StoreError> {
+        let path = dir.join("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
+            }
+            if start.elapsed() >= wait {
+                let holder = fs::read_to_string(&path).unwrap_or_default();
+                return Err(StoreError::Busy {
+                    dir: dir.to_path_buf(),
+                    holder: holder.trim().to_string(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let _ = file.set_len(0);
+        let _ = (&file).write_all(format!("pid {}", std::process::id()).as_bytes());
+        Ok(DirLock { file, path })
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+        let _ = &self.path;
+    }
+}

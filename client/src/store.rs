@@ -1,0 +1,621 @@
+//! The encrypted local store: one directory per device.
+//!
+//! ```text
+//! attune.json            ids and settings (no secrets, no content)
+//! identity               device identity, 0600, optionally passphrase-protected (age scrypt)
+//! keys/epoch-N.age       the journal key of epoch N, wrapped (age) to this device
+//! entries/<id>.am        one sealed Automerge document per entry
+//! views/<name>.view      sealed materialised entries of one month; <name> is a keyed hash
+//! pending/<n>.chg        sealed changes being saved (replayed after a crash)
+//! safety-plan            the sealed personal safety plan
+//! lock                   exclusive lock: one attune process at a time
+//! ```
+//!
+//! A mutation is saved in this order: the change goes to `pending/` (fsync),
+//! then the entry document, then its month view, then the pending record is
+//! removed. A crash at any point leaves a pending record that the next open
+//! replays (applying a change twice is harmless), so nothing acknowledged is
+//! lost and views never stay stale.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use attune_core::{ApplyReport, Edit, Entry, EntryChange, EntryDoc, EntryId, NewEntry, Query, Timestamp};
+use attune_crypto::{open_blob, private_name, seal_blob, unwrap_journal_key, wrap_journal_key, DeviceIdentity, JournalKey};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::files::{self, DirLock};
+use crate::safety::SafetyPlan;
+use crate::StoreError;
+
+const IDENTITY_FILE: &str = "identity";
+const SAFETY_FILE: &str = "safety-plan";
+const SUBDIRS: [&str; 4] = ["entries", "views", "pending", "keys"];
+
+/// How long a second process waits for the journal lock before saying it is busy.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Options for creating a journal.
+#[derive(Default)]
+pub struct InitOptions {
+    /// The name of this device ("laptop").
+    pub device_name: String,
+    /// Protect the device identity with this passphrase.
+    pub passphrase: Option<SecretString>,
+    /// scrypt work factor (log2 N) for the passphrase; `None` uses age's default.
+    pub work_factor: Option<u8>,
+}
+
+/// Where the passphrase comes from when the identity needs one.
+pub type PassphraseSource<'a> = &'a mut dyn FnMut() -> Result<SecretString, StoreError>;
+
+#[derive(Serialize, Deserialize)]
+struct MonthView {
+    v: u8,
+    month: String,
+    entries: BTreeMap<EntryId, Entry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PendingRecord {
+    v: u8,
+    changes: Vec<EntryChange>,
+}
+
+/// A problem found by [`Store::check`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file concerned.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// An open journal: holds the lock, the journal key, and the loaded views.
+pub struct Store {
+    dir: PathBuf,
+    config: Config,
+    key: JournalKey,
+    identity: DeviceIdentity,
+    views: BTreeMap<String, MonthView>,
+    all_views_loaded: bool,
+    warnings: Vec<String>,
+    _lock: DirLock,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).field("journal", &self.config.journal_id).finish_non_exhaustive()
+    }
+}
+
+fn random_hex16() -> String {
+    hex::encode(attune_crypto::random_bytes::<16>())
+}
+
+impl Store {
+    /// Create a new journal in `dir` (which must not hold one yet).
+    pub fn init(dir: &Path, options: InitOptions) -> Result<Store, StoreError> {
+        if Config::path(dir).exists() {
+            return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
+        }
+        files::create_private_dir(dir)?;
+        let lock = DirLock::acquire(dir, LOCK_WAIT)?;
+        for sub in SUBDIRS {
+            files::create_private_dir(&dir.join(sub))?;
+        }
+        let identity = DeviceIdentity::generate();
+        let key = JournalKey::generate();
+        files::write_private(
+            &dir.join(IDENTITY_FILE),
+            &identity.to_file_bytes(options.passphrase.as_ref(), options.work_factor)?,
+        )?;
+        let wrapped = wrap_journal_key(&key, 1, &[identity.age_recipient()])?;
+        files::write_private(&dir.join("keys").join("epoch-1.age"), &wrapped)?;
+        let device_name = if options.device_name.trim().is_empty() { "this device".to_string() } else { options.device_name.trim().to_string() };
+        let config = Config {
+            v: 1,
+            journal_id: random_hex16(),
+            device_id: random_hex16(),
+            device_name,
+            passphrase_protected: options.passphrase.is_some(),
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+            relay: None,
+        };
+        config.save(dir)?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            config,
+            key,
+            identity,
+            views: BTreeMap::new(),
+            all_views_loaded: false,
+            warnings: Vec::new(),
+            _lock: lock,
+        })
+    }
+
+    /// Whether `dir` holds a journal.
+    pub fn exists(dir: &Path) -> bool {
+        Config::path(dir).exists()
+    }
+
+    /// Open the journal in `dir`; `passphrase` is asked only if the identity is protected.
+    pub fn open(dir: &Path, passphrase: PassphraseSource<'_>) -> Result<Store, StoreError> {
+        let config = Config::load(dir)?;
+        let lock = DirLock::acquire(dir, LOCK_WAIT)?;
+        let mut warnings = Vec::new();
+        let mut removed = files::remove_leftover_temps(dir)?;
+        for sub in SUBDIRS {
+            removed += files::remove_leftover_temps(&dir.join(sub))?;
+        }
+        if removed > 0 {
+            warnings.push(format!("cleaned up {removed} half-written temporary file(s) from an interrupted run; nothing saved was lost"));
+        }
+        let identity_path = dir.join(IDENTITY_FILE);
+        let identity_bytes = files::read(&identity_path)?;
+        let identity = if DeviceIdentity::is_passphrase_protected(&identity_bytes) {
+            let pass = passphrase()?;
+            DeviceIdentity::from_file_bytes(&identity_bytes, Some(&pass)).map_err(|e| match e {
+                attune_crypto::CryptoError::WrongPassphrase => StoreError::WrongPassphrase,
+                other => StoreError::damaged(&identity_path, other),
+            })?
+        } else {
+            DeviceIdentity::from_file_bytes(&identity_bytes, None).map_err(|e| StoreError::damaged(&identity_path, e))?
+        };
+        let key = Self::load_current_key(dir, &identity)?;
+        let mut store = Store {
+            dir: dir.to_path_buf(),
+            config,
+            key,
+            identity,
+            views: BTreeMap::new(),
+            all_views_loaded: false,
+            warnings,
+            _lock: lock,
+        };
+        store.replay_pending()?;
+        Ok(store)
+    }
+
+    fn load_current_key(dir: &Path, identity: &DeviceIdentity) -> Result<JournalKey, StoreError> {
+        let keys_dir = dir.join("keys");
+        let mut best: Option<(u32, JournalKey)> = None;
+        for entry in fs::read_dir(&keys_dir).map_err(|e| StoreError::io(&keys_dir, e))? {
+            let path = entry.map_err(|e| StoreError::io(&keys_dir, e))?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("age") {
+                continue;
+            }
+            let (epoch, key) = unwrap_journal_key(&files::read(&path)?, identity).map_err(|e| StoreError::damaged(&path, e))?;
+            if best.as_ref().is_none_or(|(e, _)| epoch > *e) {
+                best = Some((epoch, key));
+            }
+        }
+        best.map(|(_, k)| k).ok_or_else(|| StoreError::damaged(&keys_dir, "no journal key found"))
+    }
+
+    /// The journal directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configuration (ids, device name, relay).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Change and save the configuration.
+    pub fn update_config(&mut self, change: impl FnOnce(&mut Config)) -> Result<(), StoreError> {
+        change(&mut self.config);
+        self.config.save(&self.dir)
+    }
+
+    /// This device's identity.
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
+    }
+
+    /// Things the writer should know about (repairs made while opening).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn entry_path(&self, id: EntryId) -> PathBuf {
+        self.dir.join("entries").join(format!("{id}.am"))
+    }
+
+    fn view_name(&self, month: &str) -> String {
+        private_name(&self.key, "view", month)
+    }
+
+    fn view_path(&self, name: &str) -> PathBuf {
+        self.dir.join("views").join(format!("{name}.view"))
+    }
+
+    /// Write a new entry; it is on disk when this returns.
+    pub fn create(&mut self, now: Timestamp, new: NewEntry) -> Result<Entry, StoreError> {
+        let id = EntryId(attune_crypto::random_bytes::<16>());
+        let (doc, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
+        self.persist(vec![(doc, vec![change])])?.into_iter().next().ok_or(StoreError::NoSuchEntry(id.to_string()))
+    }
+
+    /// Apply one edit action to an entry; returns the entry as it reads now.
+    pub fn edit(&mut self, id: EntryId, now: Timestamp, edits: &[Edit]) -> Result<Entry, StoreError> {
+        let mut doc = self.load_doc(id)?.ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?;
+        match doc.edit(now, edits)? {
+            Some(change) => self.persist(vec![(doc, vec![change])])?.into_iter().next().ok_or(StoreError::NoSuchEntry(id.to_string())),
+            None => Ok(doc.entry()?),
+        }
+    }
+
+    /// Apply changes from other devices (idempotent, any order). Durable when this returns.
+    pub fn apply_changes(&mut self, changes: Vec<EntryChange>) -> Result<ApplyReport, StoreError> {
+        let mut by_entry: BTreeMap<EntryId, Vec<EntryChange>> = BTreeMap::new();
+        for c in changes {
+            by_entry.entry(c.entry).or_default().push(c);
+        }
+        let mut total = ApplyReport::default();
+        let mut batch = Vec::new();
+        for (id, changes) in by_entry {
+            let mut doc = match self.load_doc(id)? {
+                Some(doc) => doc,
+                None => EntryDoc::empty(id, &self.config.actor()),
+            };
+            let report = doc.apply_changes(changes.iter().map(|c| c.bytes.as_slice()))?;
+            total.applied += report.applied;
+            total.duplicates += report.duplicates;
+            total.waiting += report.waiting;
+            if report.applied > 0 || report.waiting > 0 {
+                batch.push((doc, changes));
+            }
+        }
+        self.persist(batch)?;
+        Ok(total)
+    }
+
+    /// Every change of every entry (what a device that has never synced must send).
+    pub fn all_changes(&self) -> Result<Vec<EntryChange>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.entry_ids()? {
+            if let Some(doc) = self.load_doc(id)? {
+                out.extend(doc.all_changes().into_iter().map(|bytes| EntryChange { entry: id, bytes }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Save changed documents: pending record, documents, views, then drop the record.
+    fn persist(&mut self, batch: Vec<(EntryDoc, Vec<EntryChange>)>) -> Result<Vec<Entry>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let record = PendingRecord { v: 1, changes: batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect() };
+        let pending_name = format!("{}", random_hex16());
+        let pending_path = self.dir.join("pending").join(format!("{pending_name}.chg"));
+        let plain = postcard::to_allocvec(&record).map_err(|e| StoreError::damaged(&pending_path, e))?;
+        files::write_atomic(&pending_path, &seal_blob(&self.key, "pending", &pending_name, &plain)?)?;
+        let entries = self.write_docs_and_views(batch.iter().map(|(doc, _)| doc))?;
+        fs::remove_file(&pending_path).map_err(|e| StoreError::io(&pending_path, e))?;
+        Ok(entries)
+    }
+
+    fn write_docs_and_views<'a>(&mut self, docs: impl Iterator<Item = &'a EntryDoc>) -> Result<Vec<Entry>, StoreError> {
+        let mut touched_months = BTreeSet::new();
+        let mut out = Vec::new();
+        for doc in docs {
+            let id = doc.id();
+            let path = self.entry_path(id);
+            files::write_atomic(&path, &seal_blob(&self.key, "entry", &id.to_string(), &doc.save())?)?;
+            // An entry whose first change has not arrived yet has nothing to show.
+            if let Ok(entry) = doc.entry() {
+                let month = entry.created.local_month();
+                self.load_month(&month)?;
+                if let Some(view) = self.views.get_mut(&month) {
+                    view.entries.insert(id, entry.clone());
+                }
+                touched_months.insert(month);
+                out.push(entry);
+            }
+        }
+        for month in touched_months {
+            self.save_view(&month)?;
+        }
+        Ok(out)
+    }
+
+    fn save_view(&self, month: &str) -> Result<(), StoreError> {
+        let Some(view) = self.views.get(month) else { return Ok(()) };
+        let name = self.view_name(month);
+        let path = self.view_path(&name);
+        let plain = postcard::to_allocvec(view).map_err(|e| StoreError::damaged(&path, e))?;
+        files::write_atomic(&path, &seal_blob(&self.key, "view", &name, &plain)?)
+    }
+
+    fn replay_pending(&mut self) -> Result<(), StoreError> {
+        let dir = self.dir.join("pending");
+        let mut paths: Vec<PathBuf> = fs::read_dir(&dir)
+            .map_err(|e| StoreError::io(&dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("chg"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let record: Result<PendingRecord, String> = files::read(&path).and_then(|b| open_blob(&self.key, "pending", &name, &b).map_err(Into::into)).map_err(|e| e.to_string()).and_then(|plain| postcard::from_bytes(&plain).map_err(|e| e.to_string()));
+            match record {
+                Ok(record) => {
+                    let n = record.changes.len();
+                    self.apply_changes(record.changes)?;
+                    self.warnings.push(format!("finished saving {n} change(s) interrupted by an earlier crash"));
+                }
+                Err(reason) => {
+                    // Written atomically, so a damaged record was tampered with or
+                    // torn by the disk; set it aside rather than lose it.
+                    let aside = path.with_extension("damaged");
+                    let _ = fs::rename(&path, &aside);
+                    self.warnings.push(format!("{} could not be read ({reason}); it was set aside as {}", path.display(), aside.display()));
+                    continue;
+                }
+            }
+            fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Load the entry document, or `None` if this device has never seen the entry.
+    fn load_doc(&self, id: EntryId) -> Result<Option<EntryDoc>, StoreError> {
+        let path = self.entry_path(id);
+        let sealed = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let plain = open_blob(&self.key, "entry", &id.to_string(), &sealed).map_err(|e| StoreError::damaged(&path, e))?;
+        EntryDoc::load(id, &plain, &self.config.actor()).map(Some).map_err(|e| StoreError::damaged(&path, e))
+    }
+
+    /// Load the view of `month` if it is not loaded yet (a missing view is an empty month).
+    fn load_month(&mut self, month: &str) -> Result<(), StoreError> {
+        if self.views.contains_key(month) {
+            return Ok(());
+        }
+        let name = self.view_name(month);
+        let path = self.view_path(&name);
+        let view = match fs::read(&path) {
+            Ok(sealed) => match self.open_view(&name, &sealed) {
+                Ok(view) => view,
+                Err(reason) => {
+                    self.warnings.push(format!("{} was damaged ({reason}); rebuilt it from the entries", path.display()));
+                    self.rebuild_views()?;
+                    return Ok(());
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => MonthView { v: 1, month: month.to_string(), entries: BTreeMap::new() },
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        self.views.insert(month.to_string(), view);
+        Ok(())
+    }
+
+    fn open_view(&self, name: &str, sealed: &[u8]) -> Result<MonthView, String> {
+        let plain = open_blob(&self.key, "view", name, sealed).map_err(|e| e.to_string())?;
+        let view: MonthView = postcard::from_bytes(&plain).map_err(|e| e.to_string())?;
+        if view.v != 1 {
+            return Err(format!("unsupported view version {}", view.v));
+        }
+        Ok(view)
+    }
+
+    fn load_all_views(&mut self) -> Result<(), StoreError> {
+        if self.all_views_loaded {
+            return Ok(());
+        }
+        let dir = self.dir.join("views");
+        let mut damaged = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))? {
+            let path = entry.map_err(|e| StoreError::io(&dir, e))?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("view") {
+                continue;
+            }
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            match self.open_view(&name, &files::read(&path)?) {
+                Ok(view) => {
+                    self.views.entry(view.month.clone()).or_insert(view);
+                }
+                Err(reason) => damaged.push(format!("{} was damaged ({reason})", path.display())),
+            }
+        }
+        if !damaged.is_empty() {
+            self.warnings.extend(damaged.into_iter().map(|d| format!("{d}; rebuilt the views from the entries")));
+            self.rebuild_views()?;
+        }
+        self.all_views_loaded = true;
+        Ok(())
+    }
+
+    /// Rebuild every month view from the entry documents (after damage).
+    pub fn rebuild_views(&mut self) -> Result<(), StoreError> {
+        let mut views: BTreeMap<String, MonthView> = BTreeMap::new();
+        for id in self.entry_ids()? {
+            match self.load_doc(id) {
+                Ok(Some(doc)) => {
+                    if let Ok(entry) = doc.entry() {
+                        let month = entry.created.local_month();
+                        views
+                            .entry(month.clone())
+                            .or_insert_with(|| MonthView { v: 1, month, entries: BTreeMap::new() })
+                            .entries
+                            .insert(id, entry);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => self.warnings.push(e.to_string()),
+            }
+        }
+        let dir = self.dir.join("views");
+        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))?.flatten() {
+            let _ = fs::remove_file(entry.path());
+        }
+        self.views = views;
+        let months: Vec<String> = self.views.keys().cloned().collect();
+        for month in months {
+            self.save_view(&month)?;
+        }
+        self.all_views_loaded = true;
+        Ok(())
+    }
+
+    /// Ids of every entry document on disk.
+    pub fn entry_ids(&self) -> Result<Vec<EntryId>, StoreError> {
+        let dir = self.dir.join("entries");
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))? {
+            let name = entry.map_err(|e| StoreError::io(&dir, e))?.file_name();
+            if let Some(id) = name.to_string_lossy().strip_suffix(".am").and_then(|s| s.parse().ok()) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Turn what a writer typed (a full id or its first characters) into an entry id.
+    pub fn resolve(&self, typed: &str) -> Result<EntryId, StoreError> {
+        let prefix = typed.trim().to_lowercase();
+        if prefix.len() < 4 {
+            return Err(StoreError::NoSuchEntry(typed.to_string()));
+        }
+        let matches: Vec<EntryId> = self.entry_ids()?.into_iter().filter(|id| id.to_string().starts_with(&prefix)).collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(StoreError::NoSuchEntry(typed.to_string())),
+            many => Err(StoreError::AmbiguousId { prefix: typed.to_string(), candidates: many.iter().map(|id| id.short()).collect() }),
+        }
+    }
+
+    /// One entry as it reads now (deleted ones too).
+    pub fn get(&mut self, id: EntryId) -> Result<Entry, StoreError> {
+        match self.load_doc(id) {
+            Ok(Some(doc)) => Ok(doc.entry()?),
+            Ok(None) => Err(StoreError::NoSuchEntry(id.to_string())),
+            Err(damaged) => {
+                // The document is damaged: show the last materialised copy and say so.
+                self.load_all_views()?;
+                let copy = self.views.values().find_map(|v| v.entries.get(&id)).cloned();
+                match copy {
+                    Some(entry) => {
+                        self.warnings.push(format!("{damaged}; showing the last saved copy"));
+                        Ok(entry)
+                    }
+                    None => Err(damaged),
+                }
+            }
+        }
+    }
+
+    /// Entries matching `query`, newest first. Loads only the months the query needs.
+    pub fn list(&mut self, query: &Query) -> Result<Vec<Entry>, StoreError> {
+        self.load_for(query)?;
+        Ok(attune_core::list(self.views.values().flat_map(|v| v.entries.values()), query).into_iter().cloned().collect())
+    }
+
+    /// Entries containing every word of `text`, with a snippet each.
+    pub fn search(&mut self, text: &str, query: &Query) -> Result<Vec<(Entry, String)>, StoreError> {
+        self.load_for(query)?;
+        Ok(attune_core::search(self.views.values().flat_map(|v| v.entries.values()), text, query)
+            .into_iter()
+            .map(|hit| (hit.entry.clone(), hit.snippet))
+            .collect())
+    }
+
+    fn load_for(&mut self, query: &Query) -> Result<(), StoreError> {
+        match (query.from_ms, self.all_views_loaded) {
+            (Some(from), false) => {
+                // Local months can start up to 14 hours from UTC; widen by a day each side.
+                let until = query.until_ms.unwrap_or_else(|| now_ms() + 86_400_000);
+                let mut t = from - 86_400_000;
+                let mut months = BTreeSet::new();
+                while t <= until + 86_400_000 {
+                    months.insert(Timestamp::new(t, 0).local_month());
+                    t += 86_400_000;
+                }
+                for month in months {
+                    self.load_month(&month)?;
+                }
+                Ok(())
+            }
+            _ => self.load_all_views(),
+        }
+    }
+
+    /// Check every file of the journal; returns the damaged ones.
+    pub fn check(&mut self) -> Result<Vec<Problem>, StoreError> {
+        let mut problems = Vec::new();
+        for id in self.entry_ids()? {
+            match self.load_doc(id) {
+                Ok(Some(doc)) => {
+                    if let Err(e) = doc.entry() {
+                        problems.push(Problem { path: self.entry_path(id), reason: e.to_string() });
+                    }
+                }
+                Ok(None) => {}
+                Err(StoreError::Damaged { path, reason }) => problems.push(Problem { path, reason }),
+                Err(e) => return Err(e),
+            }
+        }
+        let dir = self.dir.join("views");
+        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))?.flatten() {
+            let path = entry.path();
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            if let Err(reason) = self.open_view(&name, &files::read(&path)?) {
+                problems.push(Problem { path, reason });
+            }
+        }
+        Ok(problems)
+    }
+
+    /// The writer's safety plan (empty if never written).
+    pub fn safety_plan(&self) -> Result<SafetyPlan, StoreError> {
+        let path = self.dir.join(SAFETY_FILE);
+        match fs::read(&path) {
+            Ok(sealed) => {
+                let plain = open_blob(&self.key, "safety-plan", "", &sealed).map_err(|e| StoreError::damaged(&path, e))?;
+                serde_json::from_slice(&plain).map_err(|e| StoreError::damaged(&path, e))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SafetyPlan::default()),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    /// Save the writer's safety plan.
+    pub fn set_safety_plan(&mut self, plan: &SafetyPlan) -> Result<(), StoreError> {
+        let path = self.dir.join(SAFETY_FILE);
+        let plain = serde_json::to_vec(plan).map_err(|e| StoreError::damaged(&path, e))?;
+        files::write_atomic(&path, &seal_blob(&self.key, "safety-plan", "", &plain)?)
+    }
+
+    /// Re-protect the identity file with a new passphrase (or none).
+    pub fn change_passphrase(&mut self, new: Option<SecretString>, work_factor: Option<u8>) -> Result<(), StoreError> {
+        files::write_private(&self.dir.join(IDENTITY_FILE), &self.identity.to_file_bytes(new.as_ref(), work_factor)?)?;
+        let protected = new.is_some();
+        self.update_config(|c| c.passphrase_protected = protected)
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>() {}
+    is_send::<Store>();
+}
