@@ -257,6 +257,12 @@ impl Store {
 
     /// Apply changes from other devices (idempotent, any order). Durable when this returns.
     pub fn apply_changes(&mut self, changes: Vec<EntryChange>) -> Result<ApplyReport, StoreError> {
+        self.apply_changes_inner(changes, false)
+    }
+
+    /// `rewrite`: save documents and views even when no change is new (crash replay:
+    /// the document may be saved while its view is not).
+    fn apply_changes_inner(&mut self, changes: Vec<EntryChange>, rewrite: bool) -> Result<ApplyReport, StoreError> {
         let mut by_entry: BTreeMap<EntryId, Vec<EntryChange>> = BTreeMap::new();
         for c in changes {
             by_entry.entry(c.entry).or_default().push(c);
@@ -272,7 +278,7 @@ impl Store {
             total.applied += report.applied;
             total.duplicates += report.duplicates;
             total.waiting += report.waiting;
-            if report.applied > 0 || report.waiting > 0 {
+            if rewrite || report.applied > 0 || report.waiting > 0 {
                 batch.push((doc, changes));
             }
         }
@@ -296,14 +302,31 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let record = PendingRecord { v: 1, changes: batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect() };
-        let pending_name = format!("{}", random_hex16());
-        let pending_path = self.dir.join("pending").join(format!("{pending_name}.chg"));
-        let plain = postcard::to_allocvec(&record).map_err(|e| StoreError::damaged(&pending_path, e))?;
-        files::write_atomic(&pending_path, &seal_blob(&self.key, "pending", &pending_name, &plain)?)?;
+        let pending_path = self.write_pending(batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect())?;
         let entries = self.write_docs_and_views(batch.iter().map(|(doc, _)| doc))?;
         fs::remove_file(&pending_path).map_err(|e| StoreError::io(&pending_path, e))?;
         Ok(entries)
+    }
+
+    /// Durably record changes about to be saved; the next open replays them if we crash.
+    fn write_pending(&self, changes: Vec<EntryChange>) -> Result<PathBuf, StoreError> {
+        let record = PendingRecord { v: 1, changes };
+        // Names sort by time so that replay keeps the original order.
+        let pending_name = format!("{:016x}{}", now_ms(), &random_hex16()[..8]);
+        let pending_path = self.dir.join("pending").join(format!("{pending_name}.chg"));
+        let plain = postcard::to_allocvec(&record).map_err(|e| StoreError::damaged(&pending_path, e))?;
+        files::write_atomic(&pending_path, &seal_blob(&self.key, "pending", &pending_name, &plain)?)?;
+        Ok(pending_path)
+    }
+
+    /// Test hook: save a new entry only as far as the pending record, as if the
+    /// process were killed right after the writer was told it was saved.
+    #[doc(hidden)]
+    pub fn create_then_crash(&mut self, now: Timestamp, new: NewEntry) -> Result<EntryId, StoreError> {
+        let id = EntryId(attune_crypto::random_bytes::<16>());
+        let (_, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
+        self.write_pending(vec![change])?;
+        Ok(id)
     }
 
     fn write_docs_and_views<'a>(&mut self, docs: impl Iterator<Item = &'a EntryDoc>) -> Result<Vec<Entry>, StoreError> {
@@ -352,7 +375,7 @@ impl Store {
             match record {
                 Ok(record) => {
                     let n = record.changes.len();
-                    self.apply_changes(record.changes)?;
+                    self.apply_changes_inner(record.changes, true)?;
                     self.warnings.push(format!("finished saving {n} change(s) interrupted by an earlier crash"));
                 }
                 Err(reason) => {
