@@ -47,7 +47,12 @@ fn entries_survive_reopening_and_list_by_month() {
     let dir = tmp.path().join("j");
     let mut store = init(&dir);
     let a = store.create(t(0), note("january")).unwrap();
-    let b = store.create(t(40), note("february")).unwrap();
+    let mut with_fields = note("february");
+    with_fields.kind = Some(EntryKind::Conversation);
+    with_fields.fields.insert("setting".into(), FieldValue::Setting(attune_core::schema::Setting::Online));
+    with_fields.fields.insert("connection".into(), FieldValue::Int(4));
+    with_fields.fields.insert("did-differently".into(), FieldValue::Text("listened".into()));
+    let b = store.create(t(40), with_fields).unwrap();
     store.edit(a.id, t(1), &[Edit::AddTag("first".into())]).unwrap();
     drop(store);
 
@@ -55,6 +60,9 @@ fn entries_survive_reopening_and_list_by_month() {
     let all = store.list(&Query::default()).unwrap();
     assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![b.id, a.id]);
     assert!(all[1].tags.contains("first"));
+    assert_eq!(all[0].fields.len(), 3);
+    assert!(store.take_warnings().is_empty(), "views of every field type read back without repair");
+    assert!(store.check().unwrap().is_empty());
     drop(store);
 
     // A date-bounded query loads only the months it needs, and still finds the entry.

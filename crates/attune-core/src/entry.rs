@@ -9,7 +9,7 @@ use crate::{CoreError, EntryId, EntryKind, Timestamp};
 
 /// A typed value of a kind-specific field.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "type", content = "value")]
+#[serde(rename_all = "kebab-case")]
 pub enum FieldValue {
     /// Prose.
     Text(String),
