@@ -286,6 +286,13 @@ impl Store {
         Ok(total)
     }
 
+    /// Add many entry documents at once (imports, benchmarks): each document is
+    /// written atomically, and each month view once at the end.
+    pub fn insert_docs(&mut self, docs: &[EntryDoc]) -> Result<(), StoreError> {
+        self.write_docs_and_views(docs.iter())?;
+        Ok(())
+    }
+
     /// Every change of every entry (what a device that has never synced must send).
     pub fn all_changes(&self) -> Result<Vec<EntryChange>, StoreError> {
         let mut out = Vec::new();

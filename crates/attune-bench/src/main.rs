@@ -1,1 +1,69 @@
-fn main(){}
+//! `attune-bench`: one subcommand per area, one `name: value unit` line per figure.
+
+mod journal;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Attune's benchmarks. Figures are printed as `name: value unit`, one per line.
+#[derive(Parser)]
+#[command(name = "attune-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    area: Area,
+}
+
+#[derive(Subcommand)]
+enum Area {
+    /// The local journal: open, list, add, edit, search on a 10-year journal, and the one-document baseline.
+    Journal {
+        /// Number of entries (one a day).
+        #[arg(long, default_value_t = 3650)]
+        entries: usize,
+        /// Megabytes of body text, typed as splices.
+        #[arg(long, default_value_t = 10.0)]
+        text_mb: f64,
+        /// Repetitions per figure (the median is printed).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+    },
+}
+
+/// Print one figure in the `name: value unit` format.
+pub fn print_figure(name: &str, value: f64, unit: &str) {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        println!("{name}: {value:.0} {unit}");
+    } else if value.abs() >= 100.0 {
+        println!("{name}: {value:.1} {unit}");
+    } else {
+        println!("{name}: {value:.2} {unit}");
+    }
+}
+
+/// The median of some measurements.
+pub fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// A small deterministic generator so every run writes the same journal.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next pseudo-random number (xorshift64*).
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().area {
+        Area::Journal { entries, text_mb, reps } => journal::run(entries, text_mb, reps),
+    }
+}

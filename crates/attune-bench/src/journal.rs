@@ -1,0 +1,331 @@
+//! `attune-bench journal`: a realistic 10-year journal, sharded store vs one document.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use attune::{InitOptions, Store, StoreError};
+use attune_core::{Edit, EntryDoc, EntryId, EntryKind, FieldType, FieldValue, NewEntry, Query, Timestamp};
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ObjType, ReadDoc, Value, ROOT};
+
+use crate::{median, print_figure, Rng};
+
+const DAY_MS: i64 = 86_400_000;
+/// 2016-12-02T19:00Z: ten years before the benchmark's "today".
+const START_MS: i64 = 1_480_705_200_000;
+const WORDS: &[&str] = &[
+    "today", "I", "felt", "connected", "with", "Ana", "when", "we", "walked", "by", "the", "river", "and", "she",
+    "listened", "without", "rushing", "me", "my", "chest", "was", "tight", "at", "first", "but", "then", "breathing",
+    "slowly", "helped", "noticed", "urge", "to", "fix", "paused", "asked", "what", "she", "meant", "work", "meeting",
+    "out", "of", "sync", "tired", "sleep", "morning", "coffee", "group", "session", "therapist", "story", "memory",
+    "kind", "gentle", "small", "win", "steady", "again", "after", "hour", "evening", "phone", "call", "brother",
+    "quiet", "heard", "interest", "genuine", "grounding", "senses", "five", "things", "see", "hear", "touch",
+];
+
+/// One generated entry: its document, plus how many characters were typed.
+struct Generated {
+    docs: Vec<EntryDoc>,
+    text_bytes: usize,
+    splices: usize,
+}
+
+fn sample_field(rng: &mut Rng, ty: FieldType) -> Option<String> {
+    Some(match ty {
+        FieldType::Text => return None,
+        FieldType::Int { min, max } => (min + (rng.next() % ((max - min + 1) as u64).min(11)) as i64).to_string(),
+        FieldType::Real { .. } => format!("{}.5", 5 + rng.next() % 4),
+        FieldType::Choice(set) => set.options()[(rng.next() % set.options().len() as u64) as usize].0.to_string(),
+    })
+}
+
+fn sentence(rng: &mut Rng, words: usize) -> String {
+    let mut s = String::new();
+    for i in 0..words {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(WORDS[(rng.next() % WORDS.len() as u64) as usize]);
+    }
+    s.push_str(". ");
+    s
+}
+
+/// Type `text` into the body as a writer would: a word per splice, one commit per sitting.
+fn type_body(doc: &mut EntryDoc, at: Timestamp, text: &str, sittings: usize) -> Result<usize> {
+    let words: Vec<&str> = text.split_inclusive(' ').collect();
+    let per_sitting = words.len().div_ceil(sittings.max(1));
+    let mut pos = doc.entry()?.body.chars().count();
+    let mut splices = 0;
+    for chunk in words.chunks(per_sitting.max(1)) {
+        let edits: Vec<Edit> = chunk
+            .iter()
+            .map(|w| {
+                let e = Edit::SpliceBody { pos, delete: 0, insert: (*w).to_string() };
+                pos += w.chars().count();
+                e
+            })
+            .collect();
+        splices += edits.len();
+        doc.edit(at, &edits)?;
+    }
+    Ok(splices)
+}
+
+fn generate(entries: usize, target_text_bytes: usize) -> Result<Generated> {
+    let mut rng = Rng(0x5eed_a77e);
+    let per_entry = target_text_bytes / entries;
+    let mut docs = Vec::with_capacity(entries);
+    let (mut text_bytes, mut splices) = (0, 0);
+    for i in 0..entries {
+        let kind = EntryKind::ALL[i % EntryKind::ALL.len()];
+        let at = Timestamp::new(START_MS + i as i64 * DAY_MS + (rng.next() % 3_600_000) as i64, 60);
+        let mut new = NewEntry { kind: Some(kind), steadiness: Some(1 + (rng.next() % 5) as u8), ..Default::default() };
+        new.tags.insert(["family", "work", "friends", "evening", "morning"][i % 5].to_string());
+        new.people.insert(["Ana", "Sam", "Lee", "Mo"][i % 4].to_string());
+        for spec in kind.fields() {
+            if let Some(v) = sample_field(&mut rng, spec.ty) {
+                new.fields.insert(spec.key.to_string(), FieldValue::parse(spec, &v)?);
+            }
+        }
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&rng.next().to_le_bytes());
+        id[8..].copy_from_slice(&(i as u64).to_le_bytes());
+        let (mut doc, _) = EntryDoc::create(EntryId(id), b"bench-device-001", at, new)?;
+        let mut text = String::new();
+        while text.len() < per_entry {
+            let n = 6 + (rng.next() % 12) as usize;
+            text.push_str(&sentence(&mut rng, n));
+        }
+        // A rare word (about one entry in fifty) gives search a realistic hit count.
+        if rng.next() % 50 == 0 {
+            text.push_str("We talked about the lighthouse. ");
+        }
+        text_bytes += text.len();
+        splices += type_body(&mut doc, at, &text, 3)?;
+        docs.push(doc);
+    }
+    Ok(Generated { docs, text_bytes, splices })
+}
+
+fn no_passphrase() -> impl FnMut() -> Result<secrecy::SecretString, StoreError> {
+    || Err(StoreError::PassphraseRequired)
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() {
+                        dir_size(&p)
+                    } else {
+                        e.metadata().map(|m| m.len()).unwrap_or(0)
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Run the journal benchmark and print its figures.
+pub fn run(entries: usize, text_mb: f64, reps: usize) -> Result<()> {
+    let started = Instant::now();
+    let generated = generate(entries, (text_mb * 1_000_000.0) as usize)?;
+    print_figure("journal_entries", entries as f64, "entries");
+    print_figure("journal_text", generated.text_bytes as f64 / 1e6, "MB");
+    print_figure("journal_body_splices", generated.splices as f64, "splices");
+    print_figure("journal_generate", started.elapsed().as_secs_f64(), "s");
+    let today_ms = START_MS + entries as i64 * DAY_MS;
+    let last_30 = Query { from_ms: Some(today_ms - 30 * DAY_MS), ..Default::default() };
+
+    // Sharded store: one document per entry plus sealed month views.
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("journal");
+    {
+        let mut store = Store::init(&dir, InitOptions { device_name: "bench".into(), ..Default::default() })?;
+        store.insert_docs(&generated.docs)?;
+    }
+    let sample_id = generated.docs[entries / 2].id();
+    let recent_id = generated.docs[entries - 1].id();
+    drop(generated);
+
+    let mut open_30 = Vec::new();
+    let mut open_all = Vec::new();
+    let mut search = Vec::new();
+    let mut open_search = Vec::new();
+    let mut add = Vec::new();
+    let mut edit = Vec::new();
+    let mut listed = (0, 0, 0);
+    for rep in 0..reps {
+        let t = Instant::now();
+        let mut store = Store::open(&dir, &mut no_passphrase())?;
+        listed.0 = store.list(&last_30)?.len();
+        open_30.push(ms(t.elapsed()));
+        drop(store);
+
+        let t = Instant::now();
+        let mut store = Store::open(&dir, &mut no_passphrase())?;
+        listed.1 = store.list(&Query::default())?.len();
+        open_all.push(ms(t.elapsed()));
+
+        let t = Instant::now();
+        listed.2 = store.search("lighthouse", &Query::default())?.len();
+        search.push(ms(t.elapsed()));
+        drop(store);
+
+        let t = Instant::now();
+        let mut store = Store::open(&dir, &mut no_passphrase())?;
+        store.search("therapist gentle", &Query::default())?;
+        open_search.push(ms(t.elapsed()));
+        drop(store);
+
+        // Add and edit, each on a freshly opened journal as the CLI does (open not counted).
+        let mut store = Store::open(&dir, &mut no_passphrase())?;
+        let now = Timestamp::new(today_ms + rep as i64 * 1000, 60);
+        let t = Instant::now();
+        let new = NewEntry { kind: Some(EntryKind::MicroWin), body: "I paused before answering.".into(), ..Default::default() };
+        store.create(now, new)?;
+        add.push(ms(t.elapsed()));
+        drop(store);
+
+        let mut store = Store::open(&dir, &mut no_passphrase())?;
+        let t = Instant::now();
+        store.edit(sample_id, now, &[Edit::SpliceBody { pos: 0, delete: 0, insert: "Looking back: ".into() }])?;
+        edit.push(ms(t.elapsed()));
+        drop(store);
+    }
+    let _ = recent_id;
+    print_figure("journal_open_list_30d", median(&mut open_30), "ms");
+    print_figure("journal_open_list_30d_count", listed.0 as f64, "entries");
+    print_figure("journal_open_list_all", median(&mut open_all), "ms");
+    print_figure("journal_open_list_all_count", listed.1 as f64, "entries");
+    print_figure("journal_add_entry_durable", median(&mut add), "ms");
+    print_figure("journal_edit_body_durable", median(&mut edit), "ms");
+    print_figure("journal_search_word", median(&mut search), "ms");
+    print_figure("journal_search_word_hits", listed.2 as f64, "entries");
+    print_figure("journal_open_search", median(&mut open_search), "ms");
+    print_figure("journal_disk", dir_size(&dir) as f64 / 1e6, "MB");
+
+    baseline(entries, text_mb, reps, today_ms)?;
+    Ok(())
+}
+
+/// The one-document layout: every entry in a single Automerge document.
+fn baseline(entries: usize, text_mb: f64, reps: usize, today_ms: i64) -> Result<()> {
+    let mut rng = Rng(0x5eed_a77e);
+    let per_entry = (text_mb * 1_000_000.0) as usize / entries;
+    let mut doc = Automerge::new();
+    let list_root = {
+        let mut tx = doc.transaction();
+        let m = tx.put_object(ROOT, "entries", ObjType::Map)?;
+        tx.commit();
+        m
+    };
+    for i in 0..entries {
+        let created = START_MS + i as i64 * DAY_MS;
+        let mut tx = doc.transaction();
+        let e = tx.put_object(&list_root, format!("{i:08x}"), ObjType::Map)?;
+        tx.put(&e, "kind", EntryKind::ALL[i % EntryKind::ALL.len()].code())?;
+        tx.put(&e, "created", created)?;
+        let body = tx.put_object(&e, "body", ObjType::Text)?;
+        tx.commit();
+        let mut text = String::new();
+        while text.len() < per_entry {
+            let n = 6 + (rng.next() % 12) as usize;
+            text.push_str(&sentence(&mut rng, n));
+        }
+        let words: Vec<&str> = text.split_inclusive(' ').collect();
+        let mut pos = 0;
+        for chunk in words.chunks(words.len().div_ceil(3).max(1)) {
+            let mut tx = doc.transaction();
+            for w in chunk {
+                tx.splice_text(&body, pos, 0, w)?;
+                pos += w.chars().count();
+            }
+            tx.commit();
+        }
+    }
+    let tmp = tempfile::tempdir()?;
+    let path = tmp.path().join("journal.automerge");
+    std::fs::write(&path, doc.save())?;
+    drop(doc);
+
+    let read_entries = |doc: &Automerge, from: i64| -> Result<usize> {
+        let (_, entries_obj) = doc.get(ROOT, "entries")?.context("entries map")?;
+        let mut n = 0;
+        for key in doc.keys(&entries_obj) {
+            let Some((_, e)) = doc.get(&entries_obj, key.as_str())? else { continue };
+            let created = match doc.get(&e, "created")? {
+                Some((Value::Scalar(s), _)) => s.as_i64().unwrap_or(0),
+                _ => 0,
+            };
+            if created >= from {
+                if let Some((_, body)) = doc.get(&e, "body")? {
+                    let _ = doc.text(&body)?;
+                }
+                n += 1;
+            }
+        }
+        Ok(n)
+    };
+    let mut open_30 = Vec::new();
+    let mut open_all = Vec::new();
+    let mut search = Vec::new();
+    let mut add = Vec::new();
+    for rep in 0..reps.min(3) {
+        let t = Instant::now();
+        let doc = Automerge::load(&std::fs::read(&path)?)?;
+        read_entries(&doc, today_ms - 30 * DAY_MS)?;
+        open_30.push(ms(t.elapsed()));
+        drop(doc);
+
+        let t = Instant::now();
+        let mut doc = Automerge::load(&std::fs::read(&path)?)?;
+        read_entries(&doc, 0)?;
+        open_all.push(ms(t.elapsed()));
+
+        let t = Instant::now();
+        let (_, entries_obj) = doc.get(ROOT, "entries")?.context("entries map")?;
+        let mut hits = 0;
+        for key in doc.keys(&entries_obj) {
+            if let Some((_, e)) = doc.get(&entries_obj, key.as_str())? {
+                if let Some((_, body)) = doc.get(&e, "body")? {
+                    hits += usize::from(doc.text(&body)?.to_lowercase().contains("lighthouse"));
+                }
+            }
+        }
+        search.push(ms(t.elapsed()));
+        let _ = hits;
+
+        // Adding durably means saving the whole document again.
+        let t = Instant::now();
+        let mut tx = doc.transaction();
+        let e = tx.put_object(&entries_obj, format!("new{rep}"), ObjType::Map)?;
+        tx.put(&e, "created", today_ms)?;
+        let body = tx.put_object(&e, "body", ObjType::Text)?;
+        tx.splice_text(&body, 0, 0, "I paused before answering.")?;
+        tx.commit();
+        let bytes = doc.save();
+        let tmp_path = path.with_extension("tmp");
+        {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp_path)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp_path, &path)?;
+        add.push(ms(t.elapsed()));
+    }
+    print_figure("baseline_one_doc_open_list_30d", median(&mut open_30), "ms");
+    print_figure("baseline_one_doc_open_list_all", median(&mut open_all), "ms");
+    print_figure("baseline_one_doc_add_entry_durable", median(&mut add), "ms");
+    print_figure("baseline_one_doc_search_word", median(&mut search), "ms");
+    print_figure("baseline_one_doc_disk", std::fs::metadata(&path)?.len() as f64 / 1e6, "MB");
+    Ok(())
+}
