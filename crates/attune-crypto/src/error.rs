@@ -1,5 +1,7 @@
 //! The one error type of this crate.
 
+use attune_proto::DeviceId;
+
 /// Everything that can go wrong while sealing, opening, wrapping or loading keys.
 ///
 /// Each message is written for the person who has to act on it.
@@ -80,4 +82,92 @@ pub enum CryptoError {
     /// The age library failed to encrypt (an internal error, not caused by input).
     #[error("encryption failed unexpectedly: {0}")]
     EncryptionFailed(String),
+
+    /// The envelope was written in a format version this build cannot read.
+    #[error("a change arrived in envelope format version {0}, which this version of Attune cannot read; upgrade Attune on this device")]
+    UnsupportedEnvelopeVersion(u8),
+
+    /// The envelope names another journal than the one being synced.
+    #[error("a change belongs to another journal than this one; check that this device syncs with the right relay and journal")]
+    WrongJournal,
+
+    /// The signing device is not in the roster in force at the envelope's epoch (unknown or revoked).
+    #[error("a change was signed by a device that is not (or no longer) part of this journal, so it was ignored; if you just added a device, sync again to fetch the new device list")]
+    UnknownDevice,
+
+    /// The envelope's signature does not verify with its device's key: header or ciphertext was altered, or another key signed it.
+    #[error("a change's signature does not match its device: it was altered or forged on the way, so it was ignored; sync again to fetch an intact copy")]
+    BadEnvelopeSignature,
+
+    /// No journal key of this epoch is known to this device.
+    #[error("a change is encrypted with journal key epoch {0}, which this device does not have yet; sync again to fetch the newer key")]
+    UnknownEpoch(u32),
+
+    /// Authenticated decryption failed: the ciphertext was altered or sealed with another key.
+    #[error("a change could not be decrypted: it was damaged or sealed with a different key than its epoch's; sync again to fetch an intact copy")]
+    EnvelopeTampered,
+
+    /// The envelope decrypted, but its padded plaintext is not in the canonical layout.
+    #[error("a change decrypted but its contents are malformed (written by a faulty or newer Attune); upgrade Attune on every device")]
+    MalformedEnvelopePlaintext,
+
+    /// The plaintext is too large for one envelope (its length must fit in 32 bits).
+    #[error("the change batch is {len} bytes, too large for one envelope; split it into smaller batches")]
+    EnvelopeTooLarge {
+        /// The plaintext length that was given.
+        len: usize,
+    },
+
+    /// This envelope (or an older one of its device) was already applied.
+    #[error("change {seq} of device {device} was already applied; the copy was ignored")]
+    Replay {
+        /// The device whose envelope was replayed.
+        device: DeviceId,
+        /// The replayed device sequence number.
+        seq: u64,
+    },
+
+    /// The envelope does not follow the device's last applied one (missing envelopes, or a forked chain).
+    #[error("changes of device {device} are missing: expected change {expected}, got {got} (or it does not chain to the previous one); sync again to fetch the missing changes")]
+    Gap {
+        /// The device whose chain has a gap.
+        device: DeviceId,
+        /// The device sequence number that should come next.
+        expected: u64,
+        /// The device sequence number that came (equal to `expected` when only the previous-hash link is wrong).
+        got: u64,
+    },
+
+    /// A roster was written in a format version this build cannot read.
+    #[error("the journal's device list uses format version {0}, which this version of Attune cannot read; upgrade Attune on this device")]
+    UnsupportedRosterVersion(u8),
+
+    /// A roster version belongs to another journal.
+    #[error("the device list served for this journal belongs to another journal; check the relay address and journal")]
+    RosterWrongJournal,
+
+    /// A roster version is not signed by a device of the previous version (or the genesis by a device it lists).
+    #[error("version {version} of the journal's device list is not signed by a device already in the journal, so it was refused; the relay may be trying to add a device")]
+    RosterNotSignedByMember {
+        /// The roster version that failed.
+        version: u64,
+    },
+
+    /// The roster versions do not form one valid chain.
+    #[error("version {version} of the journal's device list does not follow the previous one ({reason}); it was refused, sync again or ask the device that changed the list to redo it")]
+    RosterChainBroken {
+        /// The roster version that failed.
+        version: u64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// The relay served a roster older than, or forked from, the one this device already trusts.
+    #[error("the relay served an older or different device list (version {served}) than the one this device trusts (version {trusted}); it may be hiding a revocation, so nothing was changed")]
+    RosterRollback {
+        /// The version this device already trusts.
+        trusted: u64,
+        /// The highest (or conflicting) version the relay served.
+        served: u64,
+    },
 }

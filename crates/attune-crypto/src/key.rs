@@ -1,6 +1,9 @@
-//! The symmetric journal key.
+//! The symmetric journal key, and the ring of keys of every epoch.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use attune_proto::Epoch;
 
 use zeroize::Zeroizing;
 
@@ -42,9 +45,50 @@ impl fmt::Debug for JournalKey {
     }
 }
 
+/// The journal keys this device holds, one per epoch; old epochs stay to open history.
+#[derive(Clone, Debug, Default)]
+pub struct KeyRing {
+    keys: BTreeMap<Epoch, JournalKey>,
+}
+
+impl KeyRing {
+    /// An empty key ring.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the key of `epoch`.
+    pub fn insert(&mut self, epoch: Epoch, key: JournalKey) {
+        self.keys.insert(epoch, key);
+    }
+
+    /// The key of `epoch`, if this device has it.
+    pub fn get(&self, epoch: Epoch) -> Option<&JournalKey> {
+        self.keys.get(&epoch)
+    }
+
+    /// The key of the highest epoch: the one to seal new envelopes with.
+    pub fn current(&self) -> Option<(Epoch, &JournalKey)> {
+        self.keys.last_key_value().map(|(epoch, key)| (*epoch, key))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_ring_picks_the_highest_epoch() {
+        let mut ring = KeyRing::new();
+        assert!(ring.current().is_none());
+        ring.insert(Epoch(2), JournalKey::from_bytes([2; 32]));
+        ring.insert(Epoch(1), JournalKey::from_bytes([1; 32]));
+        let (epoch, key) = ring.current().unwrap();
+        assert_eq!((epoch, key.expose_bytes()), (Epoch(2), &[2; 32]));
+        assert_eq!(ring.get(Epoch(1)).unwrap().expose_bytes(), &[1; 32]);
+        assert!(ring.get(Epoch(3)).is_none());
+        assert!(!format!("{ring:?}").contains("2, 2"));
+    }
 
     #[test]
     fn debug_is_redacted() {

@@ -10,6 +10,12 @@
 //!   stored with [`DeviceIdentity::to_file_bytes`] (optionally passphrase-protected).
 //! - [`wrap_journal_key`] / [`unwrap_journal_key`]: the journal key wrapped to
 //!   devices as a standard age file.
+//! - [`seal_envelope`] / [`open_envelope`] (and [`open_envelopes`] for many):
+//!   change batches padded, sealed under the key of an epoch (a [`KeyRing`]),
+//!   signed by the device, and opened only in each device's order ([`ChainState`]).
+//! - [`genesis_roster`], [`next_roster`], [`verify_roster_chain`],
+//!   [`verify_roster_extends`]: the signed device roster and its rule for
+//!   revoked devices, [`roster_in_force`].
 //!
 //! All failures are a [`CryptoError`].
 //!
@@ -37,25 +43,65 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Syncing a change batch between devices:
+//!
+//! ```
+//! use attune_crypto::*;
+//! use attune_proto::{DeviceId, DeviceSeq, Epoch, JournalId};
+//!
+//! # fn main() -> Result<(), CryptoError> {
+//! let (journal, device) = (JournalId(random_bytes()), DeviceId(random_bytes()));
+//! let identity = DeviceIdentity::generate();
+//! let rosters = vec![genesis_roster(&identity, journal, device, Epoch(1))];
+//! verify_roster_chain(&rosters, journal)?;
+//! let mut keys = KeyRing::new();
+//! keys.insert(Epoch(1), JournalKey::generate());
+//! let (epoch, key) = keys.current().expect("a key was inserted");
+//!
+//! let first = seal_envelope(key, &identity, journal, device, epoch, DeviceSeq(1), [0; 32], b"batch 1")?;
+//! let mut chain = ChainState::new();
+//! assert_eq!(open_envelope(&first, &rosters, &keys, &chain, journal)?, b"batch 1");
+//! chain.record(&first); // after the changes are applied durably
+//! assert!(matches!(
+//!     open_envelope(&first, &rosters, &keys, &chain, journal),
+//!     Err(CryptoError::Replay { .. })
+//! ));
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod blob;
+mod chain;
+mod envelope;
 mod error;
 mod identity;
 mod key;
 mod names;
+mod padding;
 mod random;
+mod roster;
 mod wrap;
 
 pub use blob::{
     open_blob, seal_blob, seal_blob_with_nonce, BLOB_MAGIC, BLOB_NONCE_LEN, BLOB_OVERHEAD,
     BLOB_TAG_LEN, BLOB_VERSION,
 };
+pub use chain::ChainState;
+pub use envelope::{
+    open_envelope, open_envelopes, seal_envelope, seal_envelope_with_nonce, ENVELOPE_NONCE_LEN,
+    ENVELOPE_TAG_LEN, ENVELOPE_VERSION,
+};
 pub use error::CryptoError;
 pub use identity::{fingerprint_of, verify_signature, DeviceIdentity};
-pub use key::{JournalKey, JOURNAL_KEY_LEN};
+pub use key::{JournalKey, KeyRing, JOURNAL_KEY_LEN};
 pub use names::private_name;
 pub use random::random_bytes;
+pub use roster::{
+    genesis_roster, next_roster, roster_in_force, sign_roster, verify_roster_chain,
+    verify_roster_extends,
+};
 pub use wrap::{unwrap_journal_key, wrap_journal_key};
