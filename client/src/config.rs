@@ -40,19 +40,26 @@ impl Config {
         let path = Config::path(dir);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotInitialised(dir.to_path_buf())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotInitialised(dir.to_path_buf()))
+            }
             Err(e) => return Err(StoreError::io(&path, e)),
         };
-        let config: Config = serde_json::from_slice(&bytes).map_err(|e| StoreError::damaged(&path, e))?;
+        let config: Config =
+            serde_json::from_slice(&bytes).map_err(|e| StoreError::damaged(&path, e))?;
         if config.v != 1 {
-            return Err(StoreError::damaged(&path, format!("unsupported config version {}", config.v)));
+            return Err(StoreError::damaged(
+                &path,
+                format!("unsupported config version {}", config.v),
+            ));
         }
         Ok(config)
     }
 
     /// Write the config atomically.
     pub fn save(&self, dir: &Path) -> Result<(), StoreError> {
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| StoreError::damaged(&Config::path(dir), e))?;
+        let mut bytes = serde_json::to_vec_pretty(self)
+            .map_err(|e| StoreError::damaged(&Config::path(dir), e))?;
         bytes.push(b'\n');
         files::write_atomic(&Config::path(dir), &bytes)
     }

@@ -64,11 +64,17 @@ pub enum StoreError {
 impl StoreError {
     /// An I/O error about `path`.
     pub fn io(path: &Path, source: std::io::Error) -> StoreError {
-        StoreError::Io { path: path.to_path_buf(), source }
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     /// A damaged-file error about `path`.
     pub fn damaged(path: &Path, reason: impl std::fmt::Display) -> StoreError {
-        StoreError::Damaged { path: path.to_path_buf(), reason: reason.to_string() }
+        StoreError::Damaged {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
     }
 }

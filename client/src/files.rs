@@ -12,8 +12,13 @@ pub const TEMP_SUFFIX: &str = ".attune-tmp";
 
 /// Write `bytes` to `path` atomically: temp file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path.parent().ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!("{file_name}.{}{TEMP_SUFFIX}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = File::create(&tmp)?;
@@ -38,7 +43,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 #[cfg(unix)]
 fn set_owner_only(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|e| StoreError::io(path, e))
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .map_err(|e| StoreError::io(path, e))
 }
 
 #[cfg(not(unix))]
@@ -52,7 +58,8 @@ pub fn create_private_dir(path: &Path) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(|e| StoreError::io(path, e))?;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .map_err(|e| StoreError::io(path, e))?;
     }
     Ok(())
 }

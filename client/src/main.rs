@@ -27,7 +27,12 @@ struct Cli {
     #[arg(long, global = true, env = "ATTUNE_DIR", value_name = "PATH")]
     dir: Option<PathBuf>,
     /// Read the passphrase from this file (first line) instead of asking.
-    #[arg(long, global = true, env = "ATTUNE_PASSPHRASE_FILE", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "ATTUNE_PASSPHRASE_FILE",
+        value_name = "FILE"
+    )]
     passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -274,14 +279,19 @@ fn read_passphrase_file(path: &Path) -> Result<SecretString, StoreError> {
     let text = std::fs::read_to_string(path).map_err(|e| StoreError::io(path, e))?;
     let line = text.lines().next().unwrap_or("").to_string();
     if line.is_empty() {
-        return Err(StoreError::io(path, std::io::Error::other("the passphrase file is empty")));
+        return Err(StoreError::io(
+            path,
+            std::io::Error::other("the passphrase file is empty"),
+        ));
     }
     Ok(SecretString::from(line))
 }
 
 fn work_factor() -> Option<u8> {
     // Only for tests and slow machines: lower is weaker. Unset means age's default.
-    std::env::var("ATTUNE_SCRYPT_WORK_FACTOR").ok().and_then(|v| v.parse().ok())
+    std::env::var("ATTUNE_SCRYPT_WORK_FACTOR")
+        .ok()
+        .and_then(|v| v.parse().ok())
 }
 
 struct Ctx {
@@ -299,7 +309,9 @@ impl Ctx {
             if !interactive() {
                 return Err(StoreError::PassphraseRequired);
             }
-            rpassword::prompt_password("Passphrase: ").map(SecretString::from).map_err(|_| StoreError::PassphraseRequired)
+            rpassword::prompt_password("Passphrase: ")
+                .map(SecretString::from)
+                .map_err(|_| StoreError::PassphraseRequired)
         };
         let mut store = Store::open(&self.dir, &mut source)?;
         for w in store.take_warnings() {
@@ -318,7 +330,9 @@ impl Ctx {
         loop {
             let first = rpassword::prompt_password("Choose a passphrase (Enter for none): ")?;
             if first.is_empty() {
-                println!("No passphrase: anyone who can read this device's files can read the journal.");
+                println!(
+                    "No passphrase: anyone who can read this device's files can read the journal."
+                );
                 return Ok(None);
             }
             let again = rpassword::prompt_password("Type it again: ")?;
@@ -330,15 +344,34 @@ impl Ctx {
     }
 
     fn init(&self, name: Option<String>, no_passphrase: bool) -> Result<Store> {
-        let passphrase = if no_passphrase { None } else { self.new_passphrase(None)? };
-        let device_name = name.unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "this device".into()));
-        let store = Store::init(&self.dir, InitOptions { device_name, passphrase, work_factor: work_factor() })
-            .with_context(|| format!("creating a journal in {}", self.dir.display()))?;
+        let passphrase = if no_passphrase {
+            None
+        } else {
+            self.new_passphrase(None)?
+        };
+        let device_name = name
+            .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "this device".into()));
+        let store = Store::init(
+            &self.dir,
+            InitOptions {
+                device_name,
+                passphrase,
+                work_factor: work_factor(),
+            },
+        )
+        .with_context(|| format!("creating a journal in {}", self.dir.display()))?;
         println!("Created your journal in {}", self.dir.display());
-        println!("Everything you write is encrypted there. To back it up, copy the whole directory;");
-        println!("it can only be read with this device's key ({}).", store.identity().fingerprint());
+        println!(
+            "Everything you write is encrypted there. To back it up, copy the whole directory;"
+        );
+        println!(
+            "it can only be read with this device's key ({}).",
+            store.identity().fingerprint()
+        );
         if store.config().passphrase_protected {
-            println!("Your passphrase protects it. There is no way to recover a forgotten passphrase.");
+            println!(
+                "Your passphrase protects it. There is no way to recover a forgotten passphrase."
+            );
         } else {
             println!("No passphrase is set; `attune passphrase set` adds one.");
         }
@@ -351,9 +384,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(d) => d,
         None => default_dir()?,
     };
-    let ctx = Ctx { dir, passphrase_file: cli.passphrase_file };
+    let ctx = Ctx {
+        dir,
+        passphrase_file: cli.passphrase_file,
+    };
     match cli.command {
-        Command::Init { name, no_passphrase } => {
+        Command::Init {
+            name,
+            no_passphrase,
+        } => {
             ctx.init(name, no_passphrase)?;
         }
         Command::Write(args) => write(&ctx, args)?,
@@ -362,9 +401,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut store = ctx.open()?;
             let entries = store.list(&query)?;
             if args.json {
-                println!("{}", serde_json::to_string_pretty(&entries.iter().map(entry_json).collect::<Vec<_>>())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &entries.iter().map(entry_json).collect::<Vec<_>>()
+                    )?
+                );
             } else if entries.is_empty() {
-                println!("{}", if query == Query::default() { "No entries yet. `attune write` starts one." } else { "No entries match." });
+                println!(
+                    "{}",
+                    if query == Query::default() {
+                        "No entries yet. `attune write` starts one."
+                    } else {
+                        "No entries match."
+                    }
+                );
             } else {
                 for e in &entries {
                     println!("{}", entry_line(e));
@@ -389,7 +440,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut store = ctx.open()?;
             let id = store.resolve(&id)?;
             store.edit(id, cli::time::now(), &[Edit::Delete])?;
-            println!("Deleted {}. Nothing is erased: `attune restore {}` brings it back.", id.short(), id.short());
+            println!(
+                "Deleted {}. Nothing is erased: `attune restore {}` brings it back.",
+                id.short(),
+                id.short()
+            );
         }
         Command::Restore { id } => {
             let mut store = ctx.open()?;
@@ -397,7 +452,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             store.edit(id, cli::time::now(), &[Edit::Restore])?;
             println!("Restored {}.", id.short());
         }
-        Command::Search { words, filter, json } => {
+        Command::Search {
+            words,
+            filter,
+            json,
+        } => {
             let query = build_query(&filter)?;
             let mut store = ctx.open()?;
             let hits = store.search(&words.join(" "), &query)?;
@@ -425,7 +484,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut store = ctx.open()?;
             let problems = store.check()?;
             if problems.is_empty() {
-                println!("Every file of the journal in {} reads correctly.", ctx.dir.display());
+                println!(
+                    "Every file of the journal in {} reads correctly.",
+                    ctx.dir.display()
+                );
             } else {
                 for p in &problems {
                     println!("damaged: {} ({})", p.path.display(), p.reason);
@@ -437,11 +499,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Passphrase { action } => {
             let mut store = ctx.open()?;
             match action {
-                PassphraseAction::Set { new_passphrase_file } => {
+                PassphraseAction::Set {
+                    new_passphrase_file,
+                } => {
                     let file = new_passphrase_file.as_deref();
                     let Some(pass) = (match file {
                         Some(f) => Some(read_passphrase_file(f)?),
-                        None if interactive() => Ctx { dir: ctx.dir.clone(), passphrase_file: None }.new_passphrase(None)?,
+                        None if interactive() => Ctx {
+                            dir: ctx.dir.clone(),
+                            passphrase_file: None,
+                        }
+                        .new_passphrase(None)?,
                         None => bail!("give the new passphrase with --new-passphrase-file FILE"),
                     }) else {
                         println!("Nothing changed.");
@@ -498,9 +566,14 @@ fn parse_fields(kind: EntryKind, raw: &[String]) -> Result<Vec<(String, FieldVal
 }
 
 fn edit_in_editor(initial: &str) -> Result<String> {
-    let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
     // The temporary file is private (0600) and removed as soon as the editor closes.
-    let file = tempfile::Builder::new().prefix("attune-").suffix(".md").tempfile()?;
+    let file = tempfile::Builder::new()
+        .prefix("attune-")
+        .suffix(".md")
+        .tempfile()?;
     std::fs::write(file.path(), initial)?;
     let status = std::process::Command::new("sh")
         .arg("-c")
@@ -523,12 +596,17 @@ fn write(ctx: &Ctx, args: WriteArgs) -> Result<()> {
         let no_pass = !interactive() && ctx.passphrase_file.is_none();
         ctx.init(None, no_pass)?
     };
-    let guided = interactive() && !args.no_prompt && args.body.is_none() && args.body_file.is_none();
+    let guided =
+        interactive() && !args.no_prompt && args.body.is_none() && args.body_file.is_none();
     let mut prompter = Prompter::new(std::io::stdin().lock(), std::io::stdout());
     let kind = match &args.kind {
         Some(k) => parse_kind(k)?,
         None if guided => {
-            let options: Vec<String> = EntryKind::ALL.iter().enumerate().map(|(i, k)| format!("{}) {}", i + 1, k.label())).collect();
+            let options: Vec<String> = EntryKind::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, k)| format!("{}) {}", i + 1, k.label()))
+                .collect();
             println!("What would you like to write?\n  {}", options.join("  "));
             match prompter.ask("Pick a number or a name (Enter for a note):")? {
                 Some(a) => match a.parse::<usize>() {
@@ -563,8 +641,15 @@ fn write(ctx: &Ctx, args: WriteArgs) -> Result<()> {
     if guided {
         prompter.guide(&mut new)?;
         if !args.editor {
-            if let Some(line) = prompter.ask(&format!("{} (type it here, or `e` to open your editor)", kind.body_prompt()))? {
-                new.body = if line == "e" { edit_in_editor("")? } else { line };
+            if let Some(line) = prompter.ask(&format!(
+                "{} (type it here, or `e` to open your editor)",
+                kind.body_prompt()
+            ))? {
+                new.body = if line == "e" {
+                    edit_in_editor("")?
+                } else {
+                    line
+                };
             }
         }
     }
@@ -608,8 +693,16 @@ fn edit(ctx: &Ctx, args: EditArgs) -> Result<()> {
     }
     if let Some(more) = args.append {
         let pos = current.body.chars().count();
-        let sep = if current.body.is_empty() || current.body.ends_with(char::is_whitespace) { "" } else { " " };
-        edits.push(Edit::SpliceBody { pos, delete: 0, insert: format!("{sep}{more}") });
+        let sep = if current.body.is_empty() || current.body.ends_with(char::is_whitespace) {
+            ""
+        } else {
+            " "
+        };
+        edits.push(Edit::SpliceBody {
+            pos,
+            delete: 0,
+            insert: format!("{sep}{more}"),
+        });
     }
     if let Some(notes) = args.notes {
         edits.push(Edit::SetNotes(notes));
@@ -661,7 +754,12 @@ fn crisis(ctx: &Ctx, action: Option<CrisisAction>, json: bool) -> Result<()> {
                 None
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "note": CRISIS_NOTE, "plan": plan }))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "note": CRISIS_NOTE, "plan": plan })
+                    )?
+                );
                 return Ok(());
             }
             match plan {
@@ -691,7 +789,10 @@ fn crisis(ctx: &Ctx, action: Option<CrisisAction>, json: bool) -> Result<()> {
             let mut plan = store.safety_plan()?;
             let keys: BTreeSet<&str> = SECTIONS.iter().map(|(_, k)| *k).collect();
             let Some(list) = plan.section_mut(&section) else {
-                bail!("{section:?} is not a section; use one of: {}", keys.into_iter().collect::<Vec<_>>().join(", "));
+                bail!(
+                    "{section:?} is not a section; use one of: {}",
+                    keys.into_iter().collect::<Vec<_>>().join(", ")
+                );
             };
             list.push(item);
             store.set_safety_plan(&plan)?;

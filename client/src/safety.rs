@@ -64,7 +64,10 @@ impl SafetyPlan {
 
     /// Whether nothing has been written yet.
     pub fn is_empty(&self) -> bool {
-        self.warning_signs.is_empty() && self.coping_steps.is_empty() && self.people.is_empty() && self.professionals.is_empty()
+        self.warning_signs.is_empty()
+            && self.coping_steps.is_empty()
+            && self.people.is_empty()
+            && self.professionals.is_empty()
     }
 
     /// The plan as an editable text: one `# Section` heading, one `- item` per line.
@@ -87,7 +90,10 @@ impl SafetyPlan {
             let line = line.trim();
             if let Some(heading) = line.strip_prefix('#') {
                 let heading = heading.trim().to_lowercase();
-                current = SECTIONS.iter().find(|(title, _)| title.to_lowercase() == heading).map(|(_, key)| *key);
+                current = SECTIONS
+                    .iter()
+                    .find(|(title, _)| title.to_lowercase() == heading)
+                    .map(|(_, key)| *key);
             } else if let (Some(item), Some(key)) = (line.strip_prefix('-'), current) {
                 let item = item.trim();
                 if !item.is_empty() {

@@ -22,8 +22,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use attune_core::{ApplyReport, Edit, Entry, EntryChange, EntryDoc, EntryId, NewEntry, Query, Timestamp};
-use attune_crypto::{open_blob, private_name, seal_blob, unwrap_journal_key, wrap_journal_key, DeviceIdentity, JournalKey};
+use attune_core::{
+    ApplyReport, Edit, Entry, EntryChange, EntryDoc, EntryId, NewEntry, Query, Timestamp,
+};
+use attune_crypto::{
+    open_blob, private_name, seal_blob, unwrap_journal_key, wrap_journal_key, DeviceIdentity,
+    JournalKey,
+};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +94,10 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dir", &self.dir).field("journal", &self.config.journal_id).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .field("journal", &self.config.journal_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -116,7 +124,11 @@ impl Store {
         )?;
         let wrapped = wrap_journal_key(&key, 1, &[identity.age_recipient()])?;
         files::write_private(&dir.join("keys").join("epoch-1.age"), &wrapped)?;
-        let device_name = if options.device_name.trim().is_empty() { "this device".to_string() } else { options.device_name.trim().to_string() };
+        let device_name = if options.device_name.trim().is_empty() {
+            "this device".to_string()
+        } else {
+            options.device_name.trim().to_string()
+        };
         let config = Config {
             v: 1,
             journal_id: random_hex16(),
@@ -168,7 +180,8 @@ impl Store {
                 other => StoreError::damaged(&identity_path, other),
             })?
         } else {
-            DeviceIdentity::from_file_bytes(&identity_bytes, None).map_err(|e| StoreError::damaged(&identity_path, e))?
+            DeviceIdentity::from_file_bytes(&identity_bytes, None)
+                .map_err(|e| StoreError::damaged(&identity_path, e))?
         };
         let key = Self::load_current_key(dir, &identity)?;
         let mut store = Store {
@@ -193,12 +206,14 @@ impl Store {
             if path.extension().and_then(|e| e.to_str()) != Some("age") {
                 continue;
             }
-            let (epoch, key) = unwrap_journal_key(&files::read(&path)?, identity).map_err(|e| StoreError::damaged(&path, e))?;
+            let (epoch, key) = unwrap_journal_key(&files::read(&path)?, identity)
+                .map_err(|e| StoreError::damaged(&path, e))?;
             if best.as_ref().is_none_or(|(e, _)| epoch > *e) {
                 best = Some((epoch, key));
             }
         }
-        best.map(|(_, k)| k).ok_or_else(|| StoreError::damaged(&keys_dir, "no journal key found"))
+        best.map(|(_, k)| k)
+            .ok_or_else(|| StoreError::damaged(&keys_dir, "no journal key found"))
     }
 
     /// The journal directory.
@@ -243,14 +258,28 @@ impl Store {
     pub fn create(&mut self, now: Timestamp, new: NewEntry) -> Result<Entry, StoreError> {
         let id = EntryId(attune_crypto::random_bytes::<16>());
         let (doc, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
-        self.persist(vec![(doc, vec![change])])?.into_iter().next().ok_or(StoreError::NoSuchEntry(id.to_string()))
+        self.persist(vec![(doc, vec![change])])?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NoSuchEntry(id.to_string()))
     }
 
     /// Apply one edit action to an entry; returns the entry as it reads now.
-    pub fn edit(&mut self, id: EntryId, now: Timestamp, edits: &[Edit]) -> Result<Entry, StoreError> {
-        let mut doc = self.load_doc(id)?.ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?;
+    pub fn edit(
+        &mut self,
+        id: EntryId,
+        now: Timestamp,
+        edits: &[Edit],
+    ) -> Result<Entry, StoreError> {
+        let mut doc = self
+            .load_doc(id)?
+            .ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?;
         match doc.edit(now, edits)? {
-            Some(change) => self.persist(vec![(doc, vec![change])])?.into_iter().next().ok_or(StoreError::NoSuchEntry(id.to_string())),
+            Some(change) => self
+                .persist(vec![(doc, vec![change])])?
+                .into_iter()
+                .next()
+                .ok_or(StoreError::NoSuchEntry(id.to_string())),
             None => Ok(doc.entry()?),
         }
     }
@@ -262,7 +291,11 @@ impl Store {
 
     /// `rewrite`: save documents and views even when no change is new (crash replay:
     /// the document may be saved while its view is not).
-    fn apply_changes_inner(&mut self, changes: Vec<EntryChange>, rewrite: bool) -> Result<ApplyReport, StoreError> {
+    fn apply_changes_inner(
+        &mut self,
+        changes: Vec<EntryChange>,
+        rewrite: bool,
+    ) -> Result<ApplyReport, StoreError> {
         let mut by_entry: BTreeMap<EntryId, Vec<EntryChange>> = BTreeMap::new();
         for c in changes {
             by_entry.entry(c.entry).or_default().push(c);
@@ -298,18 +331,26 @@ impl Store {
         let mut out = Vec::new();
         for id in self.entry_ids()? {
             if let Some(doc) = self.load_doc(id)? {
-                out.extend(doc.all_changes().into_iter().map(|bytes| EntryChange { entry: id, bytes }));
+                out.extend(
+                    doc.all_changes()
+                        .into_iter()
+                        .map(|bytes| EntryChange { entry: id, bytes }),
+                );
             }
         }
         Ok(out)
     }
 
     /// Save changed documents: pending record, documents, views, then drop the record.
-    fn persist(&mut self, batch: Vec<(EntryDoc, Vec<EntryChange>)>) -> Result<Vec<Entry>, StoreError> {
+    fn persist(
+        &mut self,
+        batch: Vec<(EntryDoc, Vec<EntryChange>)>,
+    ) -> Result<Vec<Entry>, StoreError> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let pending_path = self.write_pending(batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect())?;
+        let pending_path =
+            self.write_pending(batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect())?;
         let entries = self.write_docs_and_views(batch.iter().map(|(doc, _)| doc))?;
         fs::remove_file(&pending_path).map_err(|e| StoreError::io(&pending_path, e))?;
         Ok(entries)
@@ -321,28 +362,42 @@ impl Store {
         // Names sort by time so that replay keeps the original order.
         let pending_name = format!("{:016x}{}", now_ms(), &random_hex16()[..8]);
         let pending_path = self.dir.join("pending").join(format!("{pending_name}.chg"));
-        let plain = postcard::to_allocvec(&record).map_err(|e| StoreError::damaged(&pending_path, e))?;
-        files::write_atomic(&pending_path, &seal_blob(&self.key, "pending", &pending_name, &plain)?)?;
+        let plain =
+            postcard::to_allocvec(&record).map_err(|e| StoreError::damaged(&pending_path, e))?;
+        files::write_atomic(
+            &pending_path,
+            &seal_blob(&self.key, "pending", &pending_name, &plain)?,
+        )?;
         Ok(pending_path)
     }
 
     /// Test hook: save a new entry only as far as the pending record, as if the
     /// process were killed right after the writer was told it was saved.
     #[doc(hidden)]
-    pub fn create_then_crash(&mut self, now: Timestamp, new: NewEntry) -> Result<EntryId, StoreError> {
+    pub fn create_then_crash(
+        &mut self,
+        now: Timestamp,
+        new: NewEntry,
+    ) -> Result<EntryId, StoreError> {
         let id = EntryId(attune_crypto::random_bytes::<16>());
         let (_, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
         self.write_pending(vec![change])?;
         Ok(id)
     }
 
-    fn write_docs_and_views<'a>(&mut self, docs: impl Iterator<Item = &'a EntryDoc>) -> Result<Vec<Entry>, StoreError> {
+    fn write_docs_and_views<'a>(
+        &mut self,
+        docs: impl Iterator<Item = &'a EntryDoc>,
+    ) -> Result<Vec<Entry>, StoreError> {
         let mut touched_months = BTreeSet::new();
         let mut out = Vec::new();
         for doc in docs {
             let id = doc.id();
             let path = self.entry_path(id);
-            files::write_atomic(&path, &seal_blob(&self.key, "entry", &id.to_string(), &doc.save())?)?;
+            files::write_atomic(
+                &path,
+                &seal_blob(&self.key, "entry", &id.to_string(), &doc.save())?,
+            )?;
             // An entry whose first change has not arrived yet has nothing to show.
             if let Ok(entry) = doc.entry() {
                 let month = entry.created.local_month();
@@ -361,7 +416,9 @@ impl Store {
     }
 
     fn save_view(&self, month: &str) -> Result<(), StoreError> {
-        let Some(view) = self.views.get(month) else { return Ok(()) };
+        let Some(view) = self.views.get(month) else {
+            return Ok(());
+        };
         let name = self.view_name(month);
         let path = self.view_path(&name);
         let plain = postcard::to_allocvec(view).map_err(|e| StoreError::damaged(&path, e))?;
@@ -377,20 +434,32 @@ impl Store {
             .collect();
         paths.sort();
         for path in paths {
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let record: Result<PendingRecord, String> = files::read(&path).and_then(|b| open_blob(&self.key, "pending", &name, &b).map_err(Into::into)).map_err(|e| e.to_string()).and_then(|plain| postcard::from_bytes(&plain).map_err(|e| e.to_string()));
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let record: Result<PendingRecord, String> = files::read(&path)
+                .and_then(|b| open_blob(&self.key, "pending", &name, &b).map_err(Into::into))
+                .map_err(|e| e.to_string())
+                .and_then(|plain| postcard::from_bytes(&plain).map_err(|e| e.to_string()));
             match record {
                 Ok(record) => {
                     let n = record.changes.len();
                     self.apply_changes_inner(record.changes, true)?;
-                    self.warnings.push(format!("finished saving {n} change(s) interrupted by an earlier crash"));
+                    self.warnings.push(format!(
+                        "finished saving {n} change(s) interrupted by an earlier crash"
+                    ));
                 }
                 Err(reason) => {
                     // Written atomically, so a damaged record was tampered with or
                     // torn by the disk; set it aside rather than lose it.
                     let aside = path.with_extension("damaged");
                     let _ = fs::rename(&path, &aside);
-                    self.warnings.push(format!("{} could not be read ({reason}); it was set aside as {}", path.display(), aside.display()));
+                    self.warnings.push(format!(
+                        "{} could not be read ({reason}); it was set aside as {}",
+                        path.display(),
+                        aside.display()
+                    ));
                     continue;
                 }
             }
@@ -407,8 +476,11 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StoreError::io(&path, e)),
         };
-        let plain = open_blob(&self.key, "entry", &id.to_string(), &sealed).map_err(|e| StoreError::damaged(&path, e))?;
-        EntryDoc::load(id, &plain, &self.config.actor()).map(Some).map_err(|e| StoreError::damaged(&path, e))
+        let plain = open_blob(&self.key, "entry", &id.to_string(), &sealed)
+            .map_err(|e| StoreError::damaged(&path, e))?;
+        EntryDoc::load(id, &plain, &self.config.actor())
+            .map(Some)
+            .map_err(|e| StoreError::damaged(&path, e))
     }
 
     /// Load the view of `month` if it is not loaded yet (a missing view is an empty month).
@@ -422,12 +494,19 @@ impl Store {
             Ok(sealed) => match self.open_view(&name, &sealed) {
                 Ok(view) => view,
                 Err(reason) => {
-                    self.warnings.push(format!("{} was damaged ({reason}); rebuilt it from the entries", path.display()));
+                    self.warnings.push(format!(
+                        "{} was damaged ({reason}); rebuilt it from the entries",
+                        path.display()
+                    ));
                     self.rebuild_views()?;
                     return Ok(());
                 }
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => MonthView { v: 1, month: month.to_string(), entries: BTreeMap::new() },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => MonthView {
+                v: 1,
+                month: month.to_string(),
+                entries: BTreeMap::new(),
+            },
             Err(e) => return Err(StoreError::io(&path, e)),
         };
         self.views.insert(month.to_string(), view);
@@ -454,7 +533,10 @@ impl Store {
             if path.extension().and_then(|e| e.to_str()) != Some("view") {
                 continue;
             }
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             match self.open_view(&name, &files::read(&path)?) {
                 Ok(view) => {
                     self.views.entry(view.month.clone()).or_insert(view);
@@ -463,7 +545,11 @@ impl Store {
             }
         }
         if !damaged.is_empty() {
-            self.warnings.extend(damaged.into_iter().map(|d| format!("{d}; rebuilt the views from the entries")));
+            self.warnings.extend(
+                damaged
+                    .into_iter()
+                    .map(|d| format!("{d}; rebuilt the views from the entries")),
+            );
             self.rebuild_views()?;
         }
         self.all_views_loaded = true;
@@ -480,7 +566,11 @@ impl Store {
                         let month = entry.created.local_month();
                         views
                             .entry(month.clone())
-                            .or_insert_with(|| MonthView { v: 1, month, entries: BTreeMap::new() })
+                            .or_insert_with(|| MonthView {
+                                v: 1,
+                                month,
+                                entries: BTreeMap::new(),
+                            })
                             .entries
                             .insert(id, entry);
                     }
@@ -490,7 +580,10 @@ impl Store {
             }
         }
         let dir = self.dir.join("views");
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))?.flatten() {
+        for entry in fs::read_dir(&dir)
+            .map_err(|e| StoreError::io(&dir, e))?
+            .flatten()
+        {
             let _ = fs::remove_file(entry.path());
         }
         self.views = views;
@@ -508,7 +601,11 @@ impl Store {
         let mut ids = Vec::new();
         for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))? {
             let name = entry.map_err(|e| StoreError::io(&dir, e))?.file_name();
-            if let Some(id) = name.to_string_lossy().strip_suffix(".am").and_then(|s| s.parse().ok()) {
+            if let Some(id) = name
+                .to_string_lossy()
+                .strip_suffix(".am")
+                .and_then(|s| s.parse().ok())
+            {
                 ids.push(id);
             }
         }
@@ -522,11 +619,18 @@ impl Store {
         if prefix.len() < 4 {
             return Err(StoreError::NoSuchEntry(typed.to_string()));
         }
-        let matches: Vec<EntryId> = self.entry_ids()?.into_iter().filter(|id| id.to_string().starts_with(&prefix)).collect();
+        let matches: Vec<EntryId> = self
+            .entry_ids()?
+            .into_iter()
+            .filter(|id| id.to_string().starts_with(&prefix))
+            .collect();
         match matches.as_slice() {
             [one] => Ok(*one),
             [] => Err(StoreError::NoSuchEntry(typed.to_string())),
-            many => Err(StoreError::AmbiguousId { prefix: typed.to_string(), candidates: many.iter().map(|id| id.short()).collect() }),
+            many => Err(StoreError::AmbiguousId {
+                prefix: typed.to_string(),
+                candidates: many.iter().map(|id| id.short()).collect(),
+            }),
         }
     }
 
@@ -538,10 +642,15 @@ impl Store {
             Err(damaged) => {
                 // The document is damaged: show the last materialised copy and say so.
                 self.load_all_views()?;
-                let copy = self.views.values().find_map(|v| v.entries.get(&id)).cloned();
+                let copy = self
+                    .views
+                    .values()
+                    .find_map(|v| v.entries.get(&id))
+                    .cloned();
                 match copy {
                     Some(entry) => {
-                        self.warnings.push(format!("{damaged}; showing the last saved copy"));
+                        self.warnings
+                            .push(format!("{damaged}; showing the last saved copy"));
                         Ok(entry)
                     }
                     None => Err(damaged),
@@ -553,16 +662,29 @@ impl Store {
     /// Entries matching `query`, newest first. Loads only the months the query needs.
     pub fn list(&mut self, query: &Query) -> Result<Vec<Entry>, StoreError> {
         self.load_for(query)?;
-        Ok(attune_core::list(self.views.values().flat_map(|v| v.entries.values()), query).into_iter().cloned().collect())
+        Ok(
+            attune_core::list(self.views.values().flat_map(|v| v.entries.values()), query)
+                .into_iter()
+                .cloned()
+                .collect(),
+        )
     }
 
     /// Entries containing every word of `text`, with a snippet each.
-    pub fn search(&mut self, text: &str, query: &Query) -> Result<Vec<(Entry, String)>, StoreError> {
+    pub fn search(
+        &mut self,
+        text: &str,
+        query: &Query,
+    ) -> Result<Vec<(Entry, String)>, StoreError> {
         self.load_for(query)?;
-        Ok(attune_core::search(self.views.values().flat_map(|v| v.entries.values()), text, query)
-            .into_iter()
-            .map(|hit| (hit.entry.clone(), hit.snippet))
-            .collect())
+        Ok(attune_core::search(
+            self.views.values().flat_map(|v| v.entries.values()),
+            text,
+            query,
+        )
+        .into_iter()
+        .map(|hit| (hit.entry.clone(), hit.snippet))
+        .collect())
     }
 
     fn load_for(&mut self, query: &Query) -> Result<(), StoreError> {
@@ -592,18 +714,29 @@ impl Store {
             match self.load_doc(id) {
                 Ok(Some(doc)) => {
                     if let Err(e) = doc.entry() {
-                        problems.push(Problem { path: self.entry_path(id), reason: e.to_string() });
+                        problems.push(Problem {
+                            path: self.entry_path(id),
+                            reason: e.to_string(),
+                        });
                     }
                 }
                 Ok(None) => {}
-                Err(StoreError::Damaged { path, reason }) => problems.push(Problem { path, reason }),
+                Err(StoreError::Damaged { path, reason }) => {
+                    problems.push(Problem { path, reason })
+                }
                 Err(e) => return Err(e),
             }
         }
         let dir = self.dir.join("views");
-        for entry in fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))?.flatten() {
+        for entry in fs::read_dir(&dir)
+            .map_err(|e| StoreError::io(&dir, e))?
+            .flatten()
+        {
             let path = entry.path();
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if let Err(reason) = self.open_view(&name, &files::read(&path)?) {
                 problems.push(Problem { path, reason });
             }
@@ -616,7 +749,8 @@ impl Store {
         let path = self.dir.join(SAFETY_FILE);
         match fs::read(&path) {
             Ok(sealed) => {
-                let plain = open_blob(&self.key, "safety-plan", "", &sealed).map_err(|e| StoreError::damaged(&path, e))?;
+                let plain = open_blob(&self.key, "safety-plan", "", &sealed)
+                    .map_err(|e| StoreError::damaged(&path, e))?;
                 serde_json::from_slice(&plain).map_err(|e| StoreError::damaged(&path, e))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SafetyPlan::default()),
@@ -632,8 +766,15 @@ impl Store {
     }
 
     /// Re-protect the identity file with a new passphrase (or none).
-    pub fn change_passphrase(&mut self, new: Option<SecretString>, work_factor: Option<u8>) -> Result<(), StoreError> {
-        files::write_private(&self.dir.join(IDENTITY_FILE), &self.identity.to_file_bytes(new.as_ref(), work_factor)?)?;
+    pub fn change_passphrase(
+        &mut self,
+        new: Option<SecretString>,
+        work_factor: Option<u8>,
+    ) -> Result<(), StoreError> {
+        files::write_private(
+            &self.dir.join(IDENTITY_FILE),
+            &self.identity.to_file_bytes(new.as_ref(), work_factor)?,
+        )?;
         let protected = new.is_some();
         self.update_config(|c| c.passphrase_protected = protected)
     }
@@ -641,7 +782,10 @@ impl Store {
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 #[allow(dead_code)]

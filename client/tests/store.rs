@@ -17,7 +17,14 @@ fn open(dir: &Path) -> Store {
 }
 
 fn init(dir: &Path) -> Store {
-    Store::init(dir, InitOptions { device_name: "laptop".into(), ..Default::default() }).expect("init")
+    Store::init(
+        dir,
+        InitOptions {
+            device_name: "laptop".into(),
+            ..Default::default()
+        },
+    )
+    .expect("init")
 }
 
 fn t(day: i64) -> Timestamp {
@@ -25,7 +32,11 @@ fn t(day: i64) -> Timestamp {
 }
 
 fn note(body: &str) -> NewEntry {
-    NewEntry { kind: Some(EntryKind::Note), body: body.into(), ..Default::default() }
+    NewEntry {
+        kind: Some(EntryKind::Note),
+        body: body.into(),
+        ..Default::default()
+    }
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {
@@ -49,25 +60,46 @@ fn entries_survive_reopening_and_list_by_month() {
     let a = store.create(t(0), note("january")).unwrap();
     let mut with_fields = note("february");
     with_fields.kind = Some(EntryKind::Conversation);
-    with_fields.fields.insert("setting".into(), FieldValue::Setting(attune_core::schema::Setting::Online));
-    with_fields.fields.insert("connection".into(), FieldValue::Int(4));
-    with_fields.fields.insert("did-differently".into(), FieldValue::Text("listened".into()));
+    with_fields.fields.insert(
+        "setting".into(),
+        FieldValue::Setting(attune_core::schema::Setting::Online),
+    );
+    with_fields
+        .fields
+        .insert("connection".into(), FieldValue::Int(4));
+    with_fields.fields.insert(
+        "did-differently".into(),
+        FieldValue::Text("listened".into()),
+    );
     let b = store.create(t(40), with_fields).unwrap();
-    store.edit(a.id, t(1), &[Edit::AddTag("first".into())]).unwrap();
+    store
+        .edit(a.id, t(1), &[Edit::AddTag("first".into())])
+        .unwrap();
     drop(store);
 
     let mut store = open(&dir);
     let all = store.list(&Query::default()).unwrap();
-    assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![b.id, a.id]);
+    assert_eq!(
+        all.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![b.id, a.id]
+    );
     assert!(all[1].tags.contains("first"));
     assert_eq!(all[0].fields.len(), 3);
-    assert!(store.take_warnings().is_empty(), "views of every field type read back without repair");
+    assert!(
+        store.take_warnings().is_empty(),
+        "views of every field type read back without repair"
+    );
     assert!(store.check().unwrap().is_empty());
     drop(store);
 
     // A date-bounded query loads only the months it needs, and still finds the entry.
     let mut store = open(&dir);
-    let feb = store.list(&Query { from_ms: Some(t(35).unix_ms), ..Default::default() }).unwrap();
+    let feb = store
+        .list(&Query {
+            from_ms: Some(t(35).unix_ms),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(feb.len(), 1);
     assert_eq!(feb[0].body, "february");
 }
@@ -90,11 +122,16 @@ fn a_leftover_temp_file_is_cleaned_and_nothing_saved_is_lost() {
     let mut store = init(&dir);
     let e = store.create(t(0), note("kept")).unwrap();
     drop(store);
-    let leftover = dir.join("entries").join(format!("{}.am.999.attune-tmp", e.id));
+    let leftover = dir
+        .join("entries")
+        .join(format!("{}.am.999.attune-tmp", e.id));
     fs::write(&leftover, b"half a file").unwrap();
     let mut store = Store::open(&dir, &mut no_pass()).unwrap();
     assert!(!leftover.exists());
-    assert!(store.take_warnings().iter().any(|w| w.contains("temporary")));
+    assert!(store
+        .take_warnings()
+        .iter()
+        .any(|w| w.contains("temporary")));
     assert_eq!(store.get(e.id).unwrap().body, "kept");
 }
 
@@ -103,11 +140,17 @@ fn a_change_interrupted_by_a_crash_is_replayed_at_the_next_open() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("j");
     let mut store = init(&dir);
-    let id = store.create_then_crash(t(0), note("told it was saved")).unwrap();
+    let id = store
+        .create_then_crash(t(0), note("told it was saved"))
+        .unwrap();
     drop(store);
     let mut store = open(&dir);
     assert_eq!(store.get(id).unwrap().body, "told it was saved");
-    assert_eq!(store.list(&Query::default()).unwrap().len(), 1, "the view was brought up to date");
+    assert_eq!(
+        store.list(&Query::default()).unwrap().len(),
+        1,
+        "the view was brought up to date"
+    );
     assert_eq!(fs::read_dir(dir.join("pending")).unwrap().count(), 0);
 }
 
@@ -124,15 +167,27 @@ fn a_damaged_entry_is_named_and_the_rest_still_opens() {
     fs::write(&bad_path, &bytes[..bytes.len() / 2]).unwrap(); // truncated
 
     let mut store = open(&dir);
-    assert_eq!(store.list(&Query::default()).unwrap().len(), 2, "listing reads the views");
+    assert_eq!(
+        store.list(&Query::default()).unwrap().len(),
+        2,
+        "listing reads the views"
+    );
     assert_eq!(store.get(good.id).unwrap().body, "good one");
-    let err = store.edit(bad.id, t(2), &[Edit::AddTag("x".into())]).unwrap_err().to_string();
-    assert!(err.contains(&bad_path.display().to_string()), "the error names the file: {err}");
+    let err = store
+        .edit(bad.id, t(2), &[Edit::AddTag("x".into())])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&bad_path.display().to_string()),
+        "the error names the file: {err}"
+    );
     let problems = store.check().unwrap();
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].path, bad_path);
     // The good entry is still editable.
-    store.edit(good.id, t(2), &[Edit::AddTag("fine".into())]).unwrap();
+    store
+        .edit(good.id, t(2), &[Edit::AddTag("fine".into())])
+        .unwrap();
 }
 
 #[test]
@@ -143,7 +198,12 @@ fn a_damaged_view_is_rebuilt_from_the_entries() {
     store.create(t(0), note("one")).unwrap();
     store.create(t(0), note("two")).unwrap();
     drop(store);
-    let view = fs::read_dir(dir.join("views")).unwrap().next().unwrap().unwrap().path();
+    let view = fs::read_dir(dir.join("views"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut bytes = fs::read(&view).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
@@ -151,7 +211,12 @@ fn a_damaged_view_is_rebuilt_from_the_entries() {
     let mut store = open(&dir);
     assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
     let warnings = store.take_warnings();
-    assert!(warnings.iter().any(|w| w.contains(&view.display().to_string()) && w.contains("rebuilt")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&view.display().to_string()) && w.contains("rebuilt")),
+        "{warnings:?}"
+    );
     assert!(store.check().unwrap().is_empty());
 }
 
@@ -167,7 +232,10 @@ fn a_file_swapped_for_another_is_refused() {
     let pb = dir.join("entries").join(format!("{}.am", b.id));
     fs::copy(&pb, &pa).unwrap();
     let mut store = open(&dir);
-    assert!(store.edit(a.id, t(1), &[Edit::Delete]).is_err(), "b's document must not pass for a's");
+    assert!(
+        store.edit(a.id, t(1), &[Edit::Delete]).is_err(),
+        "b's document must not pass for a's"
+    );
 }
 
 #[test]
@@ -175,17 +243,30 @@ fn passphrase_protection_wrong_passphrase_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("j");
     let pass = || SecretString::from("correct horse".to_string());
-    let mut store =
-        Store::init(&dir, InitOptions { device_name: "laptop".into(), passphrase: Some(pass()), work_factor: Some(10) }).unwrap();
+    let mut store = Store::init(
+        &dir,
+        InitOptions {
+            device_name: "laptop".into(),
+            passphrase: Some(pass()),
+            work_factor: Some(10),
+        },
+    )
+    .unwrap();
     store.create(t(0), note("private")).unwrap();
     drop(store);
-    let before: Vec<(PathBuf, Vec<u8>)> = files_under(&dir).into_iter().map(|p| (p.clone(), fs::read(&p).unwrap())).collect();
+    let before: Vec<(PathBuf, Vec<u8>)> = files_under(&dir)
+        .into_iter()
+        .map(|p| (p.clone(), fs::read(&p).unwrap()))
+        .collect();
 
     let err = Store::open(&dir, &mut || Ok(SecretString::from("wrong".to_string()))).unwrap_err();
     assert!(matches!(err, StoreError::WrongPassphrase), "{err}");
     let err = Store::open(&dir, &mut || Err(StoreError::PassphraseRequired)).unwrap_err();
     assert!(matches!(err, StoreError::PassphraseRequired), "{err}");
-    let after: Vec<(PathBuf, Vec<u8>)> = files_under(&dir).into_iter().map(|p| (p.clone(), fs::read(&p).unwrap())).collect();
+    let after: Vec<(PathBuf, Vec<u8>)> = files_under(&dir)
+        .into_iter()
+        .map(|p| (p.clone(), fs::read(&p).unwrap()))
+        .collect();
     assert_eq!(before, after, "a failed open changes nothing");
 
     let mut store = Store::open(&dir, &mut || Ok(pass())).unwrap();
@@ -207,7 +288,10 @@ fn the_identity_and_keys_are_private_to_their_owner() {
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", path.display());
     }
-    assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
 }
 
 #[test]
@@ -225,7 +309,14 @@ fn no_plaintext_marker_appears_in_any_file() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("j");
     let mut store = init(&dir);
-    let markers = ["MARKERBODY7731", "MARKERTAG7731", "MARKERPERSON7731", "MARKERFIELD7731", "MARKERNOTE7731", "MARKERPLAN7731"];
+    let markers = [
+        "MARKERBODY7731",
+        "MARKERTAG7731",
+        "MARKERPERSON7731",
+        "MARKERFIELD7731",
+        "MARKERNOTE7731",
+        "MARKERPLAN7731",
+    ];
     let mut new = NewEntry {
         kind: Some(EntryKind::Conversation),
         body: format!("{} and more words", markers[0]),
@@ -234,9 +325,22 @@ fn no_plaintext_marker_appears_in_any_file() {
     };
     new.tags.insert(markers[1].into());
     new.people.insert(markers[2].into());
-    new.fields.insert("did-differently".into(), FieldValue::Text(markers[3].into()));
+    new.fields.insert(
+        "did-differently".into(),
+        FieldValue::Text(markers[3].into()),
+    );
     let e = store.create(t(0), new).unwrap();
-    store.edit(e.id, t(1), &[Edit::SpliceBody { pos: 0, delete: 0, insert: "typed ".into() }]).unwrap();
+    store
+        .edit(
+            e.id,
+            t(1),
+            &[Edit::SpliceBody {
+                pos: 0,
+                delete: 0,
+                insert: "typed ".into(),
+            }],
+        )
+        .unwrap();
     let mut plan = attune::SafetyPlan::default();
     plan.people.push(markers[5].into());
     store.set_safety_plan(&plan).unwrap();
@@ -246,12 +350,23 @@ fn no_plaintext_marker_appears_in_any_file() {
         let bytes = fs::read(&path).unwrap();
         scanned += bytes.len();
         for m in markers.iter().chain(["conversation", "2026-01"].iter()) {
-            assert!(!bytes.windows(m.len()).any(|w| w == m.as_bytes()), "{m} found in {}", path.display());
+            assert!(
+                !bytes.windows(m.len()).any(|w| w == m.as_bytes()),
+                "{m} found in {}",
+                path.display()
+            );
         }
     }
-    assert!(scanned > 1000, "the scan read the journal ({scanned} bytes)");
+    assert!(
+        scanned > 1000,
+        "the scan read the journal ({scanned} bytes)"
+    );
     // And it is all still there for the writer.
     let mut store = open(&dir);
-    assert!(store.get(e.id).unwrap().body.starts_with("typed MARKERBODY7731"));
+    assert!(store
+        .get(e.id)
+        .unwrap()
+        .body
+        .starts_with("typed MARKERBODY7731"));
     assert_eq!(store.safety_plan().unwrap(), plan);
 }

@@ -11,7 +11,11 @@ use std::process::Command;
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> -> target/<profile>/
-    let profile_dir = exe.parent().and_then(|p| p.parent()).expect("target directory").to_path_buf();
+    let profile_dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target directory")
+        .to_path_buf();
     let path = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

@@ -84,16 +84,32 @@ fn scripted_session_through_the_real_binary() {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let entry = json(&dir, &refs);
         assert_eq!(entry["kind"], kind.key());
-        assert_eq!(entry["fields"].as_object().unwrap().len(), kind.fields().len(), "{kind}: {entry}");
+        assert_eq!(
+            entry["fields"].as_object().unwrap().len(),
+            kind.fields().len(),
+            "{kind}: {entry}"
+        );
         ids.push(entry["id"].as_str().unwrap().to_string());
     }
 
     // A bad field is refused with a message that helps, and nothing is written.
-    let bad = attune(&dir, &["write", "--kind", "grounding", "--field", "distress-before=eleven"]);
+    let bad = attune(
+        &dir,
+        &[
+            "write",
+            "--kind",
+            "grounding",
+            "--field",
+            "distress-before=eleven",
+        ],
+    );
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("0 to 10"));
     let unknown = attune(&dir, &["write", "--kind", "journal-ish"]);
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("conversation"), "lists the known kinds");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("conversation"),
+        "lists the known kinds"
+    );
 
     let listed = json(&dir, &["list", "--json"]);
     assert_eq!(listed.as_array().unwrap().len(), EntryKind::ALL.len());
@@ -102,13 +118,29 @@ fn scripted_session_through_the_real_binary() {
     let conv = &ids[0];
     let edited = json(
         &dir,
-        &["edit", &conv[..8], "--field", "connection=5", "--append", "It went well.", "--add-tag", "hopeful", "--json"],
+        &[
+            "edit",
+            &conv[..8],
+            "--field",
+            "connection=5",
+            "--append",
+            "It went well.",
+            "--add-tag",
+            "hopeful",
+            "--json",
+        ],
     );
     assert_eq!(edited["fields"]["connection"], 5);
     assert_eq!(edited["body"], "about conversation today It went well.");
-    assert!(edited["tags"].as_array().unwrap().contains(&Value::from("hopeful")));
+    assert!(edited["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("hopeful")));
     let shown = ok(&dir, &["show", &conv[..8]]);
-    assert!(shown.contains("It went well.") && shown.contains("Did you feel heard?"), "{shown}");
+    assert!(
+        shown.contains("It went well.") && shown.contains("Did you feel heard?"),
+        "{shown}"
+    );
 
     // Search finds words case-insensitively, with filters.
     let hits = json(&dir, &["search", "WENT", "well", "--json"]);
@@ -119,18 +151,41 @@ fn scripted_session_through_the_real_binary() {
 
     // Delete hides, restore brings back.
     ok(&dir, &["delete", &conv[..8]]);
-    assert_eq!(json(&dir, &["list", "--json"]).as_array().unwrap().len(), EntryKind::ALL.len() - 1);
-    assert_eq!(json(&dir, &["list", "--deleted", "--json"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        json(&dir, &["list", "--json"]).as_array().unwrap().len(),
+        EntryKind::ALL.len() - 1
+    );
+    assert_eq!(
+        json(&dir, &["list", "--deleted", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     ok(&dir, &["restore", &conv[..8]]);
     let all = json(&dir, &["list", "--json"]);
     assert_eq!(all.as_array().unwrap().len(), EntryKind::ALL.len());
 
     // A heavy entry points to grounding and crisis help; the crisis note is one step away.
-    let heavy = attune(&dir, &["write", "--kind", "setback", "--body", "hard night", "--steadiness", "1"]);
+    let heavy = attune(
+        &dir,
+        &[
+            "write",
+            "--kind",
+            "setback",
+            "--body",
+            "hard night",
+            "--steadiness",
+            "1",
+        ],
+    );
     assert!(String::from_utf8_lossy(&heavy.stderr).contains("attune crisis"));
     ok(&dir, &["crisis", "add", "people", "Sam 555-0101"]);
     let crisis = ok(&dir, &["crisis"]);
-    assert!(crisis.contains("emergency") && crisis.contains("Sam 555-0101"), "{crisis}");
+    assert!(
+        crisis.contains("emergency") && crisis.contains("Sam 555-0101"),
+        "{crisis}"
+    );
 
     // An unknown id is a clear error.
     let missing = attune(&dir, &["show", "ffffffff"]);
@@ -147,11 +202,23 @@ fn a_passphrase_protected_journal_needs_its_passphrase() {
     let wrong = tmp.path().join("wrong");
     std::fs::write(&wrong, "not it\n").unwrap();
     ok(&dir, &["init", "--passphrase-file", pass.to_str().unwrap()]);
-    ok(&dir, &["--passphrase-file", pass.to_str().unwrap(), "write", "--body", "secret thoughts"]);
+    ok(
+        &dir,
+        &[
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+            "write",
+            "--body",
+            "secret thoughts",
+        ],
+    );
     let out = attune(&dir, &["list"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("passphrase"));
-    let out = attune(&dir, &["--passphrase-file", wrong.to_str().unwrap(), "list"]);
+    let out = attune(
+        &dir,
+        &["--passphrase-file", wrong.to_str().unwrap(), "list"],
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not open"));
     // The general crisis note is shown even when the journal cannot be unlocked.
     let crisis = attune(&dir, &["crisis"]);

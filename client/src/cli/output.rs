@@ -4,7 +4,9 @@ use attune_core::{Entry, EntryKind, FieldValue, Timestamp};
 use serde_json::{json, Value};
 
 const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// `2026-12-02T10:00:00+01:00`, in the writer's offset at the time.
 pub fn rfc3339(t: Timestamp) -> String {
@@ -54,7 +56,11 @@ fn field_json(value: &FieldValue) -> Value {
 
 /// The stable JSON shape of an entry (documented in docs/CLI.md).
 pub fn entry_json(e: &Entry) -> Value {
-    let fields: serde_json::Map<String, Value> = e.fields.iter().map(|(k, v)| (k.clone(), field_json(v))).collect();
+    let fields: serde_json::Map<String, Value> = e
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), field_json(v)))
+        .collect();
     json!({
         "id": e.id.to_string(),
         "kind": e.kind.key(),
@@ -77,16 +83,30 @@ pub fn entry_json(e: &Entry) -> Value {
 pub fn entry_line(e: &Entry) -> String {
     let mut who = String::new();
     if !e.people.is_empty() {
-        who = format!(" · {}", e.people.iter().cloned().collect::<Vec<_>>().join(", "));
+        who = format!(
+            " · {}",
+            e.people.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
     }
-    let tags = if e.tags.is_empty() { String::new() } else { format!(" #{}", e.tags.iter().cloned().collect::<Vec<_>>().join(" #")) };
+    let tags = if e.tags.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " #{}",
+            e.tags.iter().cloned().collect::<Vec<_>>().join(" #")
+        )
+    };
     let summary = e.summary(60);
     format!(
         "{}  {:<22} {:<15}{who}{tags}{}",
         e.id.short(),
         friendly(e.created),
         e.kind.label(),
-        if summary.is_empty() { String::new() } else { format!("  {summary}") }
+        if summary.is_empty() {
+            String::new()
+        } else {
+            format!("  {summary}")
+        }
     )
 }
 
@@ -102,17 +122,27 @@ pub fn entry_full(e: &Entry) -> String {
         out.push_str("(deleted — `attune restore` brings it back)\n");
     }
     if !e.people.is_empty() {
-        out.push_str(&format!("people: {}\n", e.people.iter().cloned().collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            "people: {}\n",
+            e.people.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
     }
     if !e.tags.is_empty() {
-        out.push_str(&format!("tags: {}\n", e.tags.iter().cloned().collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            "tags: {}\n",
+            e.tags.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
     }
     if let Some(s) = e.steadiness {
         out.push_str(&format!("steadiness: {s} of 5\n"));
     }
     for spec in e.kind.fields() {
         if let Some(v) = e.fields.get(spec.key) {
-            out.push_str(&format!("\n{}\n  {}\n", spec.prompt, v.display().replace('\n', "\n  ")));
+            out.push_str(&format!(
+                "\n{}\n  {}\n",
+                spec.prompt,
+                v.display().replace('\n', "\n  ")
+            ));
         }
     }
     if !e.body.is_empty() {
@@ -130,10 +160,17 @@ pub fn kinds_text() -> String {
     for kind in EntryKind::ALL {
         out.push_str(&format!("{}\n  {}\n", kind.key(), kind.intro()));
         for spec in kind.fields() {
-            out.push_str(&format!("    --field {}=…  {} ({})\n", spec.key, spec.prompt, attune_core::describe(spec.ty)));
+            out.push_str(&format!(
+                "    --field {}=…  {} ({})\n",
+                spec.key,
+                spec.prompt,
+                attune_core::describe(spec.ty)
+            ));
         }
     }
-    out.push_str("\nEvery kind also takes --body, --notes, --person, --tag and --steadiness (1–5).\n");
+    out.push_str(
+        "\nEvery kind also takes --body, --notes, --person, --tag and --steadiness (1–5).\n",
+    );
     out
 }
 
@@ -146,6 +183,9 @@ mod tests {
         let t = Timestamp::new(1_764_666_000_000, 60); // 2025-12-02T09:00Z
         assert_eq!(rfc3339(t), "2025-12-02T10:00:00+01:00");
         assert_eq!(friendly(t), "Tue 2 Dec 2025, 10:00");
-        assert_eq!(rfc3339(Timestamp::new(0, -330)), "1969-12-31T18:30:00-05:30");
+        assert_eq!(
+            rfc3339(Timestamp::new(0, -330)),
+            "1969-12-31T18:30:00-05:30"
+        );
     }
 }

@@ -22,7 +22,12 @@ impl<R: BufRead, W: Write> Prompter<R, W> {
         write!(self.output, "{question} ")?;
         self.output.flush()?;
         let mut line = String::new();
-        if self.input.read_line(&mut line).context("reading your answer")? == 0 {
+        if self
+            .input
+            .read_line(&mut line)
+            .context("reading your answer")?
+            == 0
+        {
             return Ok(None);
         }
         let answer = line.trim().to_string();
@@ -38,10 +43,22 @@ impl<R: BufRead, W: Write> Prompter<R, W> {
     /// Walk through the kind's questions, filling `new`. Every question can be skipped.
     pub fn guide(&mut self, new: &mut NewEntry) -> Result<()> {
         let kind = new.kind.unwrap_or(attune_core::EntryKind::Note);
-        self.say(&format!("{} (Press Enter to skip any question.)", kind.intro()))?;
-        if new.people.is_empty() && matches!(kind, attune_core::EntryKind::Conversation | attune_core::EntryKind::Listening) {
+        self.say(&format!(
+            "{} (Press Enter to skip any question.)",
+            kind.intro()
+        ))?;
+        if new.people.is_empty()
+            && matches!(
+                kind,
+                attune_core::EntryKind::Conversation | attune_core::EntryKind::Listening
+            )
+        {
             if let Some(p) = self.ask("Who was it with? (names or nicknames, comma separated)")? {
-                new.people.extend(p.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+                new.people.extend(
+                    p.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty()),
+                );
             }
         }
         for spec in kind.fields() {
@@ -50,14 +67,23 @@ impl<R: BufRead, W: Write> Prompter<R, W> {
             }
             let mut question = spec.prompt.to_string();
             if let FieldType::Choice(set) = spec.ty {
-                let options: Vec<String> = set.options().iter().enumerate().map(|(i, (_, label))| format!("{}) {label}", i + 1)).collect();
+                let options: Vec<String> = set
+                    .options()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, label))| format!("{}) {label}", i + 1))
+                    .collect();
                 question = format!("{question} [{}]", options.join("  "));
             }
             loop {
-                let Some(answer) = self.ask(&question)? else { break };
+                let Some(answer) = self.ask(&question)? else {
+                    break;
+                };
                 let answer = match spec.ty {
                     FieldType::Choice(set) => match answer.parse::<usize>() {
-                        Ok(n) if n >= 1 && n <= set.options().len() => set.options()[n - 1].0.to_string(),
+                        Ok(n) if n >= 1 && n <= set.options().len() => {
+                            set.options()[n - 1].0.to_string()
+                        }
                         _ => answer,
                     },
                     _ => answer,
@@ -73,7 +99,9 @@ impl<R: BufRead, W: Write> Prompter<R, W> {
         }
         if new.steadiness.is_none() {
             loop {
-                let Some(answer) = self.ask(attune_core::schema::STEADINESS_PROMPT)? else { break };
+                let Some(answer) = self.ask(attune_core::schema::STEADINESS_PROMPT)? else {
+                    break;
+                };
                 match answer.parse::<u8>() {
                     Ok(n) if (1..=5).contains(&n) => {
                         new.steadiness = Some(n);
@@ -85,7 +113,11 @@ impl<R: BufRead, W: Write> Prompter<R, W> {
         }
         if new.tags.is_empty() {
             if let Some(t) = self.ask("Any tags? (comma separated)")? {
-                new.tags.extend(t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+                new.tags.extend(
+                    t.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty()),
+                );
             }
         }
         Ok(())
@@ -99,16 +131,35 @@ mod tests {
 
     #[test]
     fn guided_flow_fills_answers_skips_blanks_and_re_asks_bad_ones() {
-        let answers = "Ana\nsister\n1\n7\n4\nyes\n\n\nasked a question back\n\n3\nfamily, evening\n";
+        let answers =
+            "Ana\nsister\n1\n7\n4\nyes\n\n\nasked a question back\n\n3\nfamily, evening\n";
         let mut out = Vec::new();
-        let mut new = NewEntry { kind: Some(EntryKind::Conversation), ..Default::default() };
-        Prompter::new(answers.as_bytes(), &mut out).guide(&mut new).unwrap();
+        let mut new = NewEntry {
+            kind: Some(EntryKind::Conversation),
+            ..Default::default()
+        };
+        Prompter::new(answers.as_bytes(), &mut out)
+            .guide(&mut new)
+            .unwrap();
         assert!(new.people.contains("Ana"));
-        assert_eq!(new.fields.get("setting"), Some(&FieldValue::Setting(attune_core::schema::Setting::OneOnOne)));
-        assert_eq!(new.fields.get("connection"), Some(&FieldValue::Int(4)), "7 is re-asked, then 4");
-        assert_eq!(new.fields.get("felt-heard"), Some(&FieldValue::Answer(attune_core::schema::Answer::Yes)));
+        assert_eq!(
+            new.fields.get("setting"),
+            Some(&FieldValue::Setting(attune_core::schema::Setting::OneOnOne))
+        );
+        assert_eq!(
+            new.fields.get("connection"),
+            Some(&FieldValue::Int(4)),
+            "7 is re-asked, then 4"
+        );
+        assert_eq!(
+            new.fields.get("felt-heard"),
+            Some(&FieldValue::Answer(attune_core::schema::Answer::Yes))
+        );
         assert!(!new.fields.contains_key("showed-interest"), "skipped");
-        assert_eq!(new.fields.get("did-differently"), Some(&FieldValue::Text("asked a question back".into())));
+        assert_eq!(
+            new.fields.get("did-differently"),
+            Some(&FieldValue::Text("asked a question back".into()))
+        );
         assert_eq!(new.steadiness, Some(3));
         assert!(new.tags.contains("evening"));
         let shown = String::from_utf8(out).unwrap();

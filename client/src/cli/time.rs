@@ -7,7 +7,9 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// The local offset from UTC in minutes (UTC if it cannot be determined).
 pub fn local_offset_minutes() -> i16 {
-    UtcOffset::current_local_offset().map(|o| o.whole_minutes()).unwrap_or(0)
+    UtcOffset::current_local_offset()
+        .map(|o| o.whole_minutes())
+        .unwrap_or(0)
 }
 
 /// Now, with the local offset.
@@ -34,9 +36,13 @@ pub fn parse_local(input: &str) -> Result<Timestamp> {
         None => Time::MIDNIGHT,
     };
     let offset_minutes = local_offset_minutes();
-    let offset = UtcOffset::from_whole_seconds(i32::from(offset_minutes) * 60).unwrap_or(UtcOffset::UTC);
+    let offset =
+        UtcOffset::from_whole_seconds(i32::from(offset_minutes) * 60).unwrap_or(UtcOffset::UTC);
     let dt: OffsetDateTime = PrimitiveDateTime::new(date, time).assume_offset(offset);
-    Ok(Timestamp::new((dt.unix_timestamp_nanos() / 1_000_000) as i64, offset_minutes))
+    Ok(Timestamp::new(
+        (dt.unix_timestamp_nanos() / 1_000_000) as i64,
+        offset_minutes,
+    ))
 }
 
 #[cfg(test)]

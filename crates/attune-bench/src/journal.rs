@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use attune::{InitOptions, Store, StoreError};
-use attune_core::{Edit, EntryDoc, EntryId, EntryKind, FieldType, FieldValue, NewEntry, Query, Timestamp};
+use attune_core::{
+    Edit, EntryDoc, EntryId, EntryKind, FieldType, FieldValue, NewEntry, Query, Timestamp,
+};
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ReadDoc, Value, ROOT};
 
@@ -15,12 +17,81 @@ const DAY_MS: i64 = 86_400_000;
 /// 2016-12-02T19:00Z: ten years before the benchmark's "today".
 const START_MS: i64 = 1_480_705_200_000;
 const WORDS: &[&str] = &[
-    "today", "I", "felt", "connected", "with", "Ana", "when", "we", "walked", "by", "the", "river", "and", "she",
-    "listened", "without", "rushing", "me", "my", "chest", "was", "tight", "at", "first", "but", "then", "breathing",
-    "slowly", "helped", "noticed", "urge", "to", "fix", "paused", "asked", "what", "she", "meant", "work", "meeting",
-    "out", "of", "sync", "tired", "sleep", "morning", "coffee", "group", "session", "therapist", "story", "memory",
-    "kind", "gentle", "small", "win", "steady", "again", "after", "hour", "evening", "phone", "call", "brother",
-    "quiet", "heard", "interest", "genuine", "grounding", "senses", "five", "things", "see", "hear", "touch",
+    "today",
+    "I",
+    "felt",
+    "connected",
+    "with",
+    "Ana",
+    "when",
+    "we",
+    "walked",
+    "by",
+    "the",
+    "river",
+    "and",
+    "she",
+    "listened",
+    "without",
+    "rushing",
+    "me",
+    "my",
+    "chest",
+    "was",
+    "tight",
+    "at",
+    "first",
+    "but",
+    "then",
+    "breathing",
+    "slowly",
+    "helped",
+    "noticed",
+    "urge",
+    "to",
+    "fix",
+    "paused",
+    "asked",
+    "what",
+    "she",
+    "meant",
+    "work",
+    "meeting",
+    "out",
+    "of",
+    "sync",
+    "tired",
+    "sleep",
+    "morning",
+    "coffee",
+    "group",
+    "session",
+    "therapist",
+    "story",
+    "memory",
+    "kind",
+    "gentle",
+    "small",
+    "win",
+    "steady",
+    "again",
+    "after",
+    "hour",
+    "evening",
+    "phone",
+    "call",
+    "brother",
+    "quiet",
+    "heard",
+    "interest",
+    "genuine",
+    "grounding",
+    "senses",
+    "five",
+    "things",
+    "see",
+    "hear",
+    "touch",
 ];
 
 /// One generated entry: its document, plus how many characters were typed.
@@ -33,9 +104,14 @@ struct Generated {
 fn sample_field(rng: &mut Rng, ty: FieldType) -> Option<String> {
     Some(match ty {
         FieldType::Text => return None,
-        FieldType::Int { min, max } => (min + (rng.next() % ((max - min + 1) as u64).min(11)) as i64).to_string(),
-        FieldType::Real { .. } => format!("{}.5", 5 + rng.next() % 4),
-        FieldType::Choice(set) => set.options()[(rng.next() % set.options().len() as u64) as usize].0.to_string(),
+        FieldType::Int { min, max } => {
+            (min + (rng.next_u64() % ((max - min + 1) as u64).min(11)) as i64).to_string()
+        }
+        FieldType::Real { .. } => format!("{}.5", 5 + rng.next_u64() % 4),
+        FieldType::Choice(set) => set.options()
+            [(rng.next_u64() % set.options().len() as u64) as usize]
+            .0
+            .to_string(),
     })
 }
 
@@ -45,7 +121,7 @@ fn sentence(rng: &mut Rng, words: usize) -> String {
         if i > 0 {
             s.push(' ');
         }
-        s.push_str(WORDS[(rng.next() % WORDS.len() as u64) as usize]);
+        s.push_str(WORDS[(rng.next_u64() % WORDS.len() as u64) as usize]);
     }
     s.push_str(". ");
     s
@@ -61,7 +137,11 @@ fn type_body(doc: &mut EntryDoc, at: Timestamp, text: &str, sittings: usize) -> 
         let edits: Vec<Edit> = chunk
             .iter()
             .map(|w| {
-                let e = Edit::SpliceBody { pos, delete: 0, insert: (*w).to_string() };
+                let e = Edit::SpliceBody {
+                    pos,
+                    delete: 0,
+                    insert: (*w).to_string(),
+                };
                 pos += w.chars().count();
                 e
             })
@@ -79,33 +159,47 @@ fn generate(entries: usize, target_text_bytes: usize) -> Result<Generated> {
     let (mut text_bytes, mut splices) = (0, 0);
     for i in 0..entries {
         let kind = EntryKind::ALL[i % EntryKind::ALL.len()];
-        let at = Timestamp::new(START_MS + i as i64 * DAY_MS + (rng.next() % 3_600_000) as i64, 60);
-        let mut new = NewEntry { kind: Some(kind), steadiness: Some(1 + (rng.next() % 5) as u8), ..Default::default() };
-        new.tags.insert(["family", "work", "friends", "evening", "morning"][i % 5].to_string());
-        new.people.insert(["Ana", "Sam", "Lee", "Mo"][i % 4].to_string());
+        let at = Timestamp::new(
+            START_MS + i as i64 * DAY_MS + (rng.next_u64() % 3_600_000) as i64,
+            60,
+        );
+        let mut new = NewEntry {
+            kind: Some(kind),
+            steadiness: Some(1 + (rng.next_u64() % 5) as u8),
+            ..Default::default()
+        };
+        new.tags
+            .insert(["family", "work", "friends", "evening", "morning"][i % 5].to_string());
+        new.people
+            .insert(["Ana", "Sam", "Lee", "Mo"][i % 4].to_string());
         for spec in kind.fields() {
             if let Some(v) = sample_field(&mut rng, spec.ty) {
-                new.fields.insert(spec.key.to_string(), FieldValue::parse(spec, &v)?);
+                new.fields
+                    .insert(spec.key.to_string(), FieldValue::parse(spec, &v)?);
             }
         }
         let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&rng.next().to_le_bytes());
+        id[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
         id[8..].copy_from_slice(&(i as u64).to_le_bytes());
         let (mut doc, _) = EntryDoc::create(EntryId(id), b"bench-device-001", at, new)?;
         let mut text = String::new();
         while text.len() < per_entry {
-            let n = 6 + (rng.next() % 12) as usize;
+            let n = 6 + (rng.next_u64() % 12) as usize;
             text.push_str(&sentence(&mut rng, n));
         }
         // A rare word (about one entry in fifty) gives search a realistic hit count.
-        if rng.next() % 50 == 0 {
+        if rng.next_u64().is_multiple_of(50) {
             text.push_str("We talked about the lighthouse. ");
         }
         text_bytes += text.len();
         splices += type_body(&mut doc, at, &text, 3)?;
         docs.push(doc);
     }
-    Ok(Generated { docs, text_bytes, splices })
+    Ok(Generated {
+        docs,
+        text_bytes,
+        splices,
+    })
 }
 
 fn no_passphrase() -> impl FnMut() -> Result<secrecy::SecretString, StoreError> {
@@ -142,13 +236,22 @@ pub fn run(entries: usize, text_mb: f64, reps: usize) -> Result<()> {
     print_figure("journal_body_splices", generated.splices as f64, "splices");
     print_figure("journal_generate", started.elapsed().as_secs_f64(), "s");
     let today_ms = START_MS + entries as i64 * DAY_MS;
-    let last_30 = Query { from_ms: Some(today_ms - 30 * DAY_MS), ..Default::default() };
+    let last_30 = Query {
+        from_ms: Some(today_ms - 30 * DAY_MS),
+        ..Default::default()
+    };
 
     // Sharded store: one document per entry plus sealed month views.
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("journal");
     {
-        let mut store = Store::init(&dir, InitOptions { device_name: "bench".into(), ..Default::default() })?;
+        let mut store = Store::init(
+            &dir,
+            InitOptions {
+                device_name: "bench".into(),
+                ..Default::default()
+            },
+        )?;
         store.insert_docs(&generated.docs)?;
     }
     let sample_id = generated.docs[entries / 2].id();
@@ -189,14 +292,26 @@ pub fn run(entries: usize, text_mb: f64, reps: usize) -> Result<()> {
         let mut store = Store::open(&dir, &mut no_passphrase())?;
         let now = Timestamp::new(today_ms + rep as i64 * 1000, 60);
         let t = Instant::now();
-        let new = NewEntry { kind: Some(EntryKind::MicroWin), body: "I paused before answering.".into(), ..Default::default() };
+        let new = NewEntry {
+            kind: Some(EntryKind::MicroWin),
+            body: "I paused before answering.".into(),
+            ..Default::default()
+        };
         store.create(now, new)?;
         add.push(ms(t.elapsed()));
         drop(store);
 
         let mut store = Store::open(&dir, &mut no_passphrase())?;
         let t = Instant::now();
-        store.edit(sample_id, now, &[Edit::SpliceBody { pos: 0, delete: 0, insert: "Looking back: ".into() }])?;
+        store.edit(
+            sample_id,
+            now,
+            &[Edit::SpliceBody {
+                pos: 0,
+                delete: 0,
+                insert: "Looking back: ".into(),
+            }],
+        )?;
         edit.push(ms(t.elapsed()));
         drop(store);
     }
@@ -237,7 +352,7 @@ fn baseline(entries: usize, text_mb: f64, reps: usize, today_ms: i64) -> Result<
         tx.commit();
         let mut text = String::new();
         while text.len() < per_entry {
-            let n = 6 + (rng.next() % 12) as usize;
+            let n = 6 + (rng.next_u64() % 12) as usize;
             text.push_str(&sentence(&mut rng, n));
         }
         let words: Vec<&str> = text.split_inclusive(' ').collect();
@@ -260,7 +375,9 @@ fn baseline(entries: usize, text_mb: f64, reps: usize, today_ms: i64) -> Result<
         let (_, entries_obj) = doc.get(ROOT, "entries")?.context("entries map")?;
         let mut n = 0;
         for key in doc.keys(&entries_obj) {
-            let Some((_, e)) = doc.get(&entries_obj, key.as_str())? else { continue };
+            let Some((_, e)) = doc.get(&entries_obj, key.as_str())? else {
+                continue;
+            };
             let created = match doc.get(&e, "created")? {
                 Some((Value::Scalar(s), _)) => s.as_i64().unwrap_or(0),
                 _ => 0,
@@ -323,9 +440,17 @@ fn baseline(entries: usize, text_mb: f64, reps: usize, today_ms: i64) -> Result<
         add.push(ms(t.elapsed()));
     }
     print_figure("baseline_one_doc_open_list_30d", median(&mut open_30), "ms");
-    print_figure("baseline_one_doc_open_list_all", median(&mut open_all), "ms");
+    print_figure(
+        "baseline_one_doc_open_list_all",
+        median(&mut open_all),
+        "ms",
+    );
     print_figure("baseline_one_doc_add_entry_durable", median(&mut add), "ms");
     print_figure("baseline_one_doc_search_word", median(&mut search), "ms");
-    print_figure("baseline_one_doc_disk", std::fs::metadata(&path)?.len() as f64 / 1e6, "MB");
+    print_figure(
+        "baseline_one_doc_disk",
+        std::fs::metadata(&path)?.len() as f64 / 1e6,
+        "MB",
+    );
     Ok(())
 }

@@ -54,7 +54,7 @@ pub struct Rng(pub u64);
 
 impl Rng {
     /// The next pseudo-random number (xorshift64*).
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -64,6 +64,10 @@ impl Rng {
 
 fn main() -> Result<()> {
     match Cli::parse().area {
-        Area::Journal { entries, text_mb, reps } => journal::run(entries, text_mb, reps),
+        Area::Journal {
+            entries,
+            text_mb,
+            reps,
+        } => journal::run(entries, text_mb, reps),
     }
 }

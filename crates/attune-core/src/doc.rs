@@ -21,7 +21,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, Automerge, Change, LoadOptions, ObjId, ObjType, ReadDoc, ScalarValue, TextEncoding, Value, ROOT};
+use automerge::{
+    ActorId, Automerge, Change, LoadOptions, ObjId, ObjType, ReadDoc, ScalarValue, TextEncoding,
+    Value, ROOT,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::schema::{FieldType, SCHEMA_VERSION};
@@ -118,7 +121,10 @@ pub struct EntryDoc {
 
 impl std::fmt::Debug for EntryDoc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EntryDoc").field("id", &self.id).field("pending", &self.pending.len()).finish()
+        f.debug_struct("EntryDoc")
+            .field("id", &self.id)
+            .field("pending", &self.pending.len())
+            .finish()
     }
 }
 
@@ -183,7 +189,12 @@ impl EntryDoc {
     /// Create a new entry and return the change that created it.
     ///
     /// `actor` identifies the writing device (the same bytes for every entry it writes).
-    pub fn create(id: EntryId, actor: &[u8], now: Timestamp, new: NewEntry) -> Result<(EntryDoc, EntryChange), CoreError> {
+    pub fn create(
+        id: EntryId,
+        actor: &[u8],
+        now: Timestamp,
+        new: NewEntry,
+    ) -> Result<(EntryDoc, EntryChange), CoreError> {
         let kind = new.kind.unwrap_or(EntryKind::Note);
         check_steadiness(new.steadiness)?;
         for (key, value) in &new.fields {
@@ -226,26 +237,45 @@ impl EntryDoc {
             }
         }
         let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now.unix_ms / 1000));
-        let mut entry = EntryDoc { id, doc, pending: Vec::new() };
+        let mut entry = EntryDoc {
+            id,
+            doc,
+            pending: Vec::new(),
+        };
         let change = entry.change_bytes(hash)?;
         Ok((entry, change))
     }
 
     /// An empty document for an entry first heard of through sync.
     pub fn empty(id: EntryId, actor: &[u8]) -> EntryDoc {
-        EntryDoc { id, doc: new_doc(actor), pending: Vec::new() }
+        EntryDoc {
+            id,
+            doc: new_doc(actor),
+            pending: Vec::new(),
+        }
     }
 
     /// Load an entry saved with [`EntryDoc::save`].
     pub fn load(id: EntryId, bytes: &[u8], actor: &[u8]) -> Result<EntryDoc, CoreError> {
-        let saved: SavedEntry = postcard::from_bytes(bytes).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        let saved: SavedEntry =
+            postcard::from_bytes(bytes).map_err(|e| CoreError::Corrupt(e.to_string()))?;
         if saved.v != 1 {
-            return Err(CoreError::Corrupt(format!("unsupported saved-entry version {}", saved.v)));
+            return Err(CoreError::Corrupt(format!(
+                "unsupported saved-entry version {}",
+                saved.v
+            )));
         }
-        let doc = Automerge::load_with_options(&saved.doc, LoadOptions::new().text_encoding(TextEncoding::UnicodeCodePoint))
-            .map_err(|e| CoreError::Corrupt(e.to_string()))?
-            .with_actor(ActorId::from(actor));
-        let mut entry = EntryDoc { id, doc, pending: Vec::new() };
+        let doc = Automerge::load_with_options(
+            &saved.doc,
+            LoadOptions::new().text_encoding(TextEncoding::UnicodeCodePoint),
+        )
+        .map_err(|e| CoreError::Corrupt(e.to_string()))?
+        .with_actor(ActorId::from(actor));
+        let mut entry = EntryDoc {
+            id,
+            doc,
+            pending: Vec::new(),
+        };
         if !saved.pending.is_empty() {
             entry.apply_changes(saved.pending.iter().map(Vec::as_slice))?;
         }
@@ -257,7 +287,11 @@ impl EntryDoc {
         let saved = SavedEntry {
             v: 1,
             doc: self.doc.save(),
-            pending: self.pending.iter().map(|c| c.raw_bytes().to_vec()).collect(),
+            pending: self
+                .pending
+                .iter()
+                .map(|c| c.raw_bytes().to_vec())
+                .collect(),
         };
         // Serialising plain byte vectors into a Vec cannot fail.
         postcard::to_allocvec(&saved).unwrap_or_default()
@@ -269,7 +303,11 @@ impl EntryDoc {
     }
 
     /// Apply one edit action; returns `None` when nothing changed.
-    pub fn edit(&mut self, now: Timestamp, edits: &[Edit]) -> Result<Option<EntryChange>, CoreError> {
+    pub fn edit(
+        &mut self,
+        now: Timestamp,
+        edits: &[Edit],
+    ) -> Result<Option<EntryChange>, CoreError> {
         let kind = self.kind()?;
         for e in edits {
             match e {
@@ -286,7 +324,9 @@ impl EntryDoc {
         let tags = map_obj(&self.doc, "tags");
         let people = map_obj(&self.doc, "people");
         let fields = map_obj(&self.doc, "fields");
-        let (Some(body), Some(notes), Some(tags), Some(people), Some(fields)) = (body, notes, tags, people, fields) else {
+        let (Some(body), Some(notes), Some(tags), Some(people), Some(fields)) =
+            (body, notes, tags, people, fields)
+        else {
             return Err(CoreError::Incomplete);
         };
         let heads_before = self.doc.get_heads();
@@ -307,7 +347,11 @@ impl EntryDoc {
                     }
                 }
                 Edit::SetBody(s) => tx.update_text(&body, s)?,
-                Edit::SpliceBody { pos, delete, insert } => {
+                Edit::SpliceBody {
+                    pos,
+                    delete,
+                    insert,
+                } => {
                     let len = tx.length(&body);
                     if *pos > len {
                         return Err(CoreError::SpliceOutOfRange { pos: *pos, len });
@@ -369,11 +413,15 @@ impl EntryDoc {
     ///
     /// Duplicates are ignored; a change whose dependencies have not arrived
     /// waits (and is saved with the entry) until they do.
-    pub fn apply_changes<'a>(&mut self, changes: impl IntoIterator<Item = &'a [u8]>) -> Result<ApplyReport, CoreError> {
+    pub fn apply_changes<'a>(
+        &mut self,
+        changes: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<ApplyReport, CoreError> {
         let mut report = ApplyReport::default();
         let mut incoming = Vec::new();
         for bytes in changes {
-            let change = Change::from_bytes(bytes.to_vec()).map_err(|e| CoreError::BadChange(e.to_string()))?;
+            let change = Change::from_bytes(bytes.to_vec())
+                .map_err(|e| CoreError::BadChange(e.to_string()))?;
             if self.doc.get_change_meta_by_hash(&change.hash()).is_some() {
                 report.duplicates += 1;
             } else {
@@ -400,7 +448,11 @@ impl EntryDoc {
 
     /// Every change of this entry, oldest first (what a new device needs).
     pub fn all_changes(&self) -> Vec<Vec<u8>> {
-        self.doc.get_changes(&[]).into_iter().map(|c| c.raw_bytes().to_vec()).collect()
+        self.doc
+            .get_changes(&[])
+            .into_iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect()
     }
 
     /// The document heads, to tell whether two replicas have seen the same changes.
@@ -416,7 +468,9 @@ impl EntryDoc {
     }
 
     fn kind(&self) -> Result<EntryKind, CoreError> {
-        let code = scalar(&self.doc, &ROOT, "kind").and_then(|v| as_u64(&v)).ok_or(CoreError::Incomplete)?;
+        let code = scalar(&self.doc, &ROOT, "kind")
+            .and_then(|v| as_u64(&v))
+            .ok_or(CoreError::Incomplete)?;
         EntryKind::from_code(code).ok_or_else(|| CoreError::UnknownKind(code.to_string()))
     }
 
@@ -432,9 +486,14 @@ impl EntryDoc {
             })
         };
         let set = |key: &str| -> BTreeSet<String> {
-            map_obj(doc, key).map(|obj| doc.keys(&obj).collect()).unwrap_or_default()
+            map_obj(doc, key)
+                .map(|obj| doc.keys(&obj).collect())
+                .unwrap_or_default()
         };
-        let created = Timestamp::new(int("created").ok_or(CoreError::Incomplete)?, int("created_tz").unwrap_or(0) as i16);
+        let created = Timestamp::new(
+            int("created").ok_or(CoreError::Incomplete)?,
+            int("created_tz").unwrap_or(0) as i16,
+        );
         let edited = Timestamp::new(
             int("edited").unwrap_or(created.unix_ms),
             int("edited_tz").unwrap_or(i64::from(created.offset_minutes)) as i16,
@@ -447,7 +506,9 @@ impl EntryDoc {
                         let s = text(&fobj, spec.key)?;
                         (!s.is_empty()).then_some(FieldValue::Text(s))
                     }
-                    FieldType::Int { .. } => scalar(doc, &fobj, spec.key).and_then(|v| as_i64(&v)).map(FieldValue::Int),
+                    FieldType::Int { .. } => scalar(doc, &fobj, spec.key)
+                        .and_then(|v| as_i64(&v))
+                        .map(FieldValue::Int),
                     FieldType::Real { .. } => scalar(doc, &fobj, spec.key).and_then(|v| match v {
                         ScalarValue::F64(f) => Some(FieldValue::Real(f)),
                         other => as_i64(&other).map(|n| FieldValue::Real(n as f64)),
@@ -464,37 +525,59 @@ impl EntryDoc {
         Ok(Entry {
             id: self.id,
             kind,
-            schema_version: scalar(doc, &ROOT, "v").and_then(|v| as_u64(&v)).unwrap_or(SCHEMA_VERSION),
+            schema_version: scalar(doc, &ROOT, "v")
+                .and_then(|v| as_u64(&v))
+                .unwrap_or(SCHEMA_VERSION),
             created,
             edited,
             body: text(&ROOT, "body")?,
             notes: text(&ROOT, "notes")?,
             tags: set("tags"),
             people: set("people"),
-            steadiness: scalar(doc, &ROOT, "steadiness").and_then(|v| as_u64(&v)).and_then(|n| u8::try_from(n).ok()),
+            steadiness: scalar(doc, &ROOT, "steadiness")
+                .and_then(|v| as_u64(&v))
+                .and_then(|n| u8::try_from(n).ok()),
             fields,
-            deleted: matches!(scalar(doc, &ROOT, "deleted"), Some(ScalarValue::Boolean(true))),
+            deleted: matches!(
+                scalar(doc, &ROOT, "deleted"),
+                Some(ScalarValue::Boolean(true))
+            ),
         })
     }
 
-    fn change_bytes(&mut self, hash: Option<automerge::ChangeHash>) -> Result<EntryChange, CoreError> {
+    fn change_bytes(
+        &mut self,
+        hash: Option<automerge::ChangeHash>,
+    ) -> Result<EntryChange, CoreError> {
         let change = hash
             .and_then(|h| self.doc.get_change_by_hash(&h))
-            .ok_or_else(|| CoreError::BadChange("the change just made could not be read back".into()))?;
-        Ok(EntryChange { entry: self.id, bytes: change.raw_bytes().to_vec() })
+            .ok_or_else(|| {
+                CoreError::BadChange("the change just made could not be read back".into())
+            })?;
+        Ok(EntryChange {
+            entry: self.id,
+            bytes: change.raw_bytes().to_vec(),
+        })
     }
 }
 
-fn put_scalar_field(tx: &mut impl Transactable, fields: &ObjId, key: &str, value: &FieldValue) -> Result<(), CoreError> {
+fn put_scalar_field(
+    tx: &mut impl Transactable,
+    fields: &ObjId,
+    key: &str,
+    value: &FieldValue,
+) -> Result<(), CoreError> {
     match value {
         FieldValue::Int(n) => tx.put(fields, key, *n)?,
         FieldValue::Real(f) => tx.put(fields, key, *f)?,
         FieldValue::Text(s) => tx.put(fields, key, s.as_str())?,
         choice => {
-            let code = choice.choice_code().ok_or_else(|| CoreError::InvalidValue {
-                field: key.to_string(),
-                message: "not a choice".into(),
-            })?;
+            let code = choice
+                .choice_code()
+                .ok_or_else(|| CoreError::InvalidValue {
+                    field: key.to_string(),
+                    message: "not a choice".into(),
+                })?;
             tx.put(fields, key, code)?
         }
     }

@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{Answer, ChoiceSet, FieldSpec, FieldType, Modality, SessionFormat, Setting, Technique, WinType};
+use crate::schema::{
+    Answer, ChoiceSet, FieldSpec, FieldType, Modality, SessionFormat, Setting, Technique, WinType,
+};
 use crate::{CoreError, EntryId, EntryKind, Timestamp};
 
 /// A typed value of a kind-specific field.
@@ -42,21 +44,28 @@ impl FieldValue {
         match spec.ty {
             FieldType::Text => Ok(FieldValue::Text(input.to_string())),
             FieldType::Int { min, max } => {
-                let n: i64 = input
-                    .parse()
-                    .map_err(|_| invalid(format!("expected a whole number from {min} to {max}, got {input:?}")))?;
+                let n: i64 = input.parse().map_err(|_| {
+                    invalid(format!(
+                        "expected a whole number from {min} to {max}, got {input:?}"
+                    ))
+                })?;
                 if n < min || n > max {
-                    return Err(invalid(format!("expected a number from {min} to {max}, got {n}")));
+                    return Err(invalid(format!(
+                        "expected a number from {min} to {max}, got {n}"
+                    )));
                 }
                 Ok(FieldValue::Int(n))
             }
             FieldType::Real { min, max } => {
-                let n: f64 = input
-                    .replace(',', ".")
-                    .parse()
-                    .map_err(|_| invalid(format!("expected a number from {min} to {max}, got {input:?}")))?;
+                let n: f64 = input.replace(',', ".").parse().map_err(|_| {
+                    invalid(format!(
+                        "expected a number from {min} to {max}, got {input:?}"
+                    ))
+                })?;
                 if !n.is_finite() || n < min || n > max {
-                    return Err(invalid(format!("expected a number from {min} to {max}, got {n}")));
+                    return Err(invalid(format!(
+                        "expected a number from {min} to {max}, got {n}"
+                    )));
                 }
                 Ok(FieldValue::Real(n))
             }
@@ -66,14 +75,24 @@ impl FieldValue {
                     invalid(format!("{input:?} is not one of: {}", keys.join(", ")))
                 };
                 Ok(match set {
-                    ChoiceSet::Answer => FieldValue::Answer(Answer::parse(input).ok_or_else(unknown)?),
-                    ChoiceSet::Setting => FieldValue::Setting(Setting::parse(input).ok_or_else(unknown)?),
-                    ChoiceSet::Technique => FieldValue::Technique(Technique::parse(input).ok_or_else(unknown)?),
+                    ChoiceSet::Answer => {
+                        FieldValue::Answer(Answer::parse(input).ok_or_else(unknown)?)
+                    }
+                    ChoiceSet::Setting => {
+                        FieldValue::Setting(Setting::parse(input).ok_or_else(unknown)?)
+                    }
+                    ChoiceSet::Technique => {
+                        FieldValue::Technique(Technique::parse(input).ok_or_else(unknown)?)
+                    }
                     ChoiceSet::SessionFormat => {
                         FieldValue::SessionFormat(SessionFormat::parse(input).ok_or_else(unknown)?)
                     }
-                    ChoiceSet::Modality => FieldValue::Modality(Modality::parse(input).ok_or_else(unknown)?),
-                    ChoiceSet::WinType => FieldValue::WinType(WinType::parse(input).ok_or_else(unknown)?),
+                    ChoiceSet::Modality => {
+                        FieldValue::Modality(Modality::parse(input).ok_or_else(unknown)?)
+                    }
+                    ChoiceSet::WinType => {
+                        FieldValue::WinType(WinType::parse(input).ok_or_else(unknown)?)
+                    }
                 })
             }
         }
@@ -84,7 +103,9 @@ impl FieldValue {
         let ok = match (spec.ty, self) {
             (FieldType::Text, FieldValue::Text(_)) => true,
             (FieldType::Int { min, max }, FieldValue::Int(n)) => (min..=max).contains(n),
-            (FieldType::Real { min, max }, FieldValue::Real(n)) => n.is_finite() && *n >= min && *n <= max,
+            (FieldType::Real { min, max }, FieldValue::Real(n)) => {
+                n.is_finite() && *n >= min && *n <= max
+            }
             (FieldType::Choice(set), v) => v.choice_set() == Some(set),
             _ => false,
         };
@@ -93,7 +114,11 @@ impl FieldValue {
         } else {
             Err(CoreError::InvalidValue {
                 field: spec.key.to_string(),
-                message: format!("{} does not fit: expected {}", self.display(), describe(spec.ty)),
+                message: format!(
+                    "{} does not fit: expected {}",
+                    self.display(),
+                    describe(spec.ty)
+                ),
             })
         }
     }
@@ -213,7 +238,12 @@ pub struct Entry {
 impl Entry {
     /// Whether this entry is heavy enough to offer grounding and the crisis note afterwards.
     pub fn is_heavy(&self) -> bool {
-        let high = |key: &str| self.fields.get(key).and_then(FieldValue::as_int).is_some_and(|n| n >= 7);
+        let high = |key: &str| {
+            self.fields
+                .get(key)
+                .and_then(FieldValue::as_int)
+                .is_some_and(|n| n >= 7)
+        };
         self.kind == EntryKind::Setback
             || self.steadiness.is_some_and(|s| s <= 2)
             || high("distress-after")

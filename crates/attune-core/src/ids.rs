@@ -131,8 +131,14 @@ mod tests {
         // 2026-01-31T23:30:00Z is already February in UTC+1.
         let t = Timestamp::new(1_769_902_200_000, 60);
         assert_eq!(t.local_month(), "2026-02");
-        assert_eq!(Timestamp::new(1_769_902_200_000, 0).local_month(), "2026-01");
+        assert_eq!(
+            Timestamp::new(1_769_902_200_000, 0).local_month(),
+            "2026-01"
+        );
         assert_eq!(Timestamp::new(0, 0).local_date(), (1970, 1, 1));
-        assert_eq!(Timestamp::new(951_782_400_000, 0).local_date(), (2000, 2, 29));
+        assert_eq!(
+            Timestamp::new(951_782_400_000, 0).local_date(),
+            (2000, 2, 29)
+        );
     }
 }

@@ -29,11 +29,18 @@ impl Query {
             && self.from_ms.is_none_or(|from| t >= from)
             && self.until_ms.is_none_or(|until| t < until)
             && self.kind.is_none_or(|k| entry.kind == k)
-            && self.tag.as_deref().is_none_or(|tag| entry.tags.iter().any(|t| t.eq_ignore_ascii_case(tag) || t.to_lowercase() == tag.to_lowercase()))
-            && self
-                .person
-                .as_deref()
-                .is_none_or(|p| entry.people.iter().any(|q| q.to_lowercase() == p.to_lowercase()))
+            && self.tag.as_deref().is_none_or(|tag| {
+                entry
+                    .tags
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(tag) || t.to_lowercase() == tag.to_lowercase())
+            })
+            && self.person.as_deref().is_none_or(|p| {
+                entry
+                    .people
+                    .iter()
+                    .any(|q| q.to_lowercase() == p.to_lowercase())
+            })
     }
 }
 
@@ -58,7 +65,11 @@ pub struct SearchHit<'a> {
 
 /// Entries containing every word of `text` (case-insensitive) in any text, tag
 /// or person, and passing `query`; newest first.
-pub fn search<'a>(entries: impl IntoIterator<Item = &'a Entry>, text: &str, query: &Query) -> Vec<SearchHit<'a>> {
+pub fn search<'a>(
+    entries: impl IntoIterator<Item = &'a Entry>,
+    text: &str,
+    query: &Query,
+) -> Vec<SearchHit<'a>> {
     let terms: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
     if terms.is_empty() {
         return Vec::new();
@@ -67,19 +78,30 @@ pub fn search<'a>(entries: impl IntoIterator<Item = &'a Entry>, text: &str, quer
         .into_iter()
         .filter(|e| query.matches(e))
         .filter_map(|entry| {
-            let lowered: Vec<(String, &str)> = entry.texts().map(|t| (t.to_lowercase(), t)).collect();
-            let all = terms.iter().all(|term| lowered.iter().any(|(l, _)| l.contains(term.as_str())));
+            let lowered: Vec<(String, &str)> =
+                entry.texts().map(|t| (t.to_lowercase(), t)).collect();
+            let all = terms
+                .iter()
+                .all(|term| lowered.iter().any(|(l, _)| l.contains(term.as_str())));
             if !all {
                 return None;
             }
             let snippet = lowered
                 .iter()
-                .find_map(|(l, original)| l.find(terms[0].as_str()).map(|pos| snippet_around(original, l, pos)))
+                .find_map(|(l, original)| {
+                    l.find(terms[0].as_str())
+                        .map(|pos| snippet_around(original, l, pos))
+                })
                 .unwrap_or_default();
             Some(SearchHit { entry, snippet })
         })
         .collect();
-    hits.sort_by(|a, b| b.entry.created.cmp(&a.entry.created).then(a.entry.id.cmp(&b.entry.id)));
+    hits.sort_by(|a, b| {
+        b.entry
+            .created
+            .cmp(&a.entry.created)
+            .then(a.entry.id.cmp(&b.entry.id))
+    });
     if let Some(limit) = query.limit {
         hits.truncate(limit);
     }

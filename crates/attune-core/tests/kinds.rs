@@ -1,7 +1,9 @@
 //! Every kind round-trips through create, edit and read with all its fields.
 
 use attune_core::schema::ChoiceSet;
-use attune_core::{Edit, EntryDoc, EntryId, EntryKind, FieldType, FieldValue, NewEntry, Query, Timestamp};
+use attune_core::{
+    Edit, EntryDoc, EntryId, EntryKind, FieldType, FieldValue, NewEntry, Query, Timestamp,
+};
 
 const ACTOR: &[u8] = b"test-device-0001";
 
@@ -14,7 +16,15 @@ fn sample(ty: FieldType, key: &str, variant: i64) -> FieldValue {
         FieldType::Choice(set) => {
             let options = set.options();
             let key = options[(variant as usize) % options.len()].0;
-            FieldValue::parse(&attune_core::FieldSpec { key: "x", ty: FieldType::Choice(set), prompt: "" }, key).unwrap()
+            FieldValue::parse(
+                &attune_core::FieldSpec {
+                    key: "x",
+                    ty: FieldType::Choice(set),
+                    prompt: "",
+                },
+                key,
+            )
+            .unwrap()
         }
     }
 }
@@ -34,7 +44,8 @@ fn every_kind_round_trips_with_all_fields() {
         new.tags.insert("evening".into());
         new.people.insert("Sam".into());
         for spec in kind.fields() {
-            new.fields.insert(spec.key.to_string(), sample(spec.ty, spec.key, 1));
+            new.fields
+                .insert(spec.key.to_string(), sample(spec.ty, spec.key, 1));
         }
         let (doc, change) = EntryDoc::create(id, ACTOR, t0, new.clone()).unwrap();
         assert_eq!(change.entry, id);
@@ -63,7 +74,12 @@ fn every_kind_round_trips_with_all_fields() {
         doc.edit(t1, &edits).unwrap().expect("a change");
         let edited = doc.entry().unwrap();
         for spec in kind.fields() {
-            assert_eq!(edited.fields.get(spec.key), Some(&sample(spec.ty, spec.key, 2)), "{kind}.{}", spec.key);
+            assert_eq!(
+                edited.fields.get(spec.key),
+                Some(&sample(spec.ty, spec.key, 2)),
+                "{kind}.{}",
+                spec.key
+            );
         }
         assert_eq!(edited.steadiness, Some(5));
         assert!(edited.tags.contains("hopeful") && edited.tags.contains("evening"));
@@ -72,7 +88,11 @@ fn every_kind_round_trips_with_all_fields() {
         assert_eq!(edited.created, t0);
 
         // Clearing fields works too.
-        let clears: Vec<Edit> = kind.fields().iter().map(|s| Edit::SetField(s.key.into(), None)).collect();
+        let clears: Vec<Edit> = kind
+            .fields()
+            .iter()
+            .map(|s| Edit::SetField(s.key.into(), None))
+            .collect();
         if !clears.is_empty() {
             doc.edit(t1, &clears).unwrap();
             assert!(doc.entry().unwrap().fields.is_empty(), "{kind} cleared");
@@ -83,12 +103,21 @@ fn every_kind_round_trips_with_all_fields() {
 #[test]
 fn invalid_values_are_refused_with_a_clear_message() {
     let t = Timestamp::new(0, 0);
-    let mut new = NewEntry { kind: Some(EntryKind::Grounding), ..Default::default() };
-    new.fields.insert("distress-before".into(), FieldValue::Int(11));
-    let err = EntryDoc::create(EntryId([9; 16]), ACTOR, t, new).unwrap_err().to_string();
+    let mut new = NewEntry {
+        kind: Some(EntryKind::Grounding),
+        ..Default::default()
+    };
+    new.fields
+        .insert("distress-before".into(), FieldValue::Int(11));
+    let err = EntryDoc::create(EntryId([9; 16]), ACTOR, t, new)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("0 to 10"), "{err}");
 
-    let mut new = NewEntry { kind: Some(EntryKind::Note), ..Default::default() };
+    let mut new = NewEntry {
+        kind: Some(EntryKind::Note),
+        ..Default::default()
+    };
     new.fields.insert("setting".into(), FieldValue::Int(1));
     assert!(EntryDoc::create(EntryId([9; 16]), ACTOR, t, new).is_err());
 
@@ -102,12 +131,31 @@ fn invalid_values_are_refused_with_a_clear_message() {
 fn delete_is_a_restorable_tombstone_that_keeps_concurrent_edits() {
     let t = Timestamp::new(1_000, 0);
     let id = EntryId([7; 16]);
-    let (mut a, c0) = EntryDoc::create(id, b"device-a-0000001", t, NewEntry { body: "start".into(), ..Default::default() }).unwrap();
+    let (mut a, c0) = EntryDoc::create(
+        id,
+        b"device-a-0000001",
+        t,
+        NewEntry {
+            body: "start".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut b = EntryDoc::empty(id, b"device-b-0000001");
     b.apply_changes([c0.bytes.as_slice()]).unwrap();
 
     let del = a.edit(t, &[Edit::Delete]).unwrap().unwrap();
-    let ins = b.edit(t, &[Edit::SpliceBody { pos: 5, delete: 0, insert: " again".into() }]).unwrap().unwrap();
+    let ins = b
+        .edit(
+            t,
+            &[Edit::SpliceBody {
+                pos: 5,
+                delete: 0,
+                insert: " again".into(),
+            }],
+        )
+        .unwrap()
+        .unwrap();
     a.apply_changes([ins.bytes.as_slice()]).unwrap();
     b.apply_changes([del.bytes.as_slice()]).unwrap();
     let (ea, eb) = (a.entry().unwrap(), b.entry().unwrap());
@@ -115,7 +163,17 @@ fn delete_is_a_restorable_tombstone_that_keeps_concurrent_edits() {
     assert!(ea.deleted, "the delete hides the entry on both");
     assert_eq!(ea.body, "start again", "the concurrent edit is kept");
     assert!(attune_core::list([&ea], &Query::default()).is_empty());
-    assert_eq!(attune_core::list([&ea], &Query { deleted: true, ..Default::default() }).len(), 1);
+    assert_eq!(
+        attune_core::list(
+            [&ea],
+            &Query {
+                deleted: true,
+                ..Default::default()
+            }
+        )
+        .len(),
+        1
+    );
 
     a.edit(t, &[Edit::Restore]).unwrap();
     let restored = a.entry().unwrap();
@@ -129,19 +187,31 @@ fn changes_apply_in_any_order_and_duplicates_are_ignored() {
     let id = EntryId([3; 16]);
     let (mut a, c0) = EntryDoc::create(id, b"device-a-0000001", t, NewEntry::default()).unwrap();
     let c1 = a.edit(t, &[Edit::SetBody("one".into())]).unwrap().unwrap();
-    let c2 = a.edit(t, &[Edit::SetBody("one two".into())]).unwrap().unwrap();
+    let c2 = a
+        .edit(t, &[Edit::SetBody("one two".into())])
+        .unwrap()
+        .unwrap();
 
     let mut b = EntryDoc::empty(id, b"device-b-0000001");
-    let r = b.apply_changes([c2.bytes.as_slice(), c1.bytes.as_slice()]).unwrap();
+    let r = b
+        .apply_changes([c2.bytes.as_slice(), c1.bytes.as_slice()])
+        .unwrap();
     assert_eq!(r.waiting, 2);
-    assert!(b.entry().is_err(), "nothing readable before the first change");
+    assert!(
+        b.entry().is_err(),
+        "nothing readable before the first change"
+    );
     // The waiting changes survive a save/load.
     let mut b = EntryDoc::load(id, &b.save(), b"device-b-0000001").unwrap();
     assert_eq!(b.waiting(), 2);
-    let r = b.apply_changes([c0.bytes.as_slice(), c1.bytes.as_slice()]).unwrap();
+    let r = b
+        .apply_changes([c0.bytes.as_slice(), c1.bytes.as_slice()])
+        .unwrap();
     assert_eq!(r.waiting, 0);
     assert_eq!(b.entry().unwrap(), a.entry().unwrap());
-    let r = b.apply_changes([c0.bytes.as_slice(), c2.bytes.as_slice()]).unwrap();
+    let r = b
+        .apply_changes([c0.bytes.as_slice(), c2.bytes.as_slice()])
+        .unwrap();
     assert_eq!((r.applied, r.duplicates), (0, 2));
     assert!(b.apply_changes([b"not a change".as_slice()]).is_err());
 }
@@ -150,30 +220,89 @@ fn changes_apply_in_any_order_and_duplicates_are_ignored() {
 fn list_filters_and_search_finds_words_case_insensitively() {
     let mut entries = Vec::new();
     for (i, (kind, body, tag, person)) in [
-        (EntryKind::Conversation, "Coffee with Ana felt warm", "friends", "Ana"),
-        (EntryKind::Setback, "A rough evening at work", "work", "Boss"),
-        (EntryKind::MicroWin, "I paused before answering Ana", "friends", "Ana"),
+        (
+            EntryKind::Conversation,
+            "Coffee with Ana felt warm",
+            "friends",
+            "Ana",
+        ),
+        (
+            EntryKind::Setback,
+            "A rough evening at work",
+            "work",
+            "Boss",
+        ),
+        (
+            EntryKind::MicroWin,
+            "I paused before answering Ana",
+            "friends",
+            "Ana",
+        ),
     ]
     .into_iter()
     .enumerate()
     {
-        let mut new = NewEntry { kind: Some(kind), body: body.into(), ..Default::default() };
+        let mut new = NewEntry {
+            kind: Some(kind),
+            body: body.into(),
+            ..Default::default()
+        };
         new.tags.insert(tag.into());
         new.people.insert(person.into());
         let t = Timestamp::new(1_000_000 * (i as i64 + 1), 0);
-        entries.push(EntryDoc::create(EntryId([i as u8; 16]), ACTOR, t, new).unwrap().0.entry().unwrap());
+        entries.push(
+            EntryDoc::create(EntryId([i as u8; 16]), ACTOR, t, new)
+                .unwrap()
+                .0
+                .entry()
+                .unwrap(),
+        );
     }
-    let by_person = attune_core::list(&entries, &Query { person: Some("ana".into()), ..Default::default() });
+    let by_person = attune_core::list(
+        &entries,
+        &Query {
+            person: Some("ana".into()),
+            ..Default::default()
+        },
+    );
     assert_eq!(by_person.len(), 2);
     assert_eq!(by_person[0].kind, EntryKind::MicroWin, "newest first");
-    assert_eq!(attune_core::list(&entries, &Query { kind: Some(EntryKind::Setback), ..Default::default() }).len(), 1);
-    assert_eq!(attune_core::list(&entries, &Query { tag: Some("FRIENDS".into()), ..Default::default() }).len(), 2);
-    let range = Query { from_ms: Some(1_500_000), until_ms: Some(2_500_000), ..Default::default() };
+    assert_eq!(
+        attune_core::list(
+            &entries,
+            &Query {
+                kind: Some(EntryKind::Setback),
+                ..Default::default()
+            }
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        attune_core::list(
+            &entries,
+            &Query {
+                tag: Some("FRIENDS".into()),
+                ..Default::default()
+            }
+        )
+        .len(),
+        2
+    );
+    let range = Query {
+        from_ms: Some(1_500_000),
+        until_ms: Some(2_500_000),
+        ..Default::default()
+    };
     assert_eq!(attune_core::list(&entries, &range).len(), 1);
 
     let hits = attune_core::search(&entries, "ANA warm", &Query::default());
     assert_eq!(hits.len(), 1);
     assert!(hits[0].snippet.contains("Ana"), "{}", hits[0].snippet);
-    assert_eq!(attune_core::search(&entries, "work", &Query::default()).len(), 1, "tags are searched");
+    assert_eq!(
+        attune_core::search(&entries, "work", &Query::default()).len(),
+        1,
+        "tags are searched"
+    );
     assert!(attune_core::search(&entries, "nowhere", &Query::default()).is_empty());
 }
