@@ -42,6 +42,9 @@ pub enum StoreError {
     /// The passphrase does not open the identity.
     #[error("that passphrase does not open this journal; nothing was changed")]
     WrongPassphrase,
+    /// This device asked to join a journal and has not been added yet.
+    #[error("this device is waiting to join a journal: run `attune device add REQUEST` on a device of the journal, then `attune join finish JOURNAL_ID` here")]
+    JoinPending,
     /// No entry matches the id the writer typed.
     #[error("no entry matches {0:?}; `attune list` shows the ids")]
     NoSuchEntry(String),

@@ -13,4 +13,4 @@ pub mod store;
 pub use config::Config;
 pub use error::StoreError;
 pub use safety::SafetyPlan;
-pub use store::{InitOptions, Problem, Store};
+pub use store::{InitOptions, JoiningDevice, Problem, Store};

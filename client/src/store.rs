@@ -39,7 +39,9 @@ use crate::StoreError;
 
 const IDENTITY_FILE: &str = "identity";
 const SAFETY_FILE: &str = "safety-plan";
-const SUBDIRS: [&str; 4] = ["entries", "views", "pending", "keys"];
+const SUBDIRS: [&str; 5] = ["entries", "views", "pending", "keys", OUTBOX_DIR];
+/// Sealed change records written here and waiting to be sealed into envelopes.
+pub const OUTBOX_DIR: &str = "outbox";
 
 /// How long a second process waits for the journal lock before saying it is busy.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -68,6 +70,8 @@ struct MonthView {
 #[derive(Serialize, Deserialize)]
 struct PendingRecord {
     v: u8,
+    /// Written on this device (goes to the outbox) rather than received.
+    local: bool,
     changes: Vec<EntryChange>,
 }
 
@@ -84,7 +88,9 @@ pub struct Problem {
 pub struct Store {
     dir: PathBuf,
     config: Config,
+    /// The at-rest key: the journal key of the lowest epoch, which every device holds.
     key: JournalKey,
+    keys: BTreeMap<u32, JournalKey>,
     identity: DeviceIdentity,
     views: BTreeMap<String, MonthView>,
     all_views_loaded: bool,
@@ -142,10 +148,12 @@ impl Store {
             relay: None,
         };
         config.save(dir)?;
+        let keys = BTreeMap::from([(1, key.clone())]);
         Ok(Store {
             dir: dir.to_path_buf(),
             config,
             key,
+            keys,
             identity,
             views: BTreeMap::new(),
             all_views_loaded: false,
@@ -171,23 +179,21 @@ impl Store {
         if removed > 0 {
             warnings.push(format!("cleaned up {removed} half-written temporary file(s) from an interrupted run; nothing saved was lost"));
         }
-        let identity_path = dir.join(IDENTITY_FILE);
-        let identity_bytes = files::read(&identity_path)?;
-        let identity = if DeviceIdentity::is_passphrase_protected(&identity_bytes) {
-            let pass = passphrase()?;
-            DeviceIdentity::from_file_bytes(&identity_bytes, Some(&pass)).map_err(|e| match e {
-                attune_crypto::CryptoError::WrongPassphrase => StoreError::WrongPassphrase,
-                other => StoreError::damaged(&identity_path, other),
-            })?
-        } else {
-            DeviceIdentity::from_file_bytes(&identity_bytes, None)
-                .map_err(|e| StoreError::damaged(&identity_path, e))?
-        };
-        let key = Self::load_current_key(dir, &identity)?;
+        let identity = load_identity(dir, passphrase)?;
+        if config.journal_id.is_empty() {
+            return Err(StoreError::JoinPending);
+        }
+        let keys = Self::load_keys(dir, &identity)?;
+        let key = keys
+            .values()
+            .next()
+            .cloned()
+            .ok_or_else(|| StoreError::damaged(&dir.join("keys"), "no journal key found"))?;
         let mut store = Store {
             dir: dir.to_path_buf(),
             config,
             key,
+            keys,
             identity,
             views: BTreeMap::new(),
             all_views_loaded: false,
@@ -198,9 +204,12 @@ impl Store {
         Ok(store)
     }
 
-    fn load_current_key(dir: &Path, identity: &DeviceIdentity) -> Result<JournalKey, StoreError> {
+    fn load_keys(
+        dir: &Path,
+        identity: &DeviceIdentity,
+    ) -> Result<BTreeMap<u32, JournalKey>, StoreError> {
         let keys_dir = dir.join("keys");
-        let mut best: Option<(u32, JournalKey)> = None;
+        let mut keys = BTreeMap::new();
         for entry in fs::read_dir(&keys_dir).map_err(|e| StoreError::io(&keys_dir, e))? {
             let path = entry.map_err(|e| StoreError::io(&keys_dir, e))?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("age") {
@@ -208,12 +217,32 @@ impl Store {
             }
             let (epoch, key) = unwrap_journal_key(&files::read(&path)?, identity)
                 .map_err(|e| StoreError::damaged(&path, e))?;
-            if best.as_ref().is_none_or(|(e, _)| epoch > *e) {
-                best = Some((epoch, key));
-            }
+            keys.insert(epoch, key);
         }
-        best.map(|(_, k)| k)
-            .ok_or_else(|| StoreError::damaged(&keys_dir, "no journal key found"))
+        Ok(keys)
+    }
+
+    /// Every journal key this device holds, by epoch.
+    pub fn keyring(&self) -> attune_crypto::KeyRing {
+        let mut ring = attune_crypto::KeyRing::new();
+        for (epoch, key) in &self.keys {
+            ring.insert(attune_proto::Epoch(*epoch), key.clone());
+        }
+        ring
+    }
+
+    /// Keep a journal key wrapped to this device (from another device, via the relay).
+    /// Returns its epoch; a blob this device cannot open is refused.
+    pub fn add_wrapped_key(&mut self, wrapped: &[u8]) -> Result<u32, StoreError> {
+        let (epoch, key) = unwrap_journal_key(wrapped, &self.identity)?;
+        if !self.keys.contains_key(&epoch) {
+            files::write_private(
+                &self.dir.join("keys").join(format!("epoch-{epoch}.age")),
+                wrapped,
+            )?;
+            self.keys.insert(epoch, key);
+        }
+        Ok(epoch)
     }
 
     /// The journal directory.
@@ -258,7 +287,7 @@ impl Store {
     pub fn create(&mut self, now: Timestamp, new: NewEntry) -> Result<Entry, StoreError> {
         let id = EntryId(attune_crypto::random_bytes::<16>());
         let (doc, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
-        self.persist(vec![(doc, vec![change])])?
+        self.persist(vec![(doc, vec![change])], true)?
             .into_iter()
             .next()
             .ok_or(StoreError::NoSuchEntry(id.to_string()))
@@ -276,7 +305,7 @@ impl Store {
             .ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?;
         match doc.edit(now, edits)? {
             Some(change) => self
-                .persist(vec![(doc, vec![change])])?
+                .persist(vec![(doc, vec![change])], true)?
                 .into_iter()
                 .next()
                 .ok_or(StoreError::NoSuchEntry(id.to_string())),
@@ -286,7 +315,7 @@ impl Store {
 
     /// Apply changes from other devices (idempotent, any order). Durable when this returns.
     pub fn apply_changes(&mut self, changes: Vec<EntryChange>) -> Result<ApplyReport, StoreError> {
-        self.apply_changes_inner(changes, false)
+        self.apply_changes_inner(changes, false, false)
     }
 
     /// `rewrite`: save documents and views even when no change is new (crash replay:
@@ -295,6 +324,7 @@ impl Store {
         &mut self,
         changes: Vec<EntryChange>,
         rewrite: bool,
+        local: bool,
     ) -> Result<ApplyReport, StoreError> {
         let mut by_entry: BTreeMap<EntryId, Vec<EntryChange>> = BTreeMap::new();
         for c in changes {
@@ -315,7 +345,7 @@ impl Store {
                 batch.push((doc, changes));
             }
         }
-        self.persist(batch)?;
+        self.persist(batch, local)?;
         Ok(total)
     }
 
@@ -342,23 +372,95 @@ impl Store {
     }
 
     /// Save changed documents: pending record, documents, views, then drop the record.
+    ///
+    /// `local` changes were made on this device: when sync is on, their record
+    /// moves to the outbox instead of being removed, so sync ships exactly them.
     fn persist(
         &mut self,
         batch: Vec<(EntryDoc, Vec<EntryChange>)>,
+        local: bool,
     ) -> Result<Vec<Entry>, StoreError> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let pending_path =
-            self.write_pending(batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect())?;
+        let changes: Vec<EntryChange> = batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect();
+        let pending_path = self.write_pending(changes, local)?;
         let entries = self.write_docs_and_views(batch.iter().map(|(doc, _)| doc))?;
-        fs::remove_file(&pending_path).map_err(|e| StoreError::io(&pending_path, e))?;
+        if local && self.config.relay.is_some() {
+            let outbox = self.dir.join(OUTBOX_DIR);
+            files::create_private_dir(&outbox)?;
+            let target = outbox.join(pending_path.file_name().unwrap_or_default());
+            fs::rename(&pending_path, &target).map_err(|e| StoreError::io(&target, e))?;
+            files::sync_dir(&outbox).map_err(|e| StoreError::io(&outbox, e))?;
+        } else {
+            fs::remove_file(&pending_path).map_err(|e| StoreError::io(&pending_path, e))?;
+        }
         Ok(entries)
     }
 
+    /// Changes written here and not yet sealed for the relay, oldest first, with their files.
+    pub fn outbox_changes(&self) -> Result<Vec<(PathBuf, Vec<EntryChange>)>, StoreError> {
+        let dir = self.dir.join(OUTBOX_DIR);
+        let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("chg"))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::io(&dir, e)),
+        };
+        paths.sort();
+        let mut out = Vec::new();
+        for path in paths {
+            let record = self.read_record(&path).map_err(|reason| StoreError::damaged(&path, reason))?;
+            out.push((path, record.changes));
+        }
+        Ok(out)
+    }
+
+    /// Put every change of the journal in the outbox (a journal that starts syncing).
+    pub fn queue_history_for_sync(&mut self) -> Result<usize, StoreError> {
+        let changes = self.all_changes()?;
+        let n = changes.len();
+        let outbox = self.dir.join(OUTBOX_DIR);
+        files::create_private_dir(&outbox)?;
+        for chunk in changes.chunks(64) {
+            let path = self.write_pending(chunk.to_vec(), true)?;
+            let target = outbox.join(path.file_name().unwrap_or_default());
+            fs::rename(&path, &target).map_err(|e| StoreError::io(&target, e))?;
+        }
+        files::sync_dir(&outbox).map_err(|e| StoreError::io(&outbox, e))?;
+        Ok(n)
+    }
+
+    fn read_record(&self, path: &Path) -> Result<PendingRecord, String> {
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        files::read(path)
+            .and_then(|b| open_blob(&self.key, "pending", &name, &b).map_err(Into::into))
+            .map_err(|e| e.to_string())
+            .and_then(|plain| postcard::from_bytes(&plain).map_err(|e| e.to_string()))
+    }
+
+    /// Read a sealed state file of this device (`None` if it does not exist yet).
+    pub fn read_sealed_state(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.dir.join(name);
+        match fs::read(&path) {
+            Ok(sealed) => open_blob(&self.key, "state", name, &sealed)
+                .map(Some)
+                .map_err(|e| StoreError::damaged(&path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    /// Write a sealed state file of this device, atomically.
+    pub fn write_sealed_state(&self, name: &str, plain: &[u8]) -> Result<(), StoreError> {
+        files::write_atomic(&self.dir.join(name), &seal_blob(&self.key, "state", name, plain)?)
+    }
+
     /// Durably record changes about to be saved; the next open replays them if we crash.
-    fn write_pending(&self, changes: Vec<EntryChange>) -> Result<PathBuf, StoreError> {
-        let record = PendingRecord { v: 1, changes };
+    fn write_pending(&self, changes: Vec<EntryChange>, local: bool) -> Result<PathBuf, StoreError> {
+        let record = PendingRecord { v: 1, local, changes };
         // Names sort by time so that replay keeps the original order.
         let pending_name = format!("{:016x}{}", now_ms(), &random_hex16()[..8]);
         let pending_path = self.dir.join("pending").join(format!("{pending_name}.chg"));
@@ -381,7 +483,7 @@ impl Store {
     ) -> Result<EntryId, StoreError> {
         let id = EntryId(attune_crypto::random_bytes::<16>());
         let (_, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
-        self.write_pending(vec![change])?;
+        self.write_pending(vec![change], true)?;
         Ok(id)
     }
 
@@ -438,14 +540,12 @@ impl Store {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let record: Result<PendingRecord, String> = files::read(&path)
-                .and_then(|b| open_blob(&self.key, "pending", &name, &b).map_err(Into::into))
-                .map_err(|e| e.to_string())
-                .and_then(|plain| postcard::from_bytes(&plain).map_err(|e| e.to_string()));
+            let _ = &name;
+            let record = self.read_record(&path);
             match record {
                 Ok(record) => {
                     let n = record.changes.len();
-                    self.apply_changes_inner(record.changes, true)?;
+                    self.apply_changes_inner(record.changes, true, record.local)?;
                     self.warnings.push(format!(
                         "finished saving {n} change(s) interrupted by an earlier crash"
                     ));
@@ -777,6 +877,120 @@ impl Store {
         )?;
         let protected = new.is_some();
         self.update_config(|c| c.passphrase_protected = protected)
+    }
+}
+
+fn load_identity(dir: &Path, passphrase: PassphraseSource<'_>) -> Result<DeviceIdentity, StoreError> {
+    let identity_path = dir.join(IDENTITY_FILE);
+    let identity_bytes = files::read(&identity_path)?;
+    if DeviceIdentity::is_passphrase_protected(&identity_bytes) {
+        let pass = passphrase()?;
+        DeviceIdentity::from_file_bytes(&identity_bytes, Some(&pass)).map_err(|e| match e {
+            attune_crypto::CryptoError::WrongPassphrase => StoreError::WrongPassphrase,
+            other => StoreError::damaged(&identity_path, other),
+        })
+    } else {
+        DeviceIdentity::from_file_bytes(&identity_bytes, None)
+            .map_err(|e| StoreError::damaged(&identity_path, e))
+    }
+}
+
+/// A device that asked to join a journal and is not in it yet: it has an
+/// identity and a relay, but no journal key.
+pub struct JoiningDevice {
+    dir: PathBuf,
+    config: Config,
+    identity: DeviceIdentity,
+    _lock: DirLock,
+}
+
+impl JoiningDevice {
+    /// Create the identity of a device that will join a journal through `relay`.
+    pub fn create(dir: &Path, options: InitOptions, relay: &str) -> Result<JoiningDevice, StoreError> {
+        if Config::path(dir).exists() {
+            return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
+        }
+        files::create_private_dir(dir)?;
+        let lock = DirLock::acquire(dir, LOCK_WAIT)?;
+        let identity = DeviceIdentity::generate();
+        files::write_private(
+            &dir.join(IDENTITY_FILE),
+            &identity.to_file_bytes(options.passphrase.as_ref(), options.work_factor)?,
+        )?;
+        let config = Config {
+            v: 1,
+            journal_id: String::new(),
+            device_id: random_hex16(),
+            device_name: device_name_or_default(&options.device_name),
+            passphrase_protected: options.passphrase.is_some(),
+            created_unix: now_ms() / 1000,
+            relay: Some(relay.to_string()),
+        };
+        config.save(dir)?;
+        Ok(JoiningDevice { dir: dir.to_path_buf(), config, identity, _lock: lock })
+    }
+
+    /// Open a device that is waiting to join.
+    pub fn open(dir: &Path, passphrase: PassphraseSource<'_>) -> Result<JoiningDevice, StoreError> {
+        let config = Config::load(dir)?;
+        if !config.journal_id.is_empty() {
+            return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
+        }
+        let lock = DirLock::acquire(dir, LOCK_WAIT)?;
+        let identity = load_identity(dir, passphrase)?;
+        Ok(JoiningDevice { dir: dir.to_path_buf(), config, identity, _lock: lock })
+    }
+
+    /// The device's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The device's identity.
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
+    }
+
+    /// Become a full device of `journal_id` with the journal keys wrapped to this device.
+    /// Nothing is written unless every key opens.
+    pub fn finish(self, journal_id: &str, wrapped_keys: &[Vec<u8>]) -> Result<Store, StoreError> {
+        let mut keys = BTreeMap::new();
+        for blob in wrapped_keys {
+            let (epoch, key) = unwrap_journal_key(blob, &self.identity)?;
+            keys.insert(epoch, (key, blob.clone()));
+        }
+        let Some((_, (key, _))) = keys.iter().next() else {
+            return Err(StoreError::damaged(&self.dir.join("keys"), "the relay holds no journal key for this device yet"));
+        };
+        let key = key.clone();
+        for sub in SUBDIRS {
+            files::create_private_dir(&self.dir.join(sub))?;
+        }
+        for (epoch, (_, blob)) in &keys {
+            files::write_private(&self.dir.join("keys").join(format!("epoch-{epoch}.age")), blob)?;
+        }
+        let mut config = self.config;
+        config.journal_id = journal_id.to_string();
+        config.save(&self.dir)?;
+        Ok(Store {
+            dir: self.dir,
+            config,
+            key,
+            keys: keys.into_iter().map(|(e, (k, _))| (e, k)).collect(),
+            identity: self.identity,
+            views: BTreeMap::new(),
+            all_views_loaded: false,
+            warnings: Vec::new(),
+            _lock: self._lock,
+        })
+    }
+}
+
+fn device_name_or_default(name: &str) -> String {
+    if name.trim().is_empty() {
+        "this device".to_string()
+    } else {
+        name.trim().to_string()
     }
 }
 
