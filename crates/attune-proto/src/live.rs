@@ -1,0 +1,88 @@
+//! WebSocket frames of the live connection, and the error body shared with HTTP.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::wire_message;
+use crate::{PushRequest, PushResponse, RelaySeq, StoredEnvelope};
+
+/// What a client sends over the WebSocket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientFrame {
+    /// Store these envelopes; answered by [`ServerFrame::Acked`] or [`ServerFrame::Error`].
+    Push(PushRequest),
+    /// Send everything after this cursor, as [`ServerFrame::Envelopes`] pages.
+    Pull {
+        /// The last relay sequence the client has (0 for none).
+        after: RelaySeq,
+    },
+}
+
+/// What the relay sends over the WebSocket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerFrame {
+    /// Stored envelopes: a backlog page or newly committed ones, in relay-sequence order.
+    Envelopes(Vec<StoredEnvelope>),
+    /// The answer to a push.
+    Acked(PushResponse),
+    /// A refusal of the last request (the connection stays open unless said otherwise).
+    Error(ErrorBody),
+}
+
+/// A versioned WebSocket binary frame from a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMessage {
+    /// Wire version, [`crate::WIRE_VERSION`].
+    pub v: u8,
+    /// The frame.
+    pub frame: ClientFrame,
+}
+
+/// A versioned WebSocket binary frame from the relay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerMessage {
+    /// Wire version, [`crate::WIRE_VERSION`].
+    pub v: u8,
+    /// The frame.
+    pub frame: ServerFrame,
+}
+
+/// A refusal: JSON in HTTP error responses, postcard inside [`ServerFrame::Error`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable snake_case code for programs (`out_of_order`, `bad_signature`, …).
+    pub error: String,
+    /// A sentence for people.
+    pub message: String,
+}
+
+wire_message!(ClientMessage, ServerMessage);
+
+impl ClientMessage {
+    /// Wraps a frame in the current wire version.
+    pub fn new(frame: ClientFrame) -> Self {
+        Self {
+            v: crate::WIRE_VERSION,
+            frame,
+        }
+    }
+}
+
+impl ServerMessage {
+    /// Wraps a frame in the current wire version.
+    pub fn new(frame: ServerFrame) -> Self {
+        Self {
+            v: crate::WIRE_VERSION,
+            frame,
+        }
+    }
+}
+
+impl ErrorBody {
+    /// An error body from a code and a message.
+    pub fn new(error: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            error: error.into(),
+            message: message.into(),
+        }
+    }
+}

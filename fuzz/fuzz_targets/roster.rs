@@ -1,0 +1,17 @@
+//! Fuzzes `Roster::decode`: it must never panic, and whatever it accepts must re-encode to the same bytes.
+#![no_main]
+
+use attune_proto::Roster;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(message) = Roster::decode(data) {
+        assert_eq!(
+            message.encode(),
+            data,
+            "decode accepted a non-canonical encoding"
+        );
+        let _ = message.hash();
+        let _ = message.signing_message();
+    }
+});

@@ -1,0 +1,221 @@
+//! The relay assembled: state, routes, middleware, and an orderly shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use attune_proto::ErrorBody;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::{field, Span};
+
+use crate::auth::{AuthLimits, Authenticator};
+use crate::config::Config;
+use crate::fanout::Hub;
+use crate::routes::{envelopes, keys, live, roster, session};
+use crate::state::{AppState, Shared};
+use crate::storage::Storage;
+use crate::writer::{Writer, WriterTask};
+
+/// Batches buffered per journal for live listeners before one lags (and catches up from storage).
+const FANOUT_CAPACITY: usize = 256;
+/// How long shutdown waits for live connections to close.
+const LIVE_CLOSE_GRACE: Duration = Duration::from_secs(10);
+
+/// A relay ready to serve: its router and the tasks it owns.
+pub struct Relay {
+    state: AppState,
+    writer: WriterTask,
+}
+
+impl Relay {
+    /// Builds the relay on a storage backend and starts its group-commit writer.
+    pub fn new(config: Config, storage: Arc<dyn Storage>) -> Self {
+        let hub = Arc::new(Hub::new(FANOUT_CAPACITY));
+        let (writer, writer_task) = Writer::start(storage.clone(), hub.clone());
+        let auth = Authenticator::new(AuthLimits {
+            challenge_ttl: config.challenge_ttl,
+            session_ttl: config.session_ttl,
+            max_challenges: config.max_challenges,
+            max_sessions: config.max_sessions,
+        });
+        let state = AppState::new(Shared {
+            config,
+            storage,
+            auth,
+            hub,
+            writer,
+            shutdown: CancellationToken::new(),
+            sessions: TaskTracker::new(),
+        });
+        Relay {
+            state,
+            writer: writer_task,
+        }
+    }
+
+    /// The HTTP router with all middleware.
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// Serves on `listener` until `signal` resolves, then shuts down in order:
+    /// stop accepting, finish in-flight requests, close live connections,
+    /// commit every queued push, close storage.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let shutdown = self.state.shutdown.clone();
+        let served = axum::serve(listener, self.router())
+            .with_graceful_shutdown(async move {
+                signal.await;
+                tracing::info!("shutting down: finishing in-flight requests");
+                shutdown.cancel();
+            })
+            .await;
+        self.finish().await;
+        served
+    }
+
+    /// Closes live connections, commits what is queued and closes storage.
+    pub async fn finish(self) {
+        let Relay { state, writer } = self;
+        state.shutdown.cancel();
+        state.sessions.close();
+        if tokio::time::timeout(LIVE_CLOSE_GRACE, state.sessions.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("live connections did not close in time");
+        }
+        writer.finish().await;
+        state.storage.close().await;
+        tracing::info!("shut down cleanly");
+    }
+}
+
+/// The routes and middleware around the shared state.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let timeout = state.config.request_timeout;
+    let journal = "/v1/journals/{jid}";
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(&format!("{journal}/challenge"), post(session::challenge))
+        .route(&format!("{journal}/session"), post(session::session))
+        .route(
+            &format!("{journal}/roster"),
+            get(roster::get_roster).put(roster::put_roster),
+        )
+        .route(
+            &format!("{journal}/keys"),
+            get(keys::get_keys).put(keys::put_keys),
+        )
+        .route(
+            &format!("{journal}/envelopes"),
+            get(envelopes::pull).post(envelopes::push),
+        )
+        .route(&format!("{journal}/ws"), get(live::live))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::disable())
+        // Innermost first: body limit and timeout, then their refusals made JSON,
+        // then request ids and the one log line per request outside them all.
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        // A panic is a bug; it must cost one request a 500, not the connection.
+        .layer(CatchPanicLayer::new())
+        .layer(middleware::map_response(json_refusals))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_failure(()),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The span of one request: ids and sizes, never payloads, never the query (it may hold a token).
+fn request_span(request: &Request<Body>) -> Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id,
+        journal_id = field::Empty,
+        device_id = field::Empty,
+        // Recorded by the body extractor once the body is read.
+        request_bytes = field::Empty,
+    )
+}
+
+/// The one info line per request.
+fn log_response(response: &Response, latency: Duration, _span: &Span) {
+    use http_body::Body as _;
+    let response_bytes = response.body().size_hint().exact();
+    tracing::info!(
+        status = response.status().as_u16(),
+        response_bytes,
+        latency_us = latency.as_micros() as u64,
+        "request served"
+    );
+}
+
+/// Gives every refusal made by middleware (body limit, timeout, 405, …) the JSON error body.
+async fn json_refusals(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            "the request body is larger than this relay accepts",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this method is not allowed on this path",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "no such endpoint"),
+        s if s.is_client_error() => ("bad_request", "the request was refused"),
+        _ => ("internal_error", "the relay failed to answer; try again"),
+    };
+    (status, Json(ErrorBody::new(code, message))).into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(ErrorBody::new("not_found", "no such endpoint")),
+    )
+        .into_response()
+}

@@ -1,0 +1,53 @@
+//! The relay's limits and timings.
+
+use std::time::Duration;
+
+/// Everything tunable about a running relay.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Largest encoded envelope accepted, in bytes.
+    pub max_envelope_bytes: usize,
+    /// Largest request body (and WebSocket message) accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Bytes of envelopes a journal may store.
+    pub journal_quota_bytes: u64,
+    /// Longest time a request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// How long a challenge may be answered.
+    pub challenge_ttl: Duration,
+    /// How long a session token is valid.
+    pub session_ttl: Duration,
+    /// Most outstanding challenges (bounds memory).
+    pub max_challenges: usize,
+    /// Most live sessions (bounds memory).
+    pub max_sessions: usize,
+    /// Most live WebSocket connections per journal.
+    pub max_connections_per_journal: usize,
+    /// How often the relay pings an idle WebSocket.
+    pub ws_ping_interval: Duration,
+    /// A WebSocket silent for this long (no frame, no pong) is closed.
+    pub ws_idle_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_envelope_bytes: 256 * 1024,
+            max_body_bytes: 1024 * 1024,
+            journal_quota_bytes: 256 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            challenge_ttl: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(3600),
+            max_challenges: 100_000,
+            max_sessions: 100_000,
+            max_connections_per_journal: 64,
+            ws_ping_interval: Duration::from_secs(30),
+            ws_idle_timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Default number of envelopes in a pull page.
+pub const PULL_PAGE_DEFAULT: u32 = 500;
+/// Largest pull page.
+pub const PULL_PAGE_MAX: u32 = 1000;

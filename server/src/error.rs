@@ -1,0 +1,135 @@
+//! Refusals: a status, a stable snake_case code and a sentence, sent as JSON `{error, message}`.
+
+use attune_proto::{ErrorBody, ProtoError};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::storage::{PushRejection, StorageError};
+
+/// An HTTP (or WebSocket) refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The stable snake_case code.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// A refusal with any status.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// 400: the request itself is wrong.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401: authentication is missing or failed.
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// 403: authenticated, but not allowed.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    /// 409: conflicts with what is stored.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 503: the relay cannot take this now; try again later.
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
+    /// The body sent to the client (JSON over HTTP, postcard over WebSocket).
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody::new(self.code, self.message.clone())
+    }
+
+    /// A refusal of bytes that do not decode as the expected message.
+    pub fn from_proto(e: ProtoError) -> Self {
+        match e {
+            ProtoError::UnsupportedVersion(_) => {
+                Self::bad_request("unsupported_version", e.to_string())
+            }
+            _ => Self::bad_request("malformed", e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::UnknownJournal(j) => Self::new(
+                StatusCode::NOT_FOUND,
+                "unknown_journal",
+                format!("journal {j} does not exist"),
+            ),
+            StorageError::JournalExists(j) => Self::conflict(
+                "journal_exists",
+                format!("journal {j} already exists; authenticate as a member instead"),
+            ),
+            StorageError::RosterConflict { version, .. } => Self::conflict(
+                "roster_conflict",
+                format!(
+                    "roster version {version} is not the next version; fetch the roster and retry"
+                ),
+            ),
+            other => {
+                tracing::error!(error = %error_chain(&other), "storage failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage_error",
+                    "the relay could not use its storage; nothing was changed, try again later",
+                )
+            }
+        }
+    }
+}
+
+impl From<PushRejection> for ApiError {
+    fn from(r: PushRejection) -> Self {
+        let message = r.to_string();
+        match r {
+            PushRejection::UnknownJournal => {
+                Self::new(StatusCode::NOT_FOUND, "unknown_journal", message)
+            }
+            PushRejection::OutOfOrder { .. } => Self::conflict("out_of_order", message),
+            PushRejection::SeqConflict { .. } => Self::conflict("seq_conflict", message),
+            PushRejection::ChainMismatch { .. } => Self::conflict("chain_mismatch", message),
+            PushRejection::QuotaExceeded { .. } => {
+                Self::new(StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded", message)
+            }
+        }
+    }
+}
+
+/// An error with its causes, for logs.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}

@@ -1,0 +1,89 @@
+//! Request extractors: the journal id of the path and the authenticated device.
+
+use attune_proto::JournalId;
+use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use crate::auth::Grant;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The `{jid}` of the path, parsed.
+pub struct JournalPath(pub JournalId);
+
+impl<S: Send + Sync> FromRequestParts<S> for JournalPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_journal_id", e.body_text()))?;
+        let journal: JournalId = text.parse().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_journal_id",
+                "the journal id must be 32 lowercase hex characters",
+            )
+        })?;
+        tracing::Span::current().record("journal_id", tracing::field::display(journal));
+        Ok(JournalPath(journal))
+    }
+}
+
+/// A device authenticated by `Authorization: Bearer TOKEN` for the journal of the path.
+pub struct Authenticated(pub Grant);
+
+/// The bearer token of the `Authorization` header, if any.
+fn header_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The `token` query parameter, if any (only the WebSocket route accepts it: browsers cannot set headers there).
+fn query_token(parts: &Parts) -> Option<&str> {
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+}
+
+/// Authenticates a request; `allow_query` also accepts `?token=`.
+pub async fn authenticate(
+    parts: &mut Parts,
+    state: &AppState,
+    allow_query: bool,
+) -> Result<Grant, ApiError> {
+    let JournalPath(journal) = JournalPath::from_request_parts(parts, state).await?;
+    let token = header_token(parts)
+        .or_else(|| {
+            if allow_query {
+                query_token(parts)
+            } else {
+                None
+            }
+        })
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing_token",
+                "send Authorization: Bearer TOKEN from a session",
+            )
+        })?;
+    let grant = state.auth.check_token(journal, token)?;
+    tracing::Span::current().record("device_id", tracing::field::display(grant.device));
+    Ok(grant)
+}
+
+impl<S> FromRequestParts<S> for Authenticated
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        authenticate(parts, &state, false).await.map(Authenticated)
+    }
+}

@@ -1,0 +1,40 @@
+//! The Attune relay: stores and forwards sealed envelopes it cannot read.
+//!
+//! Devices authenticate by signing a challenge with their Ed25519 key, then
+//! push envelopes (acknowledged only after a durable group commit), pull them
+//! after a cursor, and receive new ones live over a WebSocket. Everything the
+//! relay stores is opaque to it except public keys, ids, sequence numbers,
+//! sizes and times. It depends on `attune-proto` only — never on
+//! `attune-core` or `attune-crypto` — so it has no code that could decrypt.
+//!
+//! The binary (`attune-relay`) is a thin wrapper around [`Relay`]:
+//!
+//! ```no_run
+//! # async fn run() -> anyhow::Result<()> {
+//! use std::sync::Arc;
+//! use attune_relay::{storage::sqlite::SqliteStorage, Config, Relay};
+//!
+//! let storage = SqliteStorage::open("/var/lib/attune-relay".as_ref()).await?;
+//! let relay = Relay::new(Config::default(), Arc::new(storage));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8787").await?;
+//! relay.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod fanout;
+pub mod routes;
+pub mod rules;
+pub mod state;
+pub mod storage;
+pub mod time;
+pub mod wire;
+pub mod writer;
+
+pub use app::Relay;
+pub use config::Config;
+pub use error::ApiError;

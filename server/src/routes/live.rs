@@ -1,0 +1,255 @@
+//! `GET …/ws`: the live WebSocket of a device.
+//!
+//! The client sends [`ClientMessage`] binary frames: `Push` is answered by
+//! `Acked` or `Error`; `Pull { after }` by zero or more non-empty `Envelopes`
+//! pages followed by one empty `Envelopes` frame that marks the end of the
+//! backlog. Independently, every envelope of the journal committed after the
+//! connection opened (the device's own included, so cursors stay gap-free) is
+//! sent as an `Envelopes` frame. A connection that falls behind the in-memory
+//! fan-out is caught up from storage, so nothing is lost.
+
+use std::time::Duration;
+
+use attune_proto::{
+    ClientFrame, ClientMessage, RelaySeq, ServerFrame, ServerMessage, StoredEnvelope,
+};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::Response;
+use futures_util::stream::{SplitSink, StreamExt};
+use futures_util::SinkExt;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{timeout, Instant};
+
+use crate::auth::Grant;
+use crate::config::PULL_PAGE_MAX;
+use crate::error::ApiError;
+use crate::extract::authenticate;
+use crate::fanout::Batch;
+use crate::routes::envelopes::{accept_push, pull_page};
+use crate::state::AppState;
+
+/// Read buffer per socket: thousands of mostly idle sockets must stay cheap.
+const READ_BUFFER: usize = 4 * 1024;
+/// Write buffer per socket.
+const WRITE_BUFFER: usize = 4 * 1024;
+/// A client that does not take a frame within this time is disconnected.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Authentication for the WebSocket: the `Authorization` header or `?token=`.
+pub struct LiveAuth(Grant);
+
+impl FromRequestParts<AppState> for LiveAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authenticate(parts, state, true).await.map(LiveAuth)
+    }
+}
+
+/// Upgrades to a WebSocket for the authenticated device.
+pub async fn live(
+    State(state): State<AppState>,
+    LiveAuth(grant): LiveAuth,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let receiver = state
+        .hub
+        .subscribe(grant.journal, state.config.max_connections_per_journal)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                "this journal has too many live connections; close one or use pull",
+            )
+        })?;
+    let max_message = state.config.max_body_bytes;
+    let tracker = state.sessions.clone();
+    Ok(upgrade
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(max_message.saturating_mul(2).max(WRITE_BUFFER + 1))
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
+        .on_upgrade(move |socket| tracker.track_future(run(socket, state, grant, receiver))))
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+struct LiveSession {
+    state: AppState,
+    grant: Grant,
+    sink: Sink,
+    /// Highest relay sequence sent on this connection (live or by catch-up).
+    sent_upto: RelaySeq,
+}
+
+async fn run(
+    socket: WebSocket,
+    state: AppState,
+    grant: Grant,
+    mut receiver: broadcast::Receiver<Batch>,
+) {
+    let journal = grant.journal;
+    let (sink, mut stream) = socket.split();
+    // Subscribed first, head read second: live batches continue from here without a gap.
+    let head = match state.storage.journal_stats(journal).await {
+        Ok(Some(stats)) => stats.head,
+        Ok(None) | Err(_) => {
+            state.hub.release(journal);
+            return;
+        }
+    };
+    tracing::info!(journal_id = %journal, device_id = %grant.device, "live connection opened");
+    let mut session = LiveSession {
+        state: state.clone(),
+        grant,
+        sink,
+        sent_upto: head,
+    };
+    let mut ping = tokio::time::interval(state.config.ws_ping_interval);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        let keep_going = tokio::select! {
+            () = state.shutdown.cancelled() => {
+                let close = CloseFrame { code: 1001, reason: "relay shutting down".into() };
+                let _ = timeout(SEND_TIMEOUT, session.sink.send(Message::Close(Some(close)))).await;
+                false
+            }
+            message = stream.next() => match message {
+                Some(Ok(message)) => {
+                    last_heard = Instant::now();
+                    session.on_message(message).await
+                }
+                None | Some(Err(_)) => false,
+            },
+            batch = receiver.recv() => match batch {
+                Ok(batch) => session.deliver(&batch).await,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(journal_id = %journal, missed, "live connection lagged; catching up from storage");
+                    session.catch_up().await
+                }
+                Err(RecvError::Closed) => false,
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > state.config.ws_idle_timeout {
+                    false
+                } else {
+                    session.send_raw(Message::Ping(Vec::new().into())).await
+                }
+            }
+        };
+        if !keep_going {
+            break;
+        }
+    }
+    drop(receiver);
+    state.hub.release(journal);
+    tracing::info!(journal_id = %journal, device_id = %grant.device, "live connection closed");
+}
+
+impl LiveSession {
+    /// Sends a frame; false when the client is gone or too slow.
+    async fn send_raw(&mut self, message: Message) -> bool {
+        matches!(
+            timeout(SEND_TIMEOUT, self.sink.send(message)).await,
+            Ok(Ok(()))
+        )
+    }
+
+    async fn send(&mut self, frame: ServerFrame) -> bool {
+        let bytes = ServerMessage::new(frame).encode();
+        self.send_raw(Message::Binary(bytes.into())).await
+    }
+
+    async fn send_error(&mut self, error: &ApiError) -> bool {
+        self.send(ServerFrame::Error(error.body())).await
+    }
+
+    /// Handles one client frame; false to close the connection.
+    async fn on_message(&mut self, message: Message) -> bool {
+        let bytes = match message {
+            Message::Binary(bytes) => bytes,
+            Message::Text(_) => {
+                let error = ApiError::bad_request(
+                    "text_frame",
+                    "send binary ClientMessage frames, not text",
+                );
+                return self.send_error(&error).await;
+            }
+            Message::Ping(_) | Message::Pong(_) => return true,
+            Message::Close(_) => return false,
+        };
+        let message = match ClientMessage::decode(&bytes) {
+            Ok(message) => message,
+            Err(e) => return self.send_error(&ApiError::from_proto(e)).await,
+        };
+        match message.frame {
+            ClientFrame::Push(request) => {
+                let count = request.envelopes.len();
+                match accept_push(&self.state, self.grant, request).await {
+                    Ok(response) => {
+                        tracing::info!(journal_id = %self.grant.journal, device_id = %self.grant.device,
+                            envelopes = count, bytes = bytes.len(), "live push");
+                        self.send(ServerFrame::Acked(response)).await
+                    }
+                    Err(error) => self.send_error(&error).await,
+                }
+            }
+            ClientFrame::Pull { after } => {
+                if !self.send_pages(after).await {
+                    return false;
+                }
+                // An empty page marks the end of the backlog.
+                self.send(ServerFrame::Envelopes(Vec::new())).await
+            }
+        }
+    }
+
+    /// Sends every stored envelope after `after`, page by page; false if the connection failed.
+    async fn send_pages(&mut self, mut after: RelaySeq) -> bool {
+        loop {
+            let page = match pull_page(&self.state, self.grant, after, PULL_PAGE_MAX).await {
+                Ok(page) => page,
+                Err(error) => return self.send_error(&error).await,
+            };
+            let Some(last) = page.envelopes.last().map(|e| e.relay_seq) else {
+                return true;
+            };
+            if !self.send(ServerFrame::Envelopes(page.envelopes)).await {
+                return false;
+            }
+            self.sent_upto = self.sent_upto.max(last);
+            after = last;
+        }
+    }
+
+    /// Sends newly committed envelopes, catching up from storage if some were missed.
+    async fn deliver(&mut self, batch: &[StoredEnvelope]) -> bool {
+        let fresh: Vec<StoredEnvelope> = batch
+            .iter()
+            .filter(|e| e.relay_seq > self.sent_upto)
+            .cloned()
+            .collect();
+        let Some(first) = fresh.first() else {
+            return true;
+        };
+        if first.relay_seq.0 != self.sent_upto.0 + 1 {
+            return self.catch_up().await;
+        }
+        let last = fresh.last().map_or(self.sent_upto, |e| e.relay_seq);
+        if !self.send(ServerFrame::Envelopes(fresh)).await {
+            return false;
+        }
+        self.sent_upto = last;
+        true
+    }
+
+    /// Sends from storage everything after what this connection has sent.
+    async fn catch_up(&mut self) -> bool {
+        self.send_pages(self.sent_upto).await
+    }
+}

@@ -1,0 +1,7 @@
+//! HTTP and WebSocket handlers, one module per resource.
+
+pub mod envelopes;
+pub mod keys;
+pub mod live;
+pub mod roster;
+pub mod session;

@@ -1,0 +1,75 @@
+//! `POST …/challenge` and `POST …/session`: proving possession of a device key.
+
+use attune_proto::{Challenge, ChallengeRequest, Session, SessionRequest};
+use axum::extract::State;
+
+use crate::auth::Grant;
+use crate::error::ApiError;
+use crate::extract::JournalPath;
+use crate::rules::{check_auth_signature, check_genesis};
+use crate::state::AppState;
+use crate::time::now_unix;
+use crate::wire::Wire;
+
+/// Issues a challenge to a device (the journal need not exist yet).
+pub async fn challenge(
+    State(state): State<AppState>,
+    JournalPath(journal): JournalPath,
+    Wire(request): Wire<ChallengeRequest>,
+) -> Result<Wire<Challenge>, ApiError> {
+    tracing::Span::current().record("device_id", tracing::field::display(request.device_id));
+    state
+        .auth
+        .issue_challenge(journal, request.device_id)
+        .map(Wire)
+}
+
+/// Trades a signed challenge for a session; the first device also creates the journal.
+pub async fn session(
+    State(state): State<AppState>,
+    JournalPath(journal): JournalPath,
+    Wire(request): Wire<SessionRequest>,
+) -> Result<Wire<Session>, ApiError> {
+    let device = request.device_id;
+    tracing::Span::current().record("device_id", tracing::field::display(device));
+    state.auth.take_challenge(journal, device, &request.nonce)?;
+    match state.storage.latest_roster(journal).await? {
+        Some(roster) => {
+            // The journal exists: any genesis sent along (a retried creation) is ignored.
+            let member = roster.device(device).ok_or_else(|| {
+                ApiError::forbidden(
+                    "not_in_roster",
+                    format!("device {device} is not in the journal's roster"),
+                )
+            })?;
+            check_auth_signature(
+                &member.verifying_key,
+                journal,
+                device,
+                &request.nonce,
+                &request.signature,
+            )?;
+        }
+        None => {
+            let genesis = request.genesis.as_ref().ok_or_else(|| {
+                ApiError::new(
+                    axum::http::StatusCode::NOT_FOUND,
+                    "unknown_journal",
+                    format!("journal {journal} does not exist; the first device creates it by sending a genesis roster"),
+                )
+            })?;
+            let member = check_genesis(genesis, journal, device)?;
+            check_auth_signature(
+                &member.verifying_key,
+                journal,
+                device,
+                &request.nonce,
+                &request.signature,
+            )?;
+            state.storage.create_journal(genesis, now_unix()).await?;
+            tracing::info!(journal_id = %journal, device_id = %device, "journal created");
+        }
+    }
+    let session = state.auth.open_session(Grant { journal, device })?;
+    Ok(Wire(session))
+}

@@ -1,0 +1,204 @@
+//! Durable storage of journals, rosters, wrapped keys and envelopes, behind one trait.
+//!
+//! The [`Storage`] trait is what the relay needs and nothing more. Backends
+//! store bytes and answer with typed values; the push rules (next device
+//! sequence, idempotent re-push, quota, gap-free relay sequence) are decided by
+//! the shared pure planner in [`push_plan`], so every backend enforces exactly
+//! the same rules. SQLite is the embedded default ([`sqlite`]); a PostgreSQL
+//! backend implements the same trait and runs the same test suite
+//! (`server/tests/storage_suite.rs`).
+
+pub mod push_plan;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use attune_proto::{
+    Ack, DeviceId, DeviceSeq, Envelope, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
+};
+
+pub use push_plan::{DeviceTip, JournalTip, PushRejection};
+
+/// What can go wrong in a storage call, apart from push rejections (which are outcomes).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// A journal with this id already exists.
+    #[error("journal {0} already exists")]
+    JournalExists(JournalId),
+    /// No journal with this id exists.
+    #[error("journal {0} does not exist")]
+    UnknownJournal(JournalId),
+    /// The roster's version is not the next one (someone else updated the roster first).
+    #[error("roster version {version} of journal {journal} is not the next version")]
+    RosterConflict {
+        /// The journal.
+        journal: JournalId,
+        /// The version that could not be appended.
+        version: u64,
+    },
+    /// Stored data does not parse: the database was damaged or edited.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A number does not fit the database's integer type.
+    #[error("value out of range for storage: {0}")]
+    OutOfRange(String),
+    /// The database itself failed (I/O, locking, connection).
+    #[error("database error")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// An envelope ready to store: decoded, with its canonical bytes and hash computed once.
+#[derive(Clone, Debug)]
+pub struct PreparedEnvelope {
+    /// The decoded envelope.
+    pub envelope: Envelope,
+    /// Its encoding (what is stored and counted against the quota).
+    pub bytes: Vec<u8>,
+    /// BLAKE3 of `bytes`, the same as [`Envelope::hash`].
+    pub hash: [u8; 32],
+}
+
+impl PreparedEnvelope {
+    /// Encodes and hashes an envelope.
+    pub fn new(envelope: Envelope) -> Self {
+        let bytes = envelope.encode();
+        let hash = *blake3::hash(&bytes).as_bytes();
+        Self {
+            envelope,
+            bytes,
+            hash,
+        }
+    }
+}
+
+/// One push request of one device, as handed to the group-commit writer.
+#[derive(Clone, Debug)]
+pub struct PendingPush {
+    /// The journal pushed to.
+    pub journal: JournalId,
+    /// The authenticated device that pushed (every envelope's `device_id`).
+    pub device: DeviceId,
+    /// The envelopes, in the order pushed.
+    pub envelopes: Vec<PreparedEnvelope>,
+    /// The journal's storage quota in bytes.
+    pub quota_bytes: u64,
+}
+
+/// The ack of one envelope, and whether it was newly stored (false for an idempotent re-push).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Acked {
+    /// The ack returned to the device.
+    pub ack: Ack,
+    /// True when this commit stored it; false when it was already stored with the same hash.
+    pub fresh: bool,
+}
+
+/// The outcome of one push: all envelopes acked, or the whole push refused (nothing of it stored).
+pub type PushOutcome = Result<Vec<Acked>, PushRejection>;
+
+/// Counters of a journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JournalStats {
+    /// The latest relay sequence (0 when empty).
+    pub head: RelaySeq,
+    /// Bytes of stored envelopes.
+    pub used_bytes: u64,
+}
+
+/// The relay's storage. Every method is atomic; writes are durable when they return `Ok`.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Creates a journal with its (already verified) genesis roster.
+    async fn create_journal(&self, genesis: &Roster, created_unix: u64)
+        -> Result<(), StorageError>;
+
+    /// Every roster version of a journal, oldest first (empty when the journal does not exist).
+    async fn rosters(&self, journal: JournalId) -> Result<Vec<Roster>, StorageError>;
+
+    /// The latest roster of a journal, or `None` when the journal does not exist.
+    async fn latest_roster(&self, journal: JournalId) -> Result<Option<Roster>, StorageError>;
+
+    /// Appends an (already verified) roster; [`StorageError::RosterConflict`] unless its version is latest + 1.
+    async fn append_roster(&self, roster: &Roster) -> Result<(), StorageError>;
+
+    /// Stores wrapped keys, replacing any with the same (device, epoch).
+    async fn put_wrapped_keys(
+        &self,
+        journal: JournalId,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError>;
+
+    /// The wrapped keys of one device, by epoch.
+    async fn wrapped_keys(
+        &self,
+        journal: JournalId,
+        device: DeviceId,
+    ) -> Result<Vec<WrappedKey>, StorageError>;
+
+    /// Commits a group of pushes in ONE transaction, deciding each with [`push_plan::plan_push`].
+    ///
+    /// Returns one outcome per push, in order. A refused push stores nothing;
+    /// the others are unaffected. `Err` means nothing at all was committed.
+    async fn commit_pushes(
+        &self,
+        pushes: &[PendingPush],
+        received_unix: u64,
+    ) -> Result<Vec<PushOutcome>, StorageError>;
+
+    /// Up to `limit` envelopes with relay sequence above `after`, in order,
+    /// stopping before their stored bytes would pass `max_bytes` (but always
+    /// returning the first one, whatever its size).
+    ///
+    /// An envelope whose stored bytes no longer decode is logged and left out:
+    /// the devices see the gap and report it, and everything else still flows.
+    async fn envelopes_after(
+        &self,
+        journal: JournalId,
+        after: RelaySeq,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<Vec<StoredEnvelope>, StorageError>;
+
+    /// Head and usage of a journal, or `None` when it does not exist.
+    async fn journal_stats(&self, journal: JournalId)
+        -> Result<Option<JournalStats>, StorageError>;
+
+    /// Flushes and closes the backend (called once at shutdown).
+    async fn close(&self);
+}
+
+/// Decodes a stored envelope row, leaving out (and logging) one that does not decode.
+pub(crate) fn decode_stored(
+    journal: JournalId,
+    relay_seq: RelaySeq,
+    received_unix: u64,
+    bytes: &[u8],
+) -> Option<StoredEnvelope> {
+    match Envelope::decode(bytes) {
+        Ok(envelope) => Some(StoredEnvelope {
+            relay_seq,
+            received_unix,
+            envelope,
+        }),
+        Err(e) => {
+            tracing::error!(journal_id = %journal, relay_seq = relay_seq.0, error = %e,
+                "stored envelope does not decode; leaving it out of the page");
+            None
+        }
+    }
+}
+
+/// Converts a wire counter to the database's signed 64-bit integer.
+pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64, StorageError> {
+    i64::try_from(value).map_err(|_| StorageError::OutOfRange(format!("{what} {value}")))
+}
+
+/// Converts a stored signed 64-bit integer back to a wire counter.
+pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StorageError> {
+    u64::try_from(value).map_err(|_| StorageError::Corrupt(format!("negative {what} {value}")))
+}
+
+/// The device sequence that a device's next envelope must carry.
+pub fn next_device_seq(tip: &DeviceTip) -> DeviceSeq {
+    DeviceSeq(tip.seq.0.saturating_add(1))
+}

@@ -1,0 +1,483 @@
+//! The embedded SQLite backend: one file, WAL, `synchronous=FULL`, zero setup.
+//!
+//! All writes go through a pool of exactly one connection, so the relay's own
+//! writers never contend for SQLite's lock (and never see `SQLITE_BUSY` when a
+//! deferred transaction upgrades); reads use a separate small pool and see the
+//! last committed state thanks to WAL.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use attune_proto::{
+    DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
+};
+use futures_util::TryStreamExt;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::push_plan::{plan_push, Step};
+use super::{
+    decode_stored, to_i64, to_u64, DeviceTip, JournalStats, JournalTip, PendingPush, PushOutcome,
+    PushRejection, Storage, StorageError,
+};
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "relay.sqlite3";
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+/// How long a connection waits for SQLite's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Storage in one SQLite file.
+pub struct SqliteStorage {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn backend(e: sqlx::Error) -> StorageError {
+    StorageError::Backend(Box::new(e))
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) `relay.sqlite3` in `dir` and applies pending migrations.
+    pub async fn open(dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Backend(Box::new(e)))?;
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(backend)?
+            .filename(dir.join(DB_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk (WAL fsynced) before we acknowledge it.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(backend)?;
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(backend)?;
+        Ok(Self { writer, reader })
+    }
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<(), StorageError> {
+    let applied: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(pool)
+        .await
+        .map_err(backend)?;
+    let applied = usize::try_from(applied)
+        .map_err(|_| StorageError::Corrupt(format!("schema version {applied}")))?;
+    if applied > MIGRATIONS.len() {
+        return Err(StorageError::Corrupt(format!(
+            "the database has schema version {applied}, newer than this relay ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let mut tx = pool.begin().await.map_err(backend)?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        // PRAGMA takes no bound parameters; the value is our own constant.
+        sqlx::raw_sql(&format!("PRAGMA user_version = {}", index + 1))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn blob32(bytes: &[u8], what: &str) -> Result<[u8; 32], StorageError> {
+    bytes
+        .try_into()
+        .map_err(|_| StorageError::Corrupt(format!("{what} has {} bytes", bytes.len())))
+}
+
+fn decode_roster(bytes: &[u8]) -> Result<Roster, StorageError> {
+    Roster::decode(bytes).map_err(|e| StorageError::Corrupt(format!("stored roster: {e}")))
+}
+
+/// Writes a roster row and replaces the devices view with its devices.
+async fn insert_roster(
+    tx: &mut Transaction<'_, Sqlite>,
+    roster: &Roster,
+) -> Result<(), StorageError> {
+    let journal = &roster.journal_id.0[..];
+    let version = to_i64(roster.version, "roster version")?;
+    sqlx::query("INSERT INTO rosters (journal_id, version, hash, bytes) VALUES (?, ?, ?, ?)")
+        .bind(journal)
+        .bind(version)
+        .bind(&roster.hash()[..])
+        .bind(roster.encode())
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    sqlx::query("DELETE FROM devices WHERE journal_id = ?")
+        .bind(journal)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    for device in &roster.devices {
+        sqlx::query(
+            "INSERT OR REPLACE INTO devices (journal_id, device_id, verifying_key, roster_version) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(journal)
+        .bind(&device.device_id.0[..])
+        .bind(&device.verifying_key[..])
+        .bind(version)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+async fn load_journal_tip(
+    tx: &mut Transaction<'_, Sqlite>,
+    journal: JournalId,
+) -> Result<Option<JournalTip>, StorageError> {
+    let row = sqlx::query("SELECT head_seq, used_bytes FROM journals WHERE journal_id = ?")
+        .bind(&journal.0[..])
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+    row.map(|row| {
+        Ok(JournalTip {
+            head: RelaySeq(to_u64(row.get(0), "head")?),
+            used_bytes: to_u64(row.get(1), "used bytes")?,
+        })
+    })
+    .transpose()
+}
+
+async fn load_device_tip(
+    tx: &mut Transaction<'_, Sqlite>,
+    journal: JournalId,
+    device: DeviceId,
+) -> Result<DeviceTip, StorageError> {
+    let row = sqlx::query(
+        "SELECT device_seq, hash FROM envelopes WHERE journal_id = ? AND device_id = ? \
+         ORDER BY device_seq DESC LIMIT 1",
+    )
+    .bind(&journal.0[..])
+    .bind(&device.0[..])
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(backend)?;
+    match row {
+        None => Ok(DeviceTip::EMPTY),
+        Some(row) => Ok(DeviceTip {
+            seq: DeviceSeq(to_u64(row.get(0), "device seq")?),
+            hash: blob32(row.get::<&[u8], _>(1), "envelope hash")?,
+        }),
+    }
+}
+
+/// Stored (relay seq, hash) of the pushed sequences at or below the device's tip.
+async fn load_repushed(
+    tx: &mut Transaction<'_, Sqlite>,
+    push: &PendingPush,
+    tip: &DeviceTip,
+) -> Result<HashMap<DeviceSeq, (RelaySeq, [u8; 32])>, StorageError> {
+    let mut stored = HashMap::new();
+    for prepared in &push.envelopes {
+        let seq = prepared.envelope.device_seq;
+        if seq > tip.seq || stored.contains_key(&seq) {
+            continue;
+        }
+        let row = sqlx::query(
+            "SELECT relay_seq, hash FROM envelopes \
+             WHERE journal_id = ? AND device_id = ? AND device_seq = ?",
+        )
+        .bind(&push.journal.0[..])
+        .bind(&push.device.0[..])
+        .bind(to_i64(seq.0, "device seq")?)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+        if let Some(row) = row {
+            let relay = RelaySeq(to_u64(row.get(0), "relay seq")?);
+            stored.insert(
+                seq,
+                (relay, blob32(row.get::<&[u8], _>(1), "envelope hash")?),
+            );
+        }
+    }
+    Ok(stored)
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn create_journal(
+        &self,
+        genesis: &Roster,
+        created_unix: u64,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let inserted = sqlx::query(
+            "INSERT INTO journals (journal_id, created_unix) VALUES (?, ?) \
+             ON CONFLICT (journal_id) DO NOTHING",
+        )
+        .bind(&genesis.journal_id.0[..])
+        .bind(to_i64(created_unix, "time")?)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if inserted.rows_affected() == 0 {
+            return Err(StorageError::JournalExists(genesis.journal_id));
+        }
+        insert_roster(&mut tx, genesis).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn rosters(&self, journal: JournalId) -> Result<Vec<Roster>, StorageError> {
+        let rows = sqlx::query("SELECT bytes FROM rosters WHERE journal_id = ? ORDER BY version")
+            .bind(&journal.0[..])
+            .fetch_all(&self.reader)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|row| decode_roster(row.get(0))).collect()
+    }
+
+    async fn latest_roster(&self, journal: JournalId) -> Result<Option<Roster>, StorageError> {
+        let row = sqlx::query(
+            "SELECT bytes FROM rosters WHERE journal_id = ? ORDER BY version DESC LIMIT 1",
+        )
+        .bind(&journal.0[..])
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(backend)?;
+        row.map(|row| decode_roster(row.get(0))).transpose()
+    }
+
+    async fn append_roster(&self, roster: &Roster) -> Result<(), StorageError> {
+        let journal = roster.journal_id;
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let latest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM rosters WHERE journal_id = ?")
+                .bind(&journal.0[..])
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let Some(latest) = latest else {
+            return Err(StorageError::UnknownJournal(journal));
+        };
+        if to_u64(latest, "roster version")?.checked_add(1) != Some(roster.version) {
+            return Err(StorageError::RosterConflict {
+                journal,
+                version: roster.version,
+            });
+        }
+        insert_roster(&mut tx, roster).await?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn put_wrapped_keys(
+        &self,
+        journal: JournalId,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM journals WHERE journal_id = ?")
+            .bind(&journal.0[..])
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if exists.is_none() {
+            return Err(StorageError::UnknownJournal(journal));
+        }
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO wrapped_keys (journal_id, device_id, epoch, blob) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (journal_id, device_id, epoch) DO UPDATE SET blob = excluded.blob",
+            )
+            .bind(&journal.0[..])
+            .bind(&key.device_id.0[..])
+            .bind(i64::from(key.epoch.0))
+            .bind(&key.blob[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn wrapped_keys(
+        &self,
+        journal: JournalId,
+        device: DeviceId,
+    ) -> Result<Vec<WrappedKey>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT epoch, blob FROM wrapped_keys WHERE journal_id = ? AND device_id = ? ORDER BY epoch",
+        )
+        .bind(&journal.0[..])
+        .bind(&device.0[..])
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let epoch: i64 = row.get(0);
+                let epoch = u32::try_from(epoch)
+                    .map_err(|_| StorageError::Corrupt(format!("epoch {epoch}")))?;
+                Ok(WrappedKey {
+                    device_id: device,
+                    epoch: Epoch(epoch),
+                    blob: row.get::<Vec<u8>, _>(1),
+                })
+            })
+            .collect()
+    }
+
+    async fn commit_pushes(
+        &self,
+        pushes: &[PendingPush],
+        received_unix: u64,
+    ) -> Result<Vec<PushOutcome>, StorageError> {
+        let received = to_i64(received_unix, "time")?;
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let mut journals: HashMap<JournalId, Option<JournalTip>> = HashMap::new();
+        let mut devices: HashMap<(JournalId, DeviceId), DeviceTip> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(pushes.len());
+        for push in pushes {
+            let journal_tip = match journals.get(&push.journal) {
+                Some(tip) => *tip,
+                None => {
+                    let tip = load_journal_tip(&mut tx, push.journal).await?;
+                    journals.insert(push.journal, tip);
+                    tip
+                }
+            };
+            let Some(mut journal_tip) = journal_tip else {
+                outcomes.push(Err(PushRejection::UnknownJournal));
+                continue;
+            };
+            let key = (push.journal, push.device);
+            let mut device_tip = match devices.get(&key) {
+                Some(tip) => *tip,
+                None => load_device_tip(&mut tx, push.journal, push.device).await?,
+            };
+            let repushed = load_repushed(&mut tx, push, &device_tip).await?;
+            let steps = match plan_push(&mut journal_tip, &mut device_tip, push, &repushed) {
+                Ok(steps) => steps,
+                Err(rejection) => {
+                    outcomes.push(Err(rejection));
+                    continue;
+                }
+            };
+            for step in &steps {
+                if let Step::Insert { index, relay_seq } = *step {
+                    let prepared = &push.envelopes[index];
+                    sqlx::query(
+                        "INSERT INTO envelopes (journal_id, relay_seq, device_id, device_seq, hash, bytes, received_unix) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(&push.journal.0[..])
+                    .bind(to_i64(relay_seq.0, "relay seq")?)
+                    .bind(&push.device.0[..])
+                    .bind(to_i64(prepared.envelope.device_seq.0, "device seq")?)
+                    .bind(&prepared.hash[..])
+                    .bind(&prepared.bytes[..])
+                    .bind(received)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
+            }
+            journals.insert(push.journal, Some(journal_tip));
+            devices.insert(key, device_tip);
+            outcomes.push(Ok(steps.iter().map(|s| s.acked(push)).collect()));
+        }
+        for (journal, tip) in &journals {
+            let Some(tip) = tip else { continue };
+            sqlx::query("UPDATE journals SET head_seq = ?, used_bytes = ? WHERE journal_id = ?")
+                .bind(to_i64(tip.head.0, "head")?)
+                .bind(to_i64(tip.used_bytes, "used bytes")?)
+                .bind(&journal.0[..])
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(outcomes)
+    }
+
+    async fn envelopes_after(
+        &self,
+        journal: JournalId,
+        after: RelaySeq,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<Vec<StoredEnvelope>, StorageError> {
+        // A cursor past what SQLite can hold simply has nothing after it.
+        let Ok(after_i64) = i64::try_from(after.0) else {
+            return Ok(Vec::new());
+        };
+        let mut rows = sqlx::query(
+            "SELECT relay_seq, received_unix, bytes FROM envelopes \
+             WHERE journal_id = ? AND relay_seq > ? ORDER BY relay_seq LIMIT ?",
+        )
+        .bind(&journal.0[..])
+        .bind(after_i64)
+        .bind(i64::from(limit))
+        .fetch(&self.reader);
+        let mut out = Vec::new();
+        let mut total = 0usize;
+        // Streamed, so a page of large envelopes stops reading at the byte budget.
+        while let Some(row) = rows.try_next().await.map_err(backend)? {
+            let bytes: &[u8] = row.get(2);
+            total = total.saturating_add(bytes.len());
+            if total > max_bytes && !out.is_empty() {
+                break;
+            }
+            let relay_seq = RelaySeq(to_u64(row.get(0), "relay seq")?);
+            let received = to_u64(row.get(1), "time")?;
+            if let Some(stored) = decode_stored(journal, relay_seq, received, bytes) {
+                out.push(stored);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn journal_stats(
+        &self,
+        journal: JournalId,
+    ) -> Result<Option<JournalStats>, StorageError> {
+        let row = sqlx::query("SELECT head_seq, used_bytes FROM journals WHERE journal_id = ?")
+            .bind(&journal.0[..])
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?;
+        row.map(|row| {
+            Ok(JournalStats {
+                head: RelaySeq(to_u64(row.get(0), "head")?),
+                used_bytes: to_u64(row.get(1), "used bytes")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}

@@ -1,0 +1,453 @@
+//! The storage test suite: generic checks of any [`Storage`] backend.
+//!
+//! Every check is an async function taking `&dyn Storage`; the `suite!` macro
+//! instantiates all of them for a backend constructor. SQLite runs here; the
+//! PostgreSQL backend adds one more `suite!` line (with its own constructor).
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use attune_proto::*;
+use attune_relay::storage::push_plan::{plan_push, Step};
+use attune_relay::storage::sqlite::SqliteStorage;
+use attune_relay::storage::{
+    Acked, DeviceTip, JournalTip, PendingPush, PreparedEnvelope, PushRejection, Storage,
+    StorageError,
+};
+use common::{genesis, journal, next_roster, Device};
+
+const QUOTA: u64 = 1 << 30;
+
+fn pending(journal: JournalId, device: &Device, envelopes: Vec<Envelope>) -> PendingPush {
+    PendingPush {
+        journal,
+        device: device.id,
+        envelopes: envelopes.into_iter().map(PreparedEnvelope::new).collect(),
+        quota_bytes: QUOTA,
+    }
+}
+
+async fn commit_one(s: &dyn Storage, push: PendingPush) -> Result<Vec<Acked>, PushRejection> {
+    let mut outcomes = s.commit_pushes(&[push], 1_700_000_000).await.unwrap();
+    assert_eq!(outcomes.len(), 1);
+    outcomes.remove(0)
+}
+
+fn relay_seqs(acked: &[Acked]) -> Vec<u64> {
+    acked.iter().map(|a| a.ack.relay_seq.0).collect()
+}
+
+pub async fn journals_and_rosters(s: &dyn Storage) {
+    let (a, b) = (Device::new(1), Device::new(2));
+    let j = journal(1);
+    assert_eq!(s.latest_roster(j).await.unwrap(), None);
+    assert!(s.rosters(j).await.unwrap().is_empty());
+    assert_eq!(s.journal_stats(j).await.unwrap(), None);
+
+    let v1 = genesis(j, &[&a], &a);
+    s.create_journal(&v1, 1).await.unwrap();
+    assert!(
+        matches!(s.create_journal(&v1, 2).await, Err(StorageError::JournalExists(id)) if id == j)
+    );
+    assert_eq!(s.latest_roster(j).await.unwrap(), Some(v1.clone()));
+    let stats = s.journal_stats(j).await.unwrap().unwrap();
+    assert_eq!((stats.head, stats.used_bytes), (RelaySeq(0), 0));
+
+    let v2 = next_roster(&v1, &[&a, &b], &a);
+    s.append_roster(&v2).await.unwrap();
+    assert!(matches!(
+        s.append_roster(&v2).await,
+        Err(StorageError::RosterConflict { version: 2, .. })
+    ));
+    let mut v4 = next_roster(&v2, &[&a], &a);
+    v4.version = 4;
+    assert!(matches!(
+        s.append_roster(&v4).await,
+        Err(StorageError::RosterConflict { version: 4, .. })
+    ));
+    assert_eq!(s.rosters(j).await.unwrap(), vec![v1, v2.clone()]);
+    assert_eq!(s.latest_roster(j).await.unwrap(), Some(v2));
+
+    let stranger = genesis(journal(2), &[&a], &a);
+    let mut orphan = next_roster(&stranger, &[&a], &a);
+    orphan.journal_id = journal(2);
+    assert!(matches!(
+        s.append_roster(&orphan).await,
+        Err(StorageError::UnknownJournal(_))
+    ));
+}
+
+pub async fn wrapped_keys(s: &dyn Storage) {
+    let (a, b) = (Device::new(1), Device::new(2));
+    let j = journal(1);
+    let key = |d: &Device, e: u32, blob: &[u8]| WrappedKey {
+        device_id: d.id,
+        epoch: Epoch(e),
+        blob: blob.to_vec(),
+    };
+    assert!(matches!(
+        s.put_wrapped_keys(j, &[key(&a, 1, b"x")]).await,
+        Err(StorageError::UnknownJournal(_))
+    ));
+    s.create_journal(&genesis(j, &[&a, &b], &a), 1)
+        .await
+        .unwrap();
+    s.put_wrapped_keys(
+        j,
+        &[key(&a, 2, b"a2"), key(&a, 1, b"a1"), key(&b, 1, b"b1")],
+    )
+    .await
+    .unwrap();
+    s.put_wrapped_keys(j, &[key(&a, 1, b"a1 again")])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.wrapped_keys(j, a.id).await.unwrap(),
+        vec![key(&a, 1, b"a1 again"), key(&a, 2, b"a2")]
+    );
+    assert_eq!(
+        s.wrapped_keys(j, b.id).await.unwrap(),
+        vec![key(&b, 1, b"b1")]
+    );
+    assert!(s.wrapped_keys(journal(9), a.id).await.unwrap().is_empty());
+}
+
+pub async fn pushes_get_gap_free_relay_seqs(s: &dyn Storage) {
+    let (a, b) = (Device::new(1), Device::new(2));
+    let j = journal(1);
+    s.create_journal(&genesis(j, &[&a, &b], &a), 1)
+        .await
+        .unwrap();
+    let chain_a = a.chain(j, 1, None, 3);
+    let chain_b = b.chain(j, 1, None, 2);
+    let acked = commit_one(s, pending(j, &a, chain_a.clone()))
+        .await
+        .unwrap();
+    assert_eq!(relay_seqs(&acked), vec![1, 2, 3]);
+    assert!(acked.iter().all(|a| a.fresh));
+    let acked = commit_one(s, pending(j, &b, chain_b.clone()))
+        .await
+        .unwrap();
+    assert_eq!(relay_seqs(&acked), vec![4, 5]);
+
+    let stats = s.journal_stats(j).await.unwrap().unwrap();
+    assert_eq!(stats.head, RelaySeq(5));
+    let bytes: u64 = chain_a
+        .iter()
+        .chain(&chain_b)
+        .map(|e| e.encode().len() as u64)
+        .sum();
+    assert_eq!(stats.used_bytes, bytes);
+
+    let all = s
+        .envelopes_after(j, RelaySeq(0), 100, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.relay_seq.0).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
+    assert_eq!(all[0].envelope, chain_a[0]);
+    assert_eq!(all[4].envelope, chain_b[1]);
+    assert_eq!(all[0].received_unix, 1_700_000_000);
+    let page = s
+        .envelopes_after(j, RelaySeq(2), 2, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.relay_seq.0).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    assert!(s
+        .envelopes_after(j, RelaySeq(5), 10, usize::MAX)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .envelopes_after(j, RelaySeq(u64::MAX), 10, usize::MAX)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .envelopes_after(journal(7), RelaySeq(0), 10, usize::MAX)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn pages_are_bounded_in_bytes(s: &dyn Storage) {
+    let a = Device::new(1);
+    let j = journal(1);
+    s.create_journal(&genesis(j, &[&a], &a), 1).await.unwrap();
+    let chain = a.chain(j, 1, None, 4);
+    commit_one(s, pending(j, &a, chain.clone())).await.unwrap();
+    let size = chain[0].encode().len();
+    let seqs = |page: Vec<StoredEnvelope>| page.iter().map(|e| e.relay_seq.0).collect::<Vec<_>>();
+    let page = s
+        .envelopes_after(j, RelaySeq(0), 10, 2 * size + 1)
+        .await
+        .unwrap();
+    assert_eq!(seqs(page), vec![1, 2]);
+    // The first envelope always comes, even over the budget.
+    let page = s.envelopes_after(j, RelaySeq(1), 10, 1).await.unwrap();
+    assert_eq!(seqs(page), vec![2]);
+}
+
+pub async fn repush_conflict_order_chain(s: &dyn Storage) {
+    let a = Device::new(1);
+    let j = journal(1);
+    s.create_journal(&genesis(j, &[&a], &a), 1).await.unwrap();
+    let chain = a.chain(j, 1, None, 4);
+    commit_one(s, pending(j, &a, chain[..2].to_vec()))
+        .await
+        .unwrap();
+
+    let again = commit_one(s, pending(j, &a, chain[..3].to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(relay_seqs(&again), vec![1, 2, 3]);
+    assert_eq!(
+        again.iter().map(|a| a.fresh).collect::<Vec<_>>(),
+        vec![false, false, true]
+    );
+
+    let fork = a.envelope(j, 2, chain[0].hash(), b"fork");
+    assert_eq!(
+        commit_one(s, pending(j, &a, vec![fork])).await,
+        Err(PushRejection::SeqConflict { seq: DeviceSeq(2) })
+    );
+    let gap = a.envelope(j, 5, chain[3].hash(), b"gap");
+    assert_eq!(
+        commit_one(s, pending(j, &a, vec![gap])).await,
+        Err(PushRejection::OutOfOrder {
+            got: DeviceSeq(5),
+            expected: DeviceSeq(4)
+        })
+    );
+    let unchained = a.envelope(j, 4, [3; 32], b"unchained");
+    assert_eq!(
+        commit_one(s, pending(j, &a, vec![unchained])).await,
+        Err(PushRejection::ChainMismatch { seq: DeviceSeq(4) })
+    );
+    // A refused push leaves no trace: its valid first envelope is not stored either.
+    let bad_tail = vec![chain[3].clone(), a.envelope(j, 9, chain[3].hash(), b"x")];
+    assert!(commit_one(s, pending(j, &a, bad_tail)).await.is_err());
+    assert_eq!(s.journal_stats(j).await.unwrap().unwrap().head, RelaySeq(3));
+    assert_eq!(
+        relay_seqs(
+            &commit_one(s, pending(j, &a, vec![chain[3].clone()]))
+                .await
+                .unwrap()
+        ),
+        vec![4]
+    );
+
+    assert_eq!(
+        commit_one(s, pending(journal(8), &a, a.chain(journal(8), 1, None, 1))).await,
+        Err(PushRejection::UnknownJournal)
+    );
+}
+
+pub async fn one_group_many_pushes(s: &dyn Storage) {
+    let (a, b) = (Device::new(1), Device::new(2));
+    let (j1, j2) = (journal(1), journal(2));
+    s.create_journal(&genesis(j1, &[&a, &b], &a), 1)
+        .await
+        .unwrap();
+    s.create_journal(&genesis(j2, &[&a], &a), 1).await.unwrap();
+    let chain = a.chain(j1, 1, None, 4);
+    let group = vec![
+        pending(j1, &a, chain[..2].to_vec()),
+        pending(j2, &a, a.chain(j2, 1, None, 1)),
+        // Continues the first push of the same group.
+        pending(j1, &a, chain[2..].to_vec()),
+        // Refused, and must not disturb the others.
+        pending(j1, &b, vec![b.envelope(j1, 2, [0; 32], b"x")]),
+        pending(j1, &b, b.chain(j1, 1, None, 1)),
+        // The same envelope twice in one group: the second is an idempotent ack.
+        pending(j1, &a, vec![chain[3].clone()]),
+    ];
+    let outcomes = s.commit_pushes(&group, 5).await.unwrap();
+    assert_eq!(relay_seqs(outcomes[0].as_ref().unwrap()), vec![1, 2]);
+    assert_eq!(relay_seqs(outcomes[1].as_ref().unwrap()), vec![1]);
+    assert_eq!(relay_seqs(outcomes[2].as_ref().unwrap()), vec![3, 4]);
+    assert!(matches!(outcomes[3], Err(PushRejection::OutOfOrder { .. })));
+    assert_eq!(relay_seqs(outcomes[4].as_ref().unwrap()), vec![5]);
+    let dup = outcomes[5].as_ref().unwrap();
+    assert_eq!((relay_seqs(dup), dup[0].fresh), (vec![4], false));
+    assert_eq!(
+        s.journal_stats(j1).await.unwrap().unwrap().head,
+        RelaySeq(5)
+    );
+    assert_eq!(
+        s.journal_stats(j2).await.unwrap().unwrap().head,
+        RelaySeq(1)
+    );
+}
+
+pub async fn quota(s: &dyn Storage) {
+    let a = Device::new(1);
+    let j = journal(1);
+    s.create_journal(&genesis(j, &[&a], &a), 1).await.unwrap();
+    let chain = a.chain(j, 1, None, 3);
+    let size = chain[0].encode().len() as u64;
+    let mut push = pending(j, &a, chain.clone());
+    push.quota_bytes = 2 * size + 1;
+    match commit_one(s, push).await {
+        Err(PushRejection::QuotaExceeded {
+            used: 0,
+            quota,
+            needed,
+        }) => {
+            assert_eq!(quota, 2 * size + 1);
+            assert!(needed >= 3 * size);
+        }
+        other => panic!("expected quota refusal, got {other:?}"),
+    }
+    let mut push = pending(j, &a, chain[..2].to_vec());
+    push.quota_bytes = 2 * size + 1;
+    commit_one(s, push).await.unwrap();
+    assert_eq!(
+        s.journal_stats(j).await.unwrap().unwrap().used_bytes,
+        chain[..2]
+            .iter()
+            .map(|e| e.encode().len() as u64)
+            .sum::<u64>()
+    );
+}
+
+macro_rules! suite {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+            macro_rules! case {
+                ($name:ident) => {
+                    #[tokio::test]
+                    async fn $name() {
+                        let (storage, _guard) = $make.await;
+                        super::$name(storage.as_ref()).await;
+                        storage.close().await;
+                    }
+                };
+            }
+            case!(journals_and_rosters);
+            case!(wrapped_keys);
+            case!(pushes_get_gap_free_relay_seqs);
+            case!(repush_conflict_order_chain);
+            case!(pages_are_bounded_in_bytes);
+            case!(one_group_many_pushes);
+            case!(quota);
+        }
+    };
+}
+
+async fn sqlite() -> (Arc<dyn Storage>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = SqliteStorage::open(dir.path()).await.unwrap();
+    (Arc::new(storage), dir)
+}
+
+suite!(sqlite_backend, sqlite());
+
+// ---- SQLite only: the file itself ----
+
+#[tokio::test]
+async fn sqlite_commits_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Device::new(1);
+    let j = journal(1);
+    let chain = a.chain(j, 1, None, 3);
+    {
+        let s = SqliteStorage::open(dir.path()).await.unwrap();
+        s.create_journal(&genesis(j, &[&a], &a), 1).await.unwrap();
+        commit_one(&s, pending(j, &a, chain.clone())).await.unwrap();
+        // Not closed: as if the process died after the commit.
+    }
+    let s = SqliteStorage::open(dir.path()).await.unwrap();
+    let stored = s
+        .envelopes_after(j, RelaySeq(0), 10, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.into_iter().map(|e| e.envelope).collect::<Vec<_>>(),
+        chain
+    );
+    let again = commit_one(&s, pending(j, &a, chain)).await.unwrap();
+    assert!(again.iter().all(|a| !a.fresh));
+    s.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_corrupt_envelope_is_left_out_of_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Device::new(1);
+    let j = journal(1);
+    let s = SqliteStorage::open(dir.path()).await.unwrap();
+    s.create_journal(&genesis(j, &[&a], &a), 1).await.unwrap();
+    commit_one(&s, pending(j, &a, a.chain(j, 1, None, 3)))
+        .await
+        .unwrap();
+    // Someone edits the database: relay seq 2 now has a wrong version byte.
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite:{}",
+        dir.path().join("relay.sqlite3").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE envelopes SET bytes = X'02' || substr(bytes, 2) WHERE relay_seq = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let page = s
+        .envelopes_after(j, RelaySeq(0), 10, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.relay_seq.0).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
+    s.close().await;
+}
+
+// ---- The shared planner, without any database ----
+
+#[test]
+fn planner_leaves_tips_alone_on_refusal() {
+    let a = Device::new(1);
+    let j = journal(1);
+    let chain = a.chain(j, 1, None, 2);
+    let mut jt = JournalTip {
+        head: RelaySeq(10),
+        used_bytes: 0,
+    };
+    let mut dt = DeviceTip::EMPTY;
+    let bad = pending(
+        j,
+        &a,
+        vec![chain[0].clone(), a.envelope(j, 3, chain[0].hash(), b"x")],
+    );
+    assert!(plan_push(&mut jt, &mut dt, &bad, &HashMap::new()).is_err());
+    assert_eq!((jt.head, dt), (RelaySeq(10), DeviceTip::EMPTY));
+    let good = pending(j, &a, chain.clone());
+    let steps = plan_push(&mut jt, &mut dt, &good, &HashMap::new()).unwrap();
+    assert_eq!(
+        steps,
+        vec![
+            Step::Insert {
+                index: 0,
+                relay_seq: RelaySeq(11)
+            },
+            Step::Insert {
+                index: 1,
+                relay_seq: RelaySeq(12)
+            },
+        ]
+    );
+    assert_eq!(
+        (jt.head, dt.seq, dt.hash),
+        (RelaySeq(12), DeviceSeq(2), chain[1].hash())
+    );
+}
