@@ -27,6 +27,9 @@ pub struct Config {
     /// The relay this device syncs through, if any.
     #[serde(default)]
     pub relay: Option<String>,
+    /// This device joined an existing journal (it did not create it).
+    #[serde(default)]
+    pub joined: bool,
 }
 
 impl Config {

@@ -9,6 +9,7 @@ mod error;
 pub mod files;
 pub mod safety;
 pub mod store;
+pub mod sync;
 
 pub use config::Config;
 pub use error::StoreError;

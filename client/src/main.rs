@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use attune::safety::{CRISIS_HINT, CRISIS_NOTE, SECTIONS};
+use attune::sync::SyncReport;
 use attune::{InitOptions, SafetyPlan, Store, StoreError};
 use attune_core::{Edit, Entry, EntryKind, FieldValue, NewEntry, Query};
 use clap::{Args, Parser, Subcommand};
@@ -96,6 +97,36 @@ enum Command {
     Kinds,
     /// Check every file of the journal and name any that is damaged.
     Check,
+    /// Choose the relay this journal syncs through.
+    Relay {
+        #[command(subcommand)]
+        action: RelayAction,
+    },
+    /// Sync with the relay: once, or live with --watch.
+    Sync {
+        /// Stay connected and sync every change as it happens (Ctrl-C to stop).
+        #[arg(long)]
+        watch: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync status: relay, last sync, what waits to be pushed, devices, problems.
+    Status {
+        /// Print stable JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Join an existing journal from this (new) device.
+    Join {
+        #[command(subcommand)]
+        action: JoinAction,
+    },
+    /// The devices of this journal.
+    Device {
+        #[command(subcommand)]
+        action: DeviceAction,
+    },
     /// Set, change or remove the passphrase that protects this device's key.
     Passphrase {
         #[command(subcommand)]
@@ -113,6 +144,51 @@ enum CrisisAction {
         section: String,
         /// What to add.
         item: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RelayAction {
+    /// Sync through the relay at URL (for example http://127.0.0.1:8787).
+    Set {
+        /// The relay's address.
+        url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum JoinAction {
+    /// Create this device's keys and print a join request to give to a device of the journal.
+    Start {
+        /// The relay the journal syncs through.
+        #[arg(long)]
+        relay: String,
+        /// A name for this device, such as "desktop".
+        #[arg(long)]
+        name: Option<String>,
+        /// Do not protect this device's key with a passphrase.
+        #[arg(long)]
+        no_passphrase: bool,
+    },
+    /// After `attune device add` ran on the other device: fetch the keys and the journal.
+    Finish {
+        /// The journal id printed by `attune device add`.
+        journal_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceAction {
+    /// Add a new device from the join request it printed (`attune join start`).
+    Add {
+        /// The join request (starts with attune-join-v1.).
+        request: String,
+    },
+    /// List the journal's devices as of the last sync.
+    List {
+        /// Print stable JSON for scripts.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -496,6 +572,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::Relay {
+            action: RelayAction::Set { url },
+        } => {
+            let url = url.trim().trim_end_matches('/').to_string();
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("{url:?} is not a relay address; it should start with http:// or https://");
+            }
+            let mut store = ctx.open()?;
+            let first_time = store.config().relay.is_none();
+            store.update_config(|c| c.relay = Some(url.clone()))?;
+            let state = attune::sync::SyncState::load(&store)?;
+            if first_time && state.next_seq == 1 && !store.config().joined {
+                let n = store.queue_history_for_sync()?;
+                if n > 0 {
+                    println!("Your {n} saved change(s) will be sent, sealed, at the next sync.");
+                }
+            }
+            println!(
+                "This journal syncs through {url}. Run `attune sync` (or `attune sync --watch`)."
+            );
+        }
+        Command::Sync { watch, json } => sync(&ctx, watch, json)?,
+        Command::Status { json } => status(&ctx, json)?,
+        Command::Join { action } => join(&ctx, action)?,
+        Command::Device { action } => device(&ctx, action)?,
         Command::Passphrase { action } => {
             let mut store = ctx.open()?;
             match action {
@@ -526,6 +627,257 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    // wss:// needs a TLS provider chosen once per process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the network runtime")
+}
+
+fn print_report(report: &SyncReport) {
+    if report.pushed > 0 || report.received > 0 {
+        println!(
+            "Synced: sent {} envelope(s), received {} ({} new change(s)).",
+            report.pushed, report.received, report.applied
+        );
+    }
+    for p in &report.problems {
+        eprintln!("problem: {p}");
+    }
+}
+
+fn report_json(report: &SyncReport) -> serde_json::Value {
+    serde_json::json!({
+        "pushed": report.pushed,
+        "received": report.received,
+        "applied": report.applied,
+        "head": report.head,
+        "problems": report.problems,
+    })
+}
+
+fn sync(ctx: &Ctx, watch: bool, json: bool) -> Result<()> {
+    let rt = runtime()?;
+    if !watch {
+        let mut store = ctx.open()?;
+        let report = rt.block_on(attune::sync::sync_once(&mut store))?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&report_json(&report))?);
+        } else {
+            print_report(&report);
+            if report.pushed == 0 && report.received == 0 && report.problems.is_empty() {
+                println!("Up to date.");
+            }
+        }
+        if !report.problems.is_empty() {
+            bail!(
+                "sync finished with {} problem(s); nothing unverified was applied",
+                report.problems.len()
+            );
+        }
+        return Ok(());
+    }
+    // Ask for the passphrase once; the watch loop reopens the journal for each batch
+    // so that `attune write` keeps working meanwhile.
+    let store = ctx.open()?;
+    let relay = store.config().relay.clone().unwrap_or_default();
+    drop(store);
+    let pass = match &ctx.passphrase_file {
+        Some(p) => Some(read_passphrase_file(p)?),
+        None => None,
+    };
+    let pass = match pass {
+        Some(p) => Some(p),
+        None if attune::store::identity_is_protected(&ctx.dir) && interactive() => Some(
+            SecretString::from(rpassword::prompt_password("Passphrase: ")?),
+        ),
+        None => None,
+    };
+    let dir = ctx.dir.clone();
+    let mut opener = move || -> Result<Store, StoreError> {
+        let pass = pass.clone();
+        let mut source = move || pass.clone().ok_or(StoreError::PassphraseRequired);
+        Store::open(&dir, &mut source)
+    };
+    println!("Syncing live with {relay}. Press Ctrl-C to stop.");
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    rt.block_on(attune::sync::watch(
+        &mut opener,
+        |r| {
+            if json {
+                println!("{}", report_json(r));
+            } else {
+                print_report(r);
+            }
+        },
+        stop,
+    ))?;
+    println!("Stopped.");
+    Ok(())
+}
+
+fn status(ctx: &Ctx, json: bool) -> Result<()> {
+    let store = ctx.open()?;
+    let state = attune::sync::SyncState::load(&store)?;
+    let (changes, envelopes) = attune::sync::pending_counts(&store)?;
+    let me = store.config().device_id.clone();
+    let devices: Vec<serde_json::Value> = state
+        .roster()
+        .map(|r| {
+            r.devices
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "device_id": d.device_id.to_string(),
+                        "fingerprint": attune_crypto::fingerprint_of(&d.age_recipient, &d.verifying_key),
+                        "this_device": d.device_id.to_string() == me,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if json {
+        let out = serde_json::json!({
+            "journal_id": store.config().journal_id,
+            "device_id": me,
+            "device_name": store.config().device_name,
+            "relay": store.config().relay,
+            "last_sync_unix": state.last_sync_unix,
+            "pending_changes": changes,
+            "pending_envelopes": envelopes,
+            "cursor": state.cursor,
+            "devices": devices,
+            "problems": state.problems,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("journal   {}", store.config().journal_id);
+    println!(
+        "device    {} ({})",
+        store.config().device_name,
+        store.identity().fingerprint()
+    );
+    match &store.config().relay {
+        Some(r) => println!("relay     {r}"),
+        None => println!("relay     none (offline only; `attune relay set URL` to sync)"),
+    }
+    match state.last_sync_unix {
+        Some(t) => println!(
+            "last sync {}",
+            cli::output::friendly(attune_core::Timestamp::new(
+                t * 1000,
+                cli::time::local_offset_minutes()
+            ))
+        ),
+        None => println!("last sync never"),
+    }
+    println!("waiting   {changes} change record(s), {envelopes} sealed envelope(s)");
+    if !devices.is_empty() {
+        println!("devices   {}", devices.len());
+        for d in &devices {
+            println!(
+                "  {} {}{}",
+                &d["device_id"].as_str().unwrap_or_default()[..8],
+                d["fingerprint"].as_str().unwrap_or_default(),
+                if d["this_device"] == true {
+                    "  (this device)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    for p in &state.problems {
+        println!("problem   {p}");
+    }
+    Ok(())
+}
+
+fn join(ctx: &Ctx, action: JoinAction) -> Result<()> {
+    match action {
+        JoinAction::Start {
+            relay,
+            name,
+            no_passphrase,
+        } => {
+            let passphrase = if no_passphrase {
+                None
+            } else {
+                ctx.new_passphrase(None)?
+            };
+            let device_name = name.unwrap_or_else(|| {
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "new device".into())
+            });
+            let device = attune::JoiningDevice::create(
+                &ctx.dir,
+                InitOptions {
+                    device_name,
+                    passphrase,
+                    work_factor: work_factor(),
+                },
+                relay.trim().trim_end_matches('/'),
+            )?;
+            let request = attune::sync::JoinRequest::of(&device)?;
+            println!("This device's fingerprint: {}", request.fingerprint());
+            println!("On a device that already has the journal, run:\n");
+            println!("  attune device add {}\n", request.encode());
+            println!("then come back here and run `attune join finish JOURNAL_ID` with the id it prints.");
+        }
+        JoinAction::Finish { journal_id } => {
+            let file = ctx.passphrase_file.clone();
+            let mut source = move || -> Result<SecretString, StoreError> {
+                match &file {
+                    Some(p) => read_passphrase_file(p),
+                    None if interactive() => rpassword::prompt_password("Passphrase: ")
+                        .map(SecretString::from)
+                        .map_err(|_| StoreError::PassphraseRequired),
+                    None => Err(StoreError::PassphraseRequired),
+                }
+            };
+            let device = attune::JoiningDevice::open(&ctx.dir, &mut source)?;
+            let rt = runtime()?;
+            let (store, report) = rt.block_on(attune::sync::finish_join(device, &journal_id))?;
+            println!(
+                "This device is now part of the journal; {} entries arrived.",
+                store.entry_ids()?.len()
+            );
+            print_report(&report);
+        }
+    }
+    Ok(())
+}
+
+fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
+    match action {
+        DeviceAction::Add { request } => {
+            let request = attune::sync::JoinRequest::decode(&request)?;
+            let mut store = ctx.open()?;
+            let rt = runtime()?;
+            println!(
+                "Adding \"{}\" with fingerprint {}.",
+                request.name,
+                request.fingerprint()
+            );
+            rt.block_on(attune::sync::add_device(&mut store, &request))?;
+            println!(
+                "Done. On the new device run:\n\n  attune join finish {}\n",
+                store.config().journal_id
+            );
+            println!(
+                "Check that the new device showed the same fingerprint: {}",
+                request.fingerprint()
+            );
+        }
+        DeviceAction::List { json } => status(ctx, json)?,
+    }
+    Ok(())
 }
 
 fn parse_kind(s: &str) -> Result<EntryKind> {

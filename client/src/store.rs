@@ -146,6 +146,7 @@ impl Store {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0),
             relay: None,
+            joined: false,
         };
         config.save(dir)?;
         let keys = BTreeMap::from([(1, key.clone())]);
@@ -412,7 +413,9 @@ impl Store {
         paths.sort();
         let mut out = Vec::new();
         for path in paths {
-            let record = self.read_record(&path).map_err(|reason| StoreError::damaged(&path, reason))?;
+            let record = self
+                .read_record(&path)
+                .map_err(|reason| StoreError::damaged(&path, reason))?;
             out.push((path, record.changes));
         }
         Ok(out)
@@ -434,7 +437,10 @@ impl Store {
     }
 
     fn read_record(&self, path: &Path) -> Result<PendingRecord, String> {
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         files::read(path)
             .and_then(|b| open_blob(&self.key, "pending", &name, &b).map_err(Into::into))
             .map_err(|e| e.to_string())
@@ -455,12 +461,19 @@ impl Store {
 
     /// Write a sealed state file of this device, atomically.
     pub fn write_sealed_state(&self, name: &str, plain: &[u8]) -> Result<(), StoreError> {
-        files::write_atomic(&self.dir.join(name), &seal_blob(&self.key, "state", name, plain)?)
+        files::write_atomic(
+            &self.dir.join(name),
+            &seal_blob(&self.key, "state", name, plain)?,
+        )
     }
 
     /// Durably record changes about to be saved; the next open replays them if we crash.
     fn write_pending(&self, changes: Vec<EntryChange>, local: bool) -> Result<PathBuf, StoreError> {
-        let record = PendingRecord { v: 1, local, changes };
+        let record = PendingRecord {
+            v: 1,
+            local,
+            changes,
+        };
         // Names sort by time so that replay keeps the original order.
         let pending_name = format!("{:016x}{}", now_ms(), &random_hex16()[..8]);
         let pending_path = self.dir.join("pending").join(format!("{pending_name}.chg"));
@@ -880,7 +893,15 @@ impl Store {
     }
 }
 
-fn load_identity(dir: &Path, passphrase: PassphraseSource<'_>) -> Result<DeviceIdentity, StoreError> {
+/// Whether the identity in `dir` is protected by a passphrase (without opening it).
+pub fn identity_is_protected(dir: &Path) -> bool {
+    fs::read(dir.join(IDENTITY_FILE)).is_ok_and(|b| DeviceIdentity::is_passphrase_protected(&b))
+}
+
+fn load_identity(
+    dir: &Path,
+    passphrase: PassphraseSource<'_>,
+) -> Result<DeviceIdentity, StoreError> {
     let identity_path = dir.join(IDENTITY_FILE);
     let identity_bytes = files::read(&identity_path)?;
     if DeviceIdentity::is_passphrase_protected(&identity_bytes) {
@@ -906,7 +927,11 @@ pub struct JoiningDevice {
 
 impl JoiningDevice {
     /// Create the identity of a device that will join a journal through `relay`.
-    pub fn create(dir: &Path, options: InitOptions, relay: &str) -> Result<JoiningDevice, StoreError> {
+    pub fn create(
+        dir: &Path,
+        options: InitOptions,
+        relay: &str,
+    ) -> Result<JoiningDevice, StoreError> {
         if Config::path(dir).exists() {
             return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
         }
@@ -925,9 +950,15 @@ impl JoiningDevice {
             passphrase_protected: options.passphrase.is_some(),
             created_unix: now_ms() / 1000,
             relay: Some(relay.to_string()),
+            joined: true,
         };
         config.save(dir)?;
-        Ok(JoiningDevice { dir: dir.to_path_buf(), config, identity, _lock: lock })
+        Ok(JoiningDevice {
+            dir: dir.to_path_buf(),
+            config,
+            identity,
+            _lock: lock,
+        })
     }
 
     /// Open a device that is waiting to join.
@@ -938,7 +969,12 @@ impl JoiningDevice {
         }
         let lock = DirLock::acquire(dir, LOCK_WAIT)?;
         let identity = load_identity(dir, passphrase)?;
-        Ok(JoiningDevice { dir: dir.to_path_buf(), config, identity, _lock: lock })
+        Ok(JoiningDevice {
+            dir: dir.to_path_buf(),
+            config,
+            identity,
+            _lock: lock,
+        })
     }
 
     /// The device's configuration.
@@ -960,14 +996,20 @@ impl JoiningDevice {
             keys.insert(epoch, (key, blob.clone()));
         }
         let Some((_, (key, _))) = keys.iter().next() else {
-            return Err(StoreError::damaged(&self.dir.join("keys"), "the relay holds no journal key for this device yet"));
+            return Err(StoreError::damaged(
+                &self.dir.join("keys"),
+                "the relay holds no journal key for this device yet",
+            ));
         };
         let key = key.clone();
         for sub in SUBDIRS {
             files::create_private_dir(&self.dir.join(sub))?;
         }
         for (epoch, (_, blob)) in &keys {
-            files::write_private(&self.dir.join("keys").join(format!("epoch-{epoch}.age")), blob)?;
+            files::write_private(
+                &self.dir.join("keys").join(format!("epoch-{epoch}.age")),
+                blob,
+            )?;
         }
         let mut config = self.config;
         config.journal_id = journal_id.to_string();

@@ -1,0 +1,507 @@
+//! One sync (push the outbox, pull after the cursor) and the live `--watch` loop.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use attune_crypto::{
+    genesis_roster, open_envelope, seal_envelope, verify_roster_chain, verify_roster_extends,
+    CryptoError,
+};
+use attune_proto::{
+    ClientFrame, ClientMessage, DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq,
+    ServerFrame, ServerMessage, StoredEnvelope,
+};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::files;
+use crate::store::OUTBOX_DIR;
+use crate::sync::relay::RelayClient;
+use crate::sync::state::{ChangeBatch, SyncState};
+use crate::sync::SyncError;
+use crate::{Store, StoreError};
+
+/// Largest plaintext sealed into one envelope (the relay's default limit is 256 KiB).
+const MAX_BATCH_BYTES: usize = 128 * 1024;
+/// Envelopes per push request.
+const PUSH_CHUNK: usize = 100;
+/// Envelopes per pull page.
+const PULL_PAGE: u32 = 500;
+
+/// What one sync did, for the writer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Envelopes this device pushed.
+    pub pushed: usize,
+    /// Envelopes received from the relay and verified.
+    pub received: usize,
+    /// Automerge changes that were new here.
+    pub applied: usize,
+    /// The relay's latest sequence number.
+    pub head: u64,
+    /// Problems found (rejected envelopes, gaps, rollbacks), in plain words.
+    pub problems: Vec<String>,
+}
+
+fn ids(store: &Store) -> Result<(JournalId, DeviceId), SyncError> {
+    let config = store.config();
+    let journal = config
+        .journal_id
+        .parse()
+        .map_err(|_| StoreError::damaged(&crate::Config::path(store.dir()), "bad journal id"))?;
+    let device = config
+        .device_id
+        .parse()
+        .map_err(|_| StoreError::damaged(&crate::Config::path(store.dir()), "bad device id"))?;
+    Ok((journal, device))
+}
+
+fn envelope_dir(store: &Store) -> PathBuf {
+    store.dir().join(OUTBOX_DIR).join("envelopes")
+}
+
+/// Sealed envelopes waiting for an acknowledgement, in device-sequence order.
+fn outbox_envelopes(store: &Store) -> Result<Vec<(PathBuf, Envelope)>, SyncError> {
+    let dir = envelope_dir(store);
+    let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("env"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::io(&dir, e).into()),
+    };
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let bytes = files::read(&path)?;
+        let env = Envelope::decode(&bytes).map_err(|e| StoreError::damaged(&path, e))?;
+        out.push((path, env));
+    }
+    Ok(out)
+}
+
+/// How many local changes and sealed envelopes wait to be pushed.
+pub fn pending_counts(store: &Store) -> Result<(usize, usize), SyncError> {
+    Ok((
+        store.outbox_changes()?.len(),
+        outbox_envelopes(store)?.len(),
+    ))
+}
+
+/// Seal the outbox's changes into envelopes on disk (before any push).
+pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncError> {
+    let (journal, device) = ids(store)?;
+    // A crash after writing an envelope but before saving the state: catch up.
+    if let Some((_, last)) = outbox_envelopes(store)?.last() {
+        if last.device_seq.0 >= state.next_seq {
+            state.next_seq = last.device_seq.0 + 1;
+            state.last_hash = last.hash();
+            state.save(store)?;
+        }
+    }
+    let ring = store.keyring();
+    let Some((epoch, key)) = ring.current() else {
+        return Err(StoreError::damaged(&store.dir().join("keys"), "no journal key").into());
+    };
+    let pending = store.outbox_changes()?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let dir = envelope_dir(store);
+    files::create_private_dir(&dir)?;
+    let mut sealed = 0;
+    let mut batch: Vec<attune_core::EntryChange> = Vec::new();
+    let mut batch_files: Vec<PathBuf> = Vec::new();
+    let mut batch_bytes = 0;
+    let mut flush = |batch: &mut Vec<attune_core::EntryChange>,
+                     batch_files: &mut Vec<PathBuf>,
+                     state: &mut SyncState|
+     -> Result<(), SyncError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let plain = ChangeBatch {
+            v: 1,
+            changes: std::mem::take(batch),
+        }
+        .encode();
+        let env = seal_envelope(
+            key,
+            store.identity(),
+            journal,
+            device,
+            epoch,
+            DeviceSeq(state.next_seq),
+            state.last_hash,
+            &plain,
+        )?;
+        let path = dir.join(format!("{:020}.env", state.next_seq));
+        files::write_atomic(&path, &env.encode())?;
+        state.next_seq += 1;
+        state.last_hash = env.hash();
+        state.save(store)?;
+        for f in batch_files.drain(..) {
+            fs::remove_file(&f).map_err(|e| StoreError::io(&f, e))?;
+        }
+        sealed += 1;
+        Ok(())
+    };
+    for (path, changes) in pending {
+        let size: usize = changes.iter().map(|c| c.bytes.len() + 24).sum();
+        if batch_bytes + size > MAX_BATCH_BYTES && !batch.is_empty() {
+            flush(&mut batch, &mut batch_files, state)?;
+            batch_bytes = 0;
+        }
+        batch.extend(changes);
+        batch_files.push(path);
+        batch_bytes += size;
+    }
+    flush(&mut batch, &mut batch_files, state)?;
+    Ok(sealed)
+}
+
+/// Push sealed envelopes; each file is deleted only after the relay acknowledged it.
+pub async fn push_outbox(client: &RelayClient, store: &Store) -> Result<usize, SyncError> {
+    let mut pushed = 0;
+    loop {
+        let waiting = outbox_envelopes(store)?;
+        if waiting.is_empty() {
+            return Ok(pushed);
+        }
+        let chunk: Vec<(PathBuf, Envelope)> = waiting.into_iter().take(PUSH_CHUNK).collect();
+        let envelopes: Vec<Envelope> = chunk.iter().map(|(_, e)| e.clone()).collect();
+        let first = envelopes.first().map(|e| e.device_seq.0).unwrap_or(0);
+        let resp = match client.push(envelopes).await {
+            Ok(r) => r,
+            Err(SyncError::Refused { code, message, .. })
+                if code == "out_of_order" || code == "seq_conflict" =>
+            {
+                return Err(SyncError::StaleDevice(format!(
+                    "the relay refused envelope {first}: {message}"
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        for ack in &resp.acks {
+            if let Some((path, _)) = chunk.iter().find(|(_, e)| e.device_seq == ack.device_seq) {
+                fs::remove_file(path).map_err(|e| StoreError::io(path, e))?;
+                pushed += 1;
+            }
+        }
+        if resp.acks.is_empty() {
+            return Ok(pushed);
+        }
+    }
+}
+
+/// Verify, open and apply envelopes received from the relay, in relay order.
+///
+/// The chain and the cursor advance only after the changes are durable
+/// locally. A rejected envelope is reported and never applied; the cursor
+/// stops before it so that the next sync asks for it again.
+pub fn process_envelopes(
+    store: &mut Store,
+    state: &mut SyncState,
+    envelopes: &[StoredEnvelope],
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let (journal, device) = ids(store)?;
+    let ring = store.keyring();
+    let mut chain = state.chain.clone();
+    let mut changes = Vec::new();
+    let mut cursor = state.cursor;
+    let mut blocked = false;
+    for stored in envelopes {
+        let seq = stored.relay_seq.0;
+        if seq <= cursor && !blocked {
+            continue;
+        }
+        let env = &stored.envelope;
+        let outcome = open_envelope(env, &state.rosters, &ring, &chain, journal);
+        match outcome {
+            Ok(plain) => {
+                report.received += 1;
+                if env.device_id != device {
+                    match ChangeBatch::decode(&plain) {
+                        Ok(batch) => changes.extend(batch.changes),
+                        Err(e) => report.problems.push(format!(
+                            "envelope #{seq} from device {} opened but holds no readable changes ({e}); skipped",
+                            short(env.device_id)
+                        )),
+                    }
+                }
+                chain.record(env);
+            }
+            Err(CryptoError::Replay { .. }) => {
+                if seq > state.high_water {
+                    report.problems.push(format!(
+                        "the relay served envelope {} of device {} again as #{seq}: a replay, ignored",
+                        env.device_seq.0,
+                        short(env.device_id)
+                    ));
+                }
+            }
+            Err(CryptoError::Gap { expected, got, .. }) => {
+                blocked = true;
+                report.problems.push(format!(
+                    "envelopes of device {} are missing (expected #{expected}, the relay sent #{got}): they were withheld, lost or rejected; they will be asked for again",
+                    short(env.device_id)
+                ));
+            }
+            Err(e) => {
+                blocked = true;
+                report.problems.push(format!(
+                    "rejected envelope #{seq} from device {}: {e}",
+                    short(env.device_id)
+                ));
+            }
+        }
+        if !blocked {
+            cursor = seq;
+        }
+        state.high_water = state.high_water.max(seq);
+    }
+    if !changes.is_empty() {
+        let applied = store.apply_changes(changes)?;
+        report.applied += applied.applied;
+    }
+    state.chain = chain;
+    state.cursor = cursor;
+    state.save(store)?;
+    Ok(())
+}
+
+fn short(device: DeviceId) -> String {
+    device.to_string()[..8].to_string()
+}
+
+/// Check the relay's roster against the one this device trusts; fetch new epoch keys.
+async fn refresh_roster(
+    client: &RelayClient,
+    store: &mut Store,
+    state: &mut SyncState,
+) -> Result<(), SyncError> {
+    let (journal, device) = ids(store)?;
+    let served = client.rosters().await?;
+    let latest = match state.roster() {
+        None => verify_roster_chain(&served, journal)
+            .map_err(SyncError::Roster)?
+            .clone(),
+        Some(trusted) => verify_roster_extends(trusted, &served)
+            .map_err(SyncError::Roster)?
+            .clone(),
+    };
+    // Keep the whole verified chain: old envelopes are checked against the
+    // roster in force at their epoch.
+    if state.rosters.is_empty() || latest.version > state.roster().map_or(0, |r| r.version) {
+        verify_roster_chain(&served, journal).map_err(SyncError::Roster)?;
+        state.rosters = served;
+    }
+    if latest.device(device).is_none() {
+        return Err(SyncError::NotInRoster);
+    }
+    if store.keyring().get(latest.epoch).is_none() {
+        for wrapped in client.keys().await?.keys {
+            if wrapped.device_id == device && store.keyring().get(wrapped.epoch).is_none() {
+                store.add_wrapped_key(&wrapped.blob)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Authenticate to the relay, creating the journal there if this device made it.
+pub(crate) async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, SyncError> {
+    let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
+    let (journal, device) = ids(store)?;
+    let genesis = (state.rosters.is_empty() && !store.config().joined)
+        .then(|| genesis_roster(store.identity(), journal, device, Epoch(1)));
+    RelayClient::connect(&relay, journal, device, store.identity(), genesis).await
+}
+
+/// Pull every page after the cursor.
+async fn pull_all(
+    client: &RelayClient,
+    store: &mut Store,
+    state: &mut SyncState,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let mut after = state.cursor;
+    loop {
+        let page = client.pull(RelaySeq(after), PULL_PAGE).await?;
+        report.head = page.head.0;
+        if page.head.0 < state.high_water {
+            report.problems.push(format!(
+                "the relay's history ends at #{} but this device has already seen #{}: the relay went back in time (restored from an old backup, or misbehaving)",
+                page.head.0, state.high_water
+            ));
+        }
+        let Some(last) = page.envelopes.last().map(|e| e.relay_seq.0) else {
+            return Ok(());
+        };
+        process_envelopes(store, state, &page.envelopes, report)?;
+        if last >= page.head.0 {
+            return Ok(());
+        }
+        after = last;
+    }
+}
+
+/// One full sync: seal and push the outbox, then pull and apply everything new.
+pub async fn sync_once(store: &mut Store) -> Result<SyncReport, SyncError> {
+    let mut state = SyncState::load(store)?;
+    let mut report = SyncReport::default();
+    seal_outbox(store, &mut state)?;
+    let client = connect(store, &state).await?;
+    refresh_roster(&client, store, &mut state).await?;
+    // The seal above may have used an older epoch if a new key just arrived;
+    // envelopes already sealed stay valid, new ones use the newest key.
+    seal_outbox(store, &mut state)?;
+    report.pushed = push_outbox(&client, store).await?;
+    pull_all(&client, store, &mut state, &mut report).await?;
+    state.last_sync_unix = Some(crate::store::now_ms() / 1000);
+    state.problems = report.problems.clone();
+    state.save(store)?;
+    Ok(report)
+}
+
+/// Something that can open the journal again (the watch loop holds no lock while idle).
+pub type Opener<'a> = &'a mut dyn FnMut() -> Result<Store, StoreError>;
+
+/// Sync live over a WebSocket until `stop` resolves, reconnecting with backoff.
+///
+/// `on_report` is called after every batch of work with what happened.
+pub async fn watch(
+    open: Opener<'_>,
+    mut on_report: impl FnMut(&SyncReport),
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), SyncError> {
+    tokio::pin!(stop);
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        let session = async {
+            let (client, cursor) = {
+                let mut store = open()?;
+                let report = sync_once(&mut store).await?;
+                on_report(&report);
+                let state = SyncState::load(&store)?;
+                (connect(&store, &state).await?, state.cursor)
+            };
+            run_live(&client, open, cursor, &mut on_report).await
+        };
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            result = session => {
+                match result {
+                    Err(e @ (SyncError::NotInRoster | SyncError::StaleDevice(_) | SyncError::Roster(_) | SyncError::NoRelay | SyncError::Store(_))) => return Err(e),
+                    Err(e) => {
+                        on_report(&SyncReport { problems: vec![format!("{e}; reconnecting in {} s", backoff.as_secs_f32())], ..Default::default() });
+                    }
+                    Ok(()) => backoff = Duration::from_millis(500),
+                }
+            }
+        }
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}
+
+async fn run_live(
+    client: &RelayClient,
+    open: Opener<'_>,
+    cursor: u64,
+    on_report: &mut impl FnMut(&SyncReport),
+) -> Result<(), SyncError> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(client.live_url())
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let pull = ClientMessage::new(ClientFrame::Pull {
+        after: RelaySeq(cursor),
+    });
+    ws.send(Message::Binary(pull.encode().into()))
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let dir = open()?.dir().to_path_buf();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut in_flight = false;
+    loop {
+        tokio::select! {
+            msg = ws.next() => {
+                let Some(msg) = msg else { return Err(SyncError::Network("the relay closed the live connection".into())) };
+                let msg = msg.map_err(|e| SyncError::Network(e.to_string()))?;
+                let bytes = match msg {
+                    Message::Binary(b) => b,
+                    Message::Close(_) => return Err(SyncError::Network("the relay closed the live connection".into())),
+                    _ => continue,
+                };
+                match ServerMessage::decode(&bytes)?.frame {
+                    ServerFrame::Envelopes(list) if list.is_empty() => {}
+                    ServerFrame::Envelopes(list) => {
+                        let mut store = open()?;
+                        let mut state = SyncState::load(&store)?;
+                        let mut report = SyncReport::default();
+                        process_envelopes(&mut store, &mut state, &list, &mut report)?;
+                        if !report.problems.is_empty() {
+                            state.problems = report.problems.clone();
+                            state.save(&store)?;
+                        }
+                        on_report(&report);
+                    }
+                    ServerFrame::Acked(resp) => {
+                        let store = open()?;
+                        let mut report = SyncReport::default();
+                        for (path, env) in outbox_envelopes(&store)? {
+                            if resp.acks.iter().any(|a| a.device_seq == env.device_seq) {
+                                fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+                                report.pushed += 1;
+                            }
+                        }
+                        in_flight = false;
+                        on_report(&report);
+                    }
+                    ServerFrame::Error(e) => {
+                        if e.error == "out_of_order" || e.error == "seq_conflict" {
+                            return Err(SyncError::StaleDevice(e.message));
+                        }
+                        in_flight = false;
+                        on_report(&SyncReport { problems: vec![format!("the relay refused: {}", e.message)], ..Default::default() });
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                if in_flight || !has_outbox_work(&dir) {
+                    continue;
+                }
+                let store = open()?;
+                let mut state = SyncState::load(&store)?;
+                seal_outbox(&store, &mut state)?;
+                let envelopes: Vec<Envelope> = outbox_envelopes(&store)?.into_iter().take(PUSH_CHUNK).map(|(_, e)| e).collect();
+                drop(store);
+                if !envelopes.is_empty() {
+                    let push = ClientMessage::new(ClientFrame::Push(attune_proto::PushRequest { v: attune_proto::WIRE_VERSION, envelopes }));
+                    ws.send(Message::Binary(push.encode().into())).await.map_err(|e| SyncError::Network(e.to_string()))?;
+                    in_flight = true;
+                }
+            }
+        }
+    }
+}
+
+/// Whether the outbox holds anything, checked without taking the journal lock.
+fn has_outbox_work(journal_dir: &std::path::Path) -> bool {
+    let outbox = journal_dir.join(OUTBOX_DIR);
+    let any = |dir: PathBuf, ext: &str| {
+        fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .any(|e| e.path().extension().and_then(|x| x.to_str()) == Some(ext))
+            })
+            .unwrap_or(false)
+    };
+    any(outbox.clone(), "chg") || any(outbox.join("envelopes"), "env")
+}

@@ -1,0 +1,66 @@
+//! The sync engine: sealed envelopes out through the outbox, verified envelopes in.
+//!
+//! Local changes go to the outbox on disk as soon as they are saved
+//! ([`crate::Store`]); sync seals them into envelopes (stored in
+//! `outbox/envelopes/` *before* any push, so a re-push sends the same bytes),
+//! pushes them, and deletes them only once the relay acknowledged their
+//! commit. Incoming envelopes are verified (roster, signature, epoch, AEAD,
+//! per-device chain) and applied; the cursor and the chain advance only after
+//! the changes are durable locally.
+
+mod engine;
+mod join;
+mod relay;
+mod state;
+
+pub use engine::{
+    pending_counts, process_envelopes, push_outbox, seal_outbox, sync_once, watch, SyncReport,
+};
+pub use join::{add_device, finish_join, JoinRequest};
+pub use relay::RelayClient;
+pub use state::{ChangeBatch, SyncState};
+
+/// Everything that can go wrong while syncing, each a sentence a writer can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// No relay is configured.
+    #[error("no relay is set for this journal; run `attune relay set URL` first")]
+    NoRelay,
+    /// The relay could not be reached.
+    #[error("could not reach the relay: {0}")]
+    Network(String),
+    /// The relay refused a request.
+    #[error("the relay refused ({status} {code}): {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Stable error code.
+        code: String,
+        /// The relay's explanation.
+        message: String,
+    },
+    /// The relay sent bytes that are not a valid message.
+    #[error("the relay sent something this version cannot read: {0}")]
+    Protocol(#[from] attune_proto::ProtoError),
+    /// The relay's roster does not verify, or it went back in time.
+    #[error("the relay's list of devices cannot be trusted: {0}")]
+    Roster(attune_crypto::CryptoError),
+    /// This device is not (or no longer) part of the journal.
+    #[error(
+        "this device is not in the journal's list of devices (was it removed?); nothing was pushed"
+    )]
+    NotInRoster,
+    /// The local envelope chain does not match what the relay has.
+    #[error("this device's history does not match the relay's ({0}); was this journal directory restored from an old copy? Nothing was pushed")]
+    StaleDevice(String),
+    /// A cryptographic operation failed.
+    #[error(transparent)]
+    Crypto(#[from] attune_crypto::CryptoError),
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+    /// A join request could not be read.
+    #[error("that is not a join request from `attune join start` ({0})")]
+    BadJoinRequest(String),
+}

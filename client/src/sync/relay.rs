@@ -1,0 +1,213 @@
+//! Talking to the relay: authentication, rosters, keys, push, pull, live socket.
+
+use std::time::Duration;
+
+use attune_crypto::DeviceIdentity;
+use attune_proto::{
+    auth_message, Challenge, ChallengeRequest, DeviceId, Envelope, ErrorBody, JournalId,
+    PullResponse, PushRequest, PushResponse, RelaySeq, Roster, RosterList, Session, SessionRequest,
+    WrappedKeys, WIRE_VERSION,
+};
+use reqwest::StatusCode;
+
+use crate::sync::SyncError;
+
+/// One authenticated connection to a journal on a relay.
+pub struct RelayClient {
+    http: reqwest::Client,
+    base: String,
+    journal: JournalId,
+    token: String,
+}
+
+fn trim_base(url: &str) -> String {
+    url.trim_end_matches('/').to_string()
+}
+
+/// The reqwest client used for the relay (timeouts so a dead relay cannot hang a sync).
+fn http_client() -> Result<reqwest::Client, SyncError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| SyncError::Network(e.to_string()))
+}
+
+async fn refusal(resp: reqwest::Response) -> SyncError {
+    let status = resp.status();
+    let body = resp.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(e) => SyncError::Refused {
+            status: status.as_u16(),
+            code: e.error,
+            message: e.message,
+        },
+        Err(_) => SyncError::Refused {
+            status: status.as_u16(),
+            code: "unexpected".into(),
+            message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+        },
+    }
+}
+
+fn network(e: reqwest::Error) -> SyncError {
+    SyncError::Network(e.to_string())
+}
+
+impl RelayClient {
+    /// Prove possession of the device key and open a session. `genesis` creates
+    /// the journal on the relay if it does not exist yet (the first device).
+    pub async fn connect(
+        relay_url: &str,
+        journal: JournalId,
+        device: DeviceId,
+        identity: &DeviceIdentity,
+        genesis: Option<Roster>,
+    ) -> Result<RelayClient, SyncError> {
+        let http = http_client()?;
+        let base = trim_base(relay_url);
+        let url = format!("{base}/v1/journals/{journal}/challenge");
+        let req = ChallengeRequest {
+            v: WIRE_VERSION,
+            device_id: device,
+        };
+        let resp = http
+            .post(&url)
+            .body(req.encode())
+            .send()
+            .await
+            .map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(refusal(resp).await);
+        }
+        let challenge = Challenge::decode(&resp.bytes().await.map_err(network)?)?;
+        let signature = identity.sign(&auth_message(journal, device, &challenge.nonce));
+        let req = SessionRequest {
+            v: WIRE_VERSION,
+            device_id: device,
+            nonce: challenge.nonce,
+            signature,
+            genesis,
+        };
+        let url = format!("{base}/v1/journals/{journal}/session");
+        let resp = http
+            .post(&url)
+            .body(req.encode())
+            .send()
+            .await
+            .map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(refusal(resp).await);
+        }
+        let session = Session::decode(&resp.bytes().await.map_err(network)?)?;
+        Ok(RelayClient {
+            http,
+            base,
+            journal,
+            token: session.token,
+        })
+    }
+
+    fn url(&self, tail: &str) -> String {
+        format!("{}/v1/journals/{}/{tail}", self.base, self.journal)
+    }
+
+    async fn get(&self, tail: &str) -> Result<Vec<u8>, SyncError> {
+        let resp = self
+            .http
+            .get(self.url(tail))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(refusal(resp).await);
+        }
+        resp.bytes().await.map(|b| b.to_vec()).map_err(network)
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        tail: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, SyncError> {
+        let resp = self
+            .http
+            .request(method, self.url(tail))
+            .bearer_auth(&self.token)
+            .body(body)
+            .send()
+            .await
+            .map_err(network)?;
+        if !resp.status().is_success() {
+            return Err(refusal(resp).await);
+        }
+        resp.bytes().await.map(|b| b.to_vec()).map_err(network)
+    }
+
+    /// Every roster version the relay holds, oldest first.
+    pub async fn rosters(&self) -> Result<Vec<Roster>, SyncError> {
+        Ok(RosterList::decode(&self.get("roster").await?)?.rosters)
+    }
+
+    /// Publish the next roster version.
+    pub async fn put_roster(&self, roster: &Roster) -> Result<(), SyncError> {
+        self.send(reqwest::Method::PUT, "roster", roster.encode())
+            .await
+            .map(|_| ())
+    }
+
+    /// The journal keys wrapped to this device.
+    pub async fn keys(&self) -> Result<WrappedKeys, SyncError> {
+        Ok(WrappedKeys::decode(&self.get("keys").await?)?)
+    }
+
+    /// Store journal keys wrapped to devices.
+    pub async fn put_keys(&self, keys: &WrappedKeys) -> Result<(), SyncError> {
+        self.send(reqwest::Method::PUT, "keys", keys.encode())
+            .await
+            .map(|_| ())
+    }
+
+    /// Push envelopes; acknowledged only after the relay committed them.
+    pub async fn push(&self, envelopes: Vec<Envelope>) -> Result<PushResponse, SyncError> {
+        let body = PushRequest {
+            v: WIRE_VERSION,
+            envelopes,
+        }
+        .encode();
+        Ok(PushResponse::decode(
+            &self.send(reqwest::Method::POST, "envelopes", body).await?,
+        )?)
+    }
+
+    /// One page of envelopes after `after`.
+    pub async fn pull(&self, after: RelaySeq, limit: u32) -> Result<PullResponse, SyncError> {
+        Ok(PullResponse::decode(
+            &self
+                .get(&format!("envelopes?after={}&limit={limit}", after.0))
+                .await?,
+        )?)
+    }
+
+    /// The WebSocket URL of the live channel, with the session token.
+    pub fn live_url(&self) -> String {
+        let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.base.clone()
+        };
+        format!(
+            "{ws_base}/v1/journals/{}/ws?token={}",
+            self.journal, self.token
+        )
+    }
+
+    /// Whether an error means the session expired and a new one is needed.
+    pub fn is_unauthorised(err: &SyncError) -> bool {
+        matches!(err, SyncError::Refused { status, .. } if *status == StatusCode::UNAUTHORIZED.as_u16())
+    }
+}

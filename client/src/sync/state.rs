@@ -1,0 +1,109 @@
+//! What sync remembers between runs (sealed on disk), and the envelope plaintext.
+
+use attune_core::EntryChange;
+use attune_crypto::ChainState;
+use attune_proto::Roster;
+use serde::{Deserialize, Serialize};
+
+use crate::sync::SyncError;
+use crate::Store;
+
+const STATE_FILE: &str = "sync-state";
+
+/// The plaintext inside an envelope: a batch of Automerge changes, each tagged with its entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeBatch {
+    /// Format version.
+    pub v: u8,
+    /// The changes.
+    pub changes: Vec<EntryChange>,
+}
+
+impl ChangeBatch {
+    /// Encode for sealing.
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Decode an opened envelope's plaintext.
+    pub fn decode(bytes: &[u8]) -> Result<ChangeBatch, String> {
+        let batch: ChangeBatch = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
+        if batch.v != 1 {
+            return Err(format!("unsupported change batch version {}", batch.v));
+        }
+        Ok(batch)
+    }
+}
+
+/// Sync state of this device, sealed in `sync-state`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SyncState {
+    /// Format version.
+    pub v: u8,
+    /// Every envelope up to this relay sequence number has been processed.
+    pub cursor: u64,
+    /// The highest relay sequence number ever seen (rollback detection).
+    pub high_water: u64,
+    /// Last sequence number and envelope hash applied, per device.
+    pub chain: ChainState,
+    /// The device sequence number of the next envelope this device seals.
+    pub next_seq: u64,
+    /// Hash of this device's last sealed envelope (zeros before the first).
+    pub last_hash: [u8; 32],
+    /// The verified roster chain, oldest first.
+    pub rosters: Vec<Roster>,
+    /// When the last sync finished (Unix seconds).
+    pub last_sync_unix: Option<i64>,
+    /// Problems found by the last sync, in plain words.
+    pub problems: Vec<String>,
+}
+
+impl Default for SyncState {
+    fn default() -> Self {
+        SyncState {
+            v: 1,
+            cursor: 0,
+            high_water: 0,
+            chain: ChainState::new(),
+            next_seq: 1,
+            last_hash: [0; 32],
+            rosters: Vec::new(),
+            last_sync_unix: None,
+            problems: Vec::new(),
+        }
+    }
+}
+
+impl SyncState {
+    /// Load the state (a fresh one if this device never synced).
+    pub fn load(store: &Store) -> Result<SyncState, SyncError> {
+        match store.read_sealed_state(STATE_FILE)? {
+            None => Ok(SyncState::default()),
+            Some(bytes) => {
+                let state: SyncState = postcard::from_bytes(&bytes)
+                    .map_err(|e| crate::StoreError::damaged(&store.dir().join(STATE_FILE), e))?;
+                if state.v != 1 {
+                    return Err(crate::StoreError::damaged(
+                        &store.dir().join(STATE_FILE),
+                        format!("unsupported sync state version {}", state.v),
+                    )
+                    .into());
+                }
+                Ok(state)
+            }
+        }
+    }
+
+    /// Save the state atomically.
+    pub fn save(&self, store: &Store) -> Result<(), SyncError> {
+        let bytes = postcard::to_allocvec(self)
+            .map_err(|e| crate::StoreError::damaged(&store.dir().join(STATE_FILE), e))?;
+        store.write_sealed_state(STATE_FILE, &bytes)?;
+        Ok(())
+    }
+
+    /// The latest trusted roster.
+    pub fn roster(&self) -> Option<&Roster> {
+        self.rosters.last()
+    }
+}
