@@ -30,3 +30,156 @@ pub fn binary(name: &str) -> PathBuf {
     assert!(path.exists(), "{} was not built", path.display());
     path
 }
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+
+/// A real `attune-relay` process on 127.0.0.1, killed when dropped.
+pub struct Relay {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// Its data directory.
+    pub data: PathBuf,
+    /// Its log file (stderr, at the level given).
+    pub log: PathBuf,
+}
+
+impl Relay {
+    /// Start a relay on an ephemeral port with its data in `data`.
+    pub fn start(data: &Path) -> Relay {
+        Relay::start_on(data, "127.0.0.1:0", "info")
+    }
+
+    /// Start a relay on `listen` with `RUST_LOG=log_level`.
+    pub fn start_on(data: &Path, listen: &str, log_level: &str) -> Relay {
+        std::fs::create_dir_all(data).expect("relay data dir");
+        let log = data.join(format!("relay-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)));
+        let log_file = std::fs::File::create(&log).expect("relay log");
+        let mut child = Command::new(binary("attune-relay"))
+            .args(["--listen", listen, "--data"])
+            .arg(data)
+            .env("RUST_LOG", log_level)
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .expect("start attune-relay");
+        let stdout = child.stdout.take().expect("relay stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("relay prints its address");
+        let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "unexpected relay banner {line:?}");
+        Relay { child: Some(child), url, data: data.to_path_buf(), log }
+    }
+
+    /// The `host:port` the relay listens on.
+    pub fn addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+
+    /// `kill -9` the relay.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stop with SIGTERM and wait for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("relay is running");
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        child.wait().expect("relay exits")
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// One device: a journal directory driven through the real `attune` binary.
+pub struct Device {
+    /// The journal directory.
+    pub dir: PathBuf,
+}
+
+impl Device {
+    /// A device directory (not created yet).
+    pub fn new(dir: PathBuf) -> Device {
+        Device { dir }
+    }
+
+    /// Run `attune --dir DIR args…` and return its output, whatever the status.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(binary("attune"))
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(args)
+            .env_remove("ATTUNE_PASSPHRASE_FILE")
+            .env("ATTUNE_SCRYPT_WORK_FACTOR", "10")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run attune")
+    }
+
+    /// Run and require success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "attune {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Run with `--json` parsing.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(args)).expect("valid JSON")
+    }
+
+    /// Create the journal (first device) and point it at the relay.
+    pub fn init_with_relay(&self, name: &str, relay: &Relay) {
+        self.ok(&["init", "--name", name, "--no-passphrase"]);
+        self.ok(&["relay", "set", &relay.url]);
+    }
+
+    /// Join the journal of `existing` through the relay (the copy-and-paste flow).
+    pub fn join(&self, name: &str, existing: &Device, relay: &Relay) {
+        let out = self.ok(&["join", "start", "--relay", &relay.url, "--name", name, "--no-passphrase"]);
+        let request = out
+            .split_whitespace()
+            .find(|w| w.starts_with("attune-join-v1."))
+            .expect("a join request")
+            .to_string();
+        let added = existing.ok(&["device", "add", &request]);
+        let journal = added
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("attune join finish "))
+            .expect("journal id")
+            .trim()
+            .to_string();
+        self.ok(&["join", "finish", &journal]);
+    }
+
+    /// Write a note and return its id.
+    pub fn write(&self, args: &[&str]) -> String {
+        let mut all = vec!["write", "--json"];
+        all.extend_from_slice(args);
+        self.json(&all)["id"].as_str().expect("id").to_string()
+    }
+
+    /// Sync once; returns the JSON report (the command may fail with problems).
+    pub fn sync(&self) -> Output {
+        self.run(&["sync", "--json"])
+    }
+
+    /// The whole journal as JSON, deleted entries included, for comparing devices.
+    pub fn snapshot(&self) -> (serde_json::Value, serde_json::Value) {
+        (self.json(&["list", "--json"]), self.json(&["list", "--deleted", "--json"]))
+    }
+}
