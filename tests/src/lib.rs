@@ -55,7 +55,13 @@ impl Relay {
     /// Start a relay on `listen` with `RUST_LOG=log_level`.
     pub fn start_on(data: &Path, listen: &str, log_level: &str) -> Relay {
         std::fs::create_dir_all(data).expect("relay data dir");
-        let log = data.join(format!("relay-{}.log", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)));
+        let log = data.join(format!(
+            "relay-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
         let log_file = std::fs::File::create(&log).expect("relay log");
         let mut child = Command::new(binary("attune-relay"))
             .args(["--listen", listen, "--data"])
@@ -67,10 +73,25 @@ impl Relay {
             .expect("start attune-relay");
         let stdout = child.stdout.take().expect("relay stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("relay prints its address");
-        let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "unexpected relay banner {line:?}");
-        Relay { child: Some(child), url, data: data.to_path_buf(), log }
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("relay prints its address");
+        let url = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "unexpected relay banner {line:?}"
+        );
+        Relay {
+            child: Some(child),
+            url,
+            data: data.to_path_buf(),
+            log,
+        }
     }
 
     /// The `host:port` the relay listens on.
@@ -89,7 +110,10 @@ impl Relay {
     /// Stop with SIGTERM and wait for a clean exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("relay is running");
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         child.wait().expect("relay exits")
     }
 }
@@ -150,7 +174,15 @@ impl Device {
 
     /// Join the journal of `existing` through the relay (the copy-and-paste flow).
     pub fn join(&self, name: &str, existing: &Device, relay: &Relay) {
-        let out = self.ok(&["join", "start", "--relay", &relay.url, "--name", name, "--no-passphrase"]);
+        let out = self.ok(&[
+            "join",
+            "start",
+            "--relay",
+            &relay.url,
+            "--name",
+            name,
+            "--no-passphrase",
+        ]);
         let request = out
             .split_whitespace()
             .find(|w| w.starts_with("attune-join-v1."))
@@ -180,6 +212,9 @@ impl Device {
 
     /// The whole journal as JSON, deleted entries included, for comparing devices.
     pub fn snapshot(&self) -> (serde_json::Value, serde_json::Value) {
-        (self.json(&["list", "--json"]), self.json(&["list", "--deleted", "--json"]))
+        (
+            self.json(&["list", "--json"]),
+            self.json(&["list", "--deleted", "--json"]),
+        )
     }
 }

@@ -52,13 +52,22 @@ fn kill_9_of_the_relay_during_a_live_burst_loses_nothing() {
         }
         std::thread::sleep(Duration::from_millis(40));
     }
-    wait_until("the live sync to drain the outbox", Duration::from_secs(60), || pending(&a) == 0);
+    wait_until(
+        "the live sync to drain the outbox",
+        Duration::from_secs(60),
+        || pending(&a) == 0,
+    );
     let _ = watch.kill();
     let _ = watch.wait();
 
     b.ok(&["sync"]);
     let on_b = b.json(&["list", "--json"]);
-    let got: Vec<&str> = on_b.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = on_b
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
     for id in &ids {
         assert!(got.contains(&id.as_str()), "entry {id} was lost");
     }

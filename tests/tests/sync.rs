@@ -31,7 +31,10 @@ fn sync_ok(d: &Device) -> Value {
 }
 
 fn body_of(d: &Device, id: &str) -> String {
-    d.json(&["show", id, "--json"])["body"].as_str().unwrap_or_default().to_string()
+    d.json(&["show", id, "--json"])["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -42,7 +45,14 @@ fn two_devices_write_offline_then_converge_including_the_same_body() {
     let (a, b) = (&d[0], &d[1]);
 
     // A shared entry both will edit, and one that one deletes while the other edits.
-    let shared = a.write(&["--kind", "conversation", "--body", "We walked by the river.", "--person", "Ana"]);
+    let shared = a.write(&[
+        "--kind",
+        "conversation",
+        "--body",
+        "We walked by the river.",
+        "--person",
+        "Ana",
+    ]);
     let contested = a.write(&["--body", "A note to keep or not."]);
     sync_ok(a);
     sync_ok(b);
@@ -50,25 +60,51 @@ fn two_devices_write_offline_then_converge_including_the_same_body() {
 
     // Offline on both: new entries, the same body edited at both ends, delete vs edit.
     a.write(&["--kind", "micro-win", "--body", "paused before answering"]);
-    b.write(&["--kind", "grounding", "--field", "technique=breathing", "--field", "distress-before=7", "--field", "distress-after=3"]);
+    b.write(&[
+        "--kind",
+        "grounding",
+        "--field",
+        "technique=breathing",
+        "--field",
+        "distress-before=7",
+        "--field",
+        "distress-after=3",
+    ]);
     a.ok(&["edit", &shared, "--append", "She laughed."]);
     b.ok(&["edit", &shared, "--body", "Slowly, we walked by the river."]);
     a.ok(&["delete", &contested]);
-    b.ok(&["edit", &contested, "--append", "Kept on the desktop.", "--add-tag", "desk"]);
+    b.ok(&[
+        "edit",
+        &contested,
+        "--append",
+        "Kept on the desktop.",
+        "--add-tag",
+        "desk",
+    ]);
 
     for _ in 0..2 {
         sync_ok(a);
         sync_ok(b);
     }
-    assert_eq!(a.snapshot(), b.snapshot(), "identical journals on both devices");
+    assert_eq!(
+        a.snapshot(),
+        b.snapshot(),
+        "identical journals on both devices"
+    );
     let body = body_of(a, &shared);
-    assert!(body.contains("She laughed.") && body.starts_with("Slowly, we walked"), "both insertions kept: {body:?}");
+    assert!(
+        body.contains("She laughed.") && body.starts_with("Slowly, we walked"),
+        "both insertions kept: {body:?}"
+    );
     assert_eq!(a.json(&["list", "--json"]).as_array().unwrap().len(), 3);
 
     // Delete vs concurrent edit: the entry stays deleted on both, with the edit kept inside.
     let deleted = a.json(&["show", &contested, "--json"]);
     assert_eq!(deleted["deleted"], true);
-    assert!(deleted["body"].as_str().unwrap().contains("Kept on the desktop."));
+    assert!(deleted["body"]
+        .as_str()
+        .unwrap()
+        .contains("Kept on the desktop."));
     b.ok(&["restore", &contested]);
     sync_ok(b);
     sync_ok(a);
@@ -81,13 +117,39 @@ fn the_relay_never_sees_plaintext_even_in_trace_logs() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start_on(&tmp.path().join("relay"), "127.0.0.1:0", "trace");
     let d = devices(tmp.path(), &relay, &["laptop", "desktop"]);
-    let markers = ["ZQXBODYMARK", "ZQXTAGMARK", "ZQXPERSONMARK", "ZQXFIELDMARK", "ZQXNOTEMARK"];
+    let markers = [
+        "ZQXBODYMARK",
+        "ZQXTAGMARK",
+        "ZQXPERSONMARK",
+        "ZQXFIELDMARK",
+        "ZQXNOTEMARK",
+    ];
     d[0].write(&[
-        "--kind", "reframe", "--body", markers[0], "--tag", markers[1], "--person", markers[2],
-        "--field", &format!("old-story={}", markers[3]), "--field", "charge-before=8",
-        "--notes", markers[4], "--at", "2031-07-19 18:45",
+        "--kind",
+        "reframe",
+        "--body",
+        markers[0],
+        "--tag",
+        markers[1],
+        "--person",
+        markers[2],
+        "--field",
+        &format!("old-story={}", markers[3]),
+        "--field",
+        "charge-before=8",
+        "--notes",
+        markers[4],
+        "--at",
+        "2031-07-19 18:45",
     ]);
-    d[1].write(&["--kind", "self-compassion", "--body", "ZQXSECONDDEVICE", "--at", "2031-07-20"]);
+    d[1].write(&[
+        "--kind",
+        "self-compassion",
+        "--body",
+        "ZQXSECONDDEVICE",
+        "--at",
+        "2031-07-20",
+    ]);
     for dev in &d {
         sync_ok(dev);
     }
@@ -99,7 +161,15 @@ fn the_relay_never_sees_plaintext_even_in_trace_logs() {
     let needles: Vec<&str> = markers
         .iter()
         .copied()
-        .chain(["ZQXSECONDDEVICE", "reframe", "self-compassion", "2031-07-19", "2031-07-20", "laptop", "desktop"])
+        .chain([
+            "ZQXSECONDDEVICE",
+            "reframe",
+            "self-compassion",
+            "2031-07-19",
+            "2031-07-20",
+            "laptop",
+            "desktop",
+        ])
         .collect();
     for entry in std::fs::read_dir(&relay.data).unwrap() {
         let path = entry.unwrap().path();
@@ -114,8 +184,14 @@ fn the_relay_never_sees_plaintext_even_in_trace_logs() {
         }
     }
     let log = std::fs::read_to_string(&relay.log).unwrap();
-    assert!(log.contains("TRACE") || log.contains("DEBUG") || log.len() > 1000, "the log is at trace level");
-    assert!(scanned > 10_000, "the scan covered the database and logs ({scanned} bytes)");
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG") || log.len() > 1000,
+        "the log is at trace level"
+    );
+    assert!(
+        scanned > 10_000,
+        "the scan covered the database and logs ({scanned} bytes)"
+    );
 }
 
 #[test]
@@ -135,25 +211,40 @@ fn a_tampered_envelope_is_rejected_the_rest_applies_and_the_gap_is_reported() {
 
     // Flip one bit of A's envelope that carries "second" in the relay's database.
     let db = relay.data.join("relay.sqlite3");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (seq, device_seq) = rt.block_on(async {
         use sqlx::{Connection, Row};
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-        // A's envelopes in order: history batch, then "second" as device seq 3? Find the
-        // device that is not B's first, newest-but-one of A.
-        let rows = sqlx::query("SELECT relay_seq, device_id, device_seq, bytes FROM envelopes ORDER BY relay_seq")
-            .fetch_all(&mut conn)
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
             .await
             .unwrap();
+        // A's envelopes in order: history batch, then "second" as device seq 3? Find the
+        // device that is not B's first, newest-but-one of A.
+        let rows = sqlx::query(
+            "SELECT relay_seq, device_id, device_seq, bytes FROM envelopes ORDER BY relay_seq",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
         let a_device: Vec<u8> = rows[0].get("device_id");
-        let a_rows: Vec<_> = rows.iter().filter(|r| r.get::<Vec<u8>, _>("device_id") == a_device).collect();
+        let a_rows: Vec<_> = rows
+            .iter()
+            .filter(|r| r.get::<Vec<u8>, _>("device_id") == a_device)
+            .collect();
         let target = a_rows[a_rows.len() - 2];
         let seq: i64 = target.get("relay_seq");
         let device_seq: i64 = target.get("device_seq");
         let mut bytes: Vec<u8> = target.get("bytes");
         let at = bytes.len() - 100;
         bytes[at] ^= 0x04;
-        sqlx::query("UPDATE envelopes SET bytes = ? WHERE relay_seq = ?").bind(bytes).bind(seq).execute(&mut conn).await.unwrap();
+        sqlx::query("UPDATE envelopes SET bytes = ? WHERE relay_seq = ?")
+            .bind(bytes)
+            .bind(seq)
+            .execute(&mut conn)
+            .await
+            .unwrap();
         (seq, device_seq)
     });
     assert!(device_seq >= 2);
@@ -164,13 +255,31 @@ fn a_tampered_envelope_is_rejected_the_rest_applies_and_the_gap_is_reported() {
     assert!(!out.status.success(), "problems make sync fail loudly");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let problems = report["problems"].to_string();
-    assert!(problems.contains(&format!("#{seq}")) && problems.contains("rejected"), "{problems}");
-    assert!(problems.contains("missing"), "the gap after it is reported: {problems}");
+    assert!(
+        problems.contains(&format!("#{seq}")) && problems.contains("rejected"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("missing"),
+        "the gap after it is reported: {problems}"
+    );
     // Everything else arrived; the tampered entry and the one after it (same device) did not.
-    let ids: Vec<String> = c.json(&["list", "--json"]).as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> = c
+        .json(&["list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
     assert!(ids.contains(&first) && ids.contains(&from_b), "{ids:?}");
-    assert!(!ids.contains(&second), "the tampered envelope was not applied");
-    assert!(!ids.contains(&third), "nothing after the gap is applied out of order");
+    assert!(
+        !ids.contains(&second),
+        "the tampered envelope was not applied"
+    );
+    assert!(
+        !ids.contains(&third),
+        "nothing after the gap is applied out of order"
+    );
     let status = c.json(&["status", "--json"]);
     assert!(!status["problems"].as_array().unwrap().is_empty());
 }
@@ -186,11 +295,19 @@ fn a_forged_roster_at_the_relay_is_detected() {
 
     // The operator rewrites the latest roster: an extra device, signed by a key not in the journal.
     let db = relay.data.join("relay.sqlite3");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         use sqlx::{Connection, Row};
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-        let row = sqlx::query("SELECT version, bytes FROM rosters ORDER BY version DESC LIMIT 1").fetch_one(&mut conn).await.unwrap();
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let row = sqlx::query("SELECT version, bytes FROM rosters ORDER BY version DESC LIMIT 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
         let version: i64 = row.get("version");
         let bytes: Vec<u8> = row.get("bytes");
         let roster = attune_proto::Roster::decode(&bytes).unwrap();

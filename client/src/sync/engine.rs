@@ -213,14 +213,19 @@ pub fn process_envelopes(
     let mut changes = Vec::new();
     let mut cursor = state.cursor;
     let mut blocked = false;
-    for stored in envelopes {
+    // The relay numbers envelopes without gaps; whatever order they arrive in,
+    // they are applied in that order and the cursor only moves over a
+    // contiguous run of envelopes that were applied (or already were).
+    let mut sorted: Vec<&StoredEnvelope> = envelopes.iter().collect();
+    sorted.sort_by_key(|e| e.relay_seq.0);
+    for stored in sorted {
         let seq = stored.relay_seq.0;
-        if seq <= cursor && !blocked {
+        if seq <= cursor {
             continue;
         }
         let env = &stored.envelope;
         let outcome = open_envelope(env, &state.rosters, &ring, &chain, journal);
-        match outcome {
+        let settled = match outcome {
             Ok(plain) => {
                 report.received += 1;
                 if env.device_id != device {
@@ -233,6 +238,7 @@ pub fn process_envelopes(
                     }
                 }
                 chain.record(env);
+                true
             }
             Err(CryptoError::Replay { .. }) => {
                 if seq > state.high_water {
@@ -242,24 +248,27 @@ pub fn process_envelopes(
                         short(env.device_id)
                     ));
                 }
+                true
             }
             Err(CryptoError::Gap { expected, got, .. }) => {
-                blocked = true;
                 report.problems.push(format!(
                     "envelopes of device {} are missing (expected #{expected}, the relay sent #{got}): they were withheld, lost or rejected; they will be asked for again",
                     short(env.device_id)
                 ));
+                false
             }
             Err(e) => {
-                blocked = true;
                 report.problems.push(format!(
                     "rejected envelope #{seq} from device {}: {e}",
                     short(env.device_id)
                 ));
+                false
             }
-        }
-        if !blocked {
+        };
+        if settled && !blocked && seq == cursor + 1 {
             cursor = seq;
+        } else {
+            blocked = true;
         }
         state.high_water = state.high_water.max(seq);
     }
