@@ -10,12 +10,12 @@ use std::process::Command;
 /// and build the binary there if it is not there yet.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> -> target/<profile>/
-    let profile_dir = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target directory")
-        .to_path_buf();
+    // Tests run from target/<profile>/deps/<test>; binaries such as
+    // attune-bench from target/<profile>/<bin>.
+    let mut profile_dir = exe.parent().expect("target directory").to_path_buf();
+    if profile_dir.file_name().is_some_and(|n| n == "deps") {
+        profile_dir.pop();
+    }
     let path = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

@@ -173,7 +173,7 @@ pub async fn push_outbox(client: &RelayClient, store: &Store) -> Result<usize, S
         let chunk: Vec<(PathBuf, Envelope)> = waiting.into_iter().take(PUSH_CHUNK).collect();
         let envelopes: Vec<Envelope> = chunk.iter().map(|(_, e)| e.clone()).collect();
         let first = envelopes.first().map(|e| e.device_seq.0).unwrap_or(0);
-        let resp = match client.push(envelopes).await {
+        let resp = match push_with_retry(client, envelopes).await {
             Ok(r) => r,
             Err(SyncError::Refused { code, message, .. })
                 if code == "out_of_order" || code == "seq_conflict" =>
@@ -194,6 +194,27 @@ pub async fn push_outbox(client: &RelayClient, store: &Store) -> Result<usize, S
             return Ok(pushed);
         }
     }
+}
+
+/// Push, retrying transient network failures with backoff (0.25 s, 0.5 s, 1 s, 2 s).
+///
+/// Safe to repeat: the relay answers a re-push of stored envelopes with the
+/// same acknowledgement.
+async fn push_with_retry(
+    client: &RelayClient,
+    envelopes: Vec<Envelope>,
+) -> Result<attune_proto::PushResponse, SyncError> {
+    let mut delay = Duration::from_millis(250);
+    for _ in 0..4 {
+        match client.push(envelopes.clone()).await {
+            Err(SyncError::Network(_)) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    client.push(envelopes).await
 }
 
 /// Verify, open and apply envelopes received from the relay, in relay order.

@@ -1,6 +1,7 @@
 //! `attune-bench`: one subcommand per area, one `name: value unit` line per figure.
 
 mod journal;
+mod sync;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -26,6 +27,12 @@ enum Area {
         /// Repetitions per figure (the median is printed).
         #[arg(long, default_value_t = 5)]
         reps: usize,
+    },
+    /// Sync: envelope crypto vs its primitives, relay intake, fan-out, A→B latency (real relay on loopback).
+    Sync {
+        /// Envelopes per device in the intake runs (scaled down as devices grow).
+        #[arg(long, default_value_t = 500)]
+        per_device: usize,
     },
 }
 
@@ -69,5 +76,6 @@ fn main() -> Result<()> {
             text_mb,
             reps,
         } => journal::run(entries, text_mb, reps),
+        Area::Sync { per_device } => sync::run(per_device),
     }
 }
