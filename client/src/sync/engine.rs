@@ -343,7 +343,7 @@ async fn refresh_roster(
 }
 
 /// Authenticate to the relay, creating the journal there if this device made it.
-pub(crate) async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, SyncError> {
+pub async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, SyncError> {
     let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
     let (journal, device) = ids(store)?;
     let genesis = (state.rosters.is_empty() && !store.config().joined)

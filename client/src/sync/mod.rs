@@ -14,7 +14,8 @@ mod relay;
 mod state;
 
 pub use engine::{
-    pending_counts, process_envelopes, push_outbox, seal_outbox, sync_once, watch, SyncReport,
+    connect, pending_counts, process_envelopes, push_outbox, seal_outbox, sync_once, watch,
+    SyncReport,
 };
 pub use join::{add_device, finish_join, JoinRequest};
 pub use relay::RelayClient;

@@ -367,6 +367,77 @@ async fn latency(relay: &Relay, rate_per_s: u64, samples: usize) -> Result<(f64,
     Ok((p50, p99))
 }
 
+/// Write on A (durable local save, seal, push) → applied on B (verified, durable
+/// local apply), through the relay and B's live connection, at a steady rate.
+async fn write_to_applied(relay: &Relay, rate_per_s: u64, samples: usize) -> Result<(f64, f64)> {
+    use attune::sync::{
+        connect, finish_join, process_envelopes, push_outbox, seal_outbox, SyncReport, SyncState,
+    };
+    use attune::{InitOptions, JoiningDevice, Store};
+    use attune_core::{NewEntry, Timestamp};
+    let tmp = tempfile::tempdir()?;
+    let mut a = Store::init(
+        &tmp.path().join("a"),
+        InitOptions {
+            device_name: "a".into(),
+            ..Default::default()
+        },
+    )?;
+    a.update_config(|c| c.relay = Some(relay.url.clone()))?;
+    attune::sync::sync_once(&mut a).await?;
+    let joining = JoiningDevice::create(
+        &tmp.path().join("b"),
+        InitOptions {
+            device_name: "b".into(),
+            ..Default::default()
+        },
+        &relay.url,
+    )?;
+    let request = attune::sync::JoinRequest::of(&joining)?;
+    attune::sync::add_device(&mut a, &request).await?;
+    let (mut b, _) = finish_join(joining, &a.config().journal_id.clone()).await?;
+    let a_client = connect(&a, &SyncState::load(&a)?).await?;
+    let b_state = SyncState::load(&b)?;
+    let b_client = connect(&b, &b_state).await?;
+    let mut ws_b = live(&b_client, b_state.cursor).await?;
+    let mut lat = Vec::with_capacity(samples);
+    let interval = Duration::from_micros(1_000_000 / rate_per_s);
+    let mut next = Instant::now();
+    for i in 0..samples {
+        tokio::time::sleep_until(next.into()).await;
+        next += interval;
+        let sent = Instant::now();
+        let new = NewEntry {
+            body: format!("change {i}"),
+            ..Default::default()
+        };
+        a.create(Timestamp::new(1_800_000_000_000 + i as i64, 0), new)?;
+        let mut state = SyncState::load(&a)?;
+        seal_outbox(&a, &mut state)?;
+        push_outbox(&a_client, &a).await?;
+        'recv: loop {
+            let Some(msg) = ws_b.next().await else {
+                bail!("B's connection closed")
+            };
+            if let Message::Binary(bytes) = msg? {
+                if let ServerFrame::Envelopes(list) = ServerMessage::decode(&bytes)?.frame {
+                    if list.is_empty() {
+                        continue;
+                    }
+                    let mut state = SyncState::load(&b)?;
+                    let mut report = SyncReport::default();
+                    process_envelopes(&mut b, &mut state, &list, &mut report)?;
+                    if report.applied > 0 {
+                        lat.push(sent.elapsed().as_secs_f64() * 1000.0);
+                        break 'recv;
+                    }
+                }
+            }
+        }
+    }
+    Ok((percentile(&mut lat, 0.5), percentile(&mut lat, 0.99)))
+}
+
 /// The ceiling: a bare axum WebSocket hub that forwards every message to every
 /// other socket, with no storage, auth or crypto.
 async fn bare_fanout(receivers: usize, pushes: usize) -> Result<f64> {
@@ -475,6 +546,9 @@ pub fn run(per_device: usize) -> Result<()> {
         let (p50, p99) = latency(&relay, 100, 1000).await?;
         print_figure("sync_a_to_b_latency_p50_at_100_per_s", p50, "ms");
         print_figure("sync_a_to_b_latency_p99_at_100_per_s", p99, "ms");
+        let (p50, p99) = write_to_applied(&relay, 100, 500).await?;
+        print_figure("sync_write_to_applied_latency_p50_at_100_per_s", p50, "ms");
+        print_figure("sync_write_to_applied_latency_p99_at_100_per_s", p99, "ms");
         Ok::<_, anyhow::Error>(())
     })?;
     let _ = median;
