@@ -7,11 +7,13 @@
 pub mod config;
 mod error;
 pub mod files;
+mod joining;
 pub mod safety;
 pub mod store;
 pub mod sync;
 
 pub use config::Config;
 pub use error::StoreError;
+pub use joining::JoiningDevice;
 pub use safety::SafetyPlan;
-pub use store::{InitOptions, JoiningDevice, Problem, Store};
+pub use store::{InitOptions, Problem, Store};

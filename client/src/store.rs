@@ -37,9 +37,9 @@ use crate::files::{self, DirLock};
 use crate::safety::SafetyPlan;
 use crate::StoreError;
 
-const IDENTITY_FILE: &str = "identity";
+pub(crate) const IDENTITY_FILE: &str = "identity";
 const SAFETY_FILE: &str = "safety-plan";
-const SUBDIRS: [&str; 5] = ["entries", "views", "pending", "keys", OUTBOX_DIR];
+pub(crate) const SUBDIRS: [&str; 5] = ["entries", "views", "pending", "keys", OUTBOX_DIR];
 /// Sealed change records written here and waiting to be sealed into envelopes.
 pub const OUTBOX_DIR: &str = "outbox";
 
@@ -107,7 +107,7 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn random_hex16() -> String {
+pub(crate) fn random_hex16() -> String {
     hex::encode(attune_crypto::random_bytes::<16>())
 }
 
@@ -149,18 +149,14 @@ impl Store {
             joined: false,
         };
         config.save(dir)?;
-        let keys = BTreeMap::from([(1, key.clone())]);
-        Ok(Store {
-            dir: dir.to_path_buf(),
+        Store::assemble(
+            dir,
             config,
-            key,
-            keys,
+            BTreeMap::from([(1, key)]),
             identity,
-            views: BTreeMap::new(),
-            all_views_loaded: false,
-            warnings: Vec::new(),
-            _lock: lock,
-        })
+            lock,
+            Vec::new(),
+        )
     }
 
     /// Whether `dir` holds a journal.
@@ -185,12 +181,26 @@ impl Store {
             return Err(StoreError::JoinPending);
         }
         let keys = Self::load_keys(dir, &identity)?;
+        let mut store = Store::assemble(dir, config, keys, identity, lock, warnings)?;
+        store.replay_pending()?;
+        Ok(store)
+    }
+
+    /// An open store from its parts; the at-rest key is the lowest epoch's.
+    pub(crate) fn assemble(
+        dir: &Path,
+        config: Config,
+        keys: BTreeMap<u32, JournalKey>,
+        identity: DeviceIdentity,
+        lock: DirLock,
+        warnings: Vec<String>,
+    ) -> Result<Store, StoreError> {
         let key = keys
             .values()
             .next()
             .cloned()
             .ok_or_else(|| StoreError::damaged(&dir.join("keys"), "no journal key found"))?;
-        let mut store = Store {
+        Ok(Store {
             dir: dir.to_path_buf(),
             config,
             key,
@@ -200,9 +210,7 @@ impl Store {
             all_views_loaded: false,
             warnings,
             _lock: lock,
-        };
-        store.replay_pending()?;
-        Ok(store)
+        })
     }
 
     fn load_keys(
@@ -898,7 +906,7 @@ pub fn identity_is_protected(dir: &Path) -> bool {
     fs::read(dir.join(IDENTITY_FILE)).is_ok_and(|b| DeviceIdentity::is_passphrase_protected(&b))
 }
 
-fn load_identity(
+pub(crate) fn load_identity(
     dir: &Path,
     passphrase: PassphraseSource<'_>,
 ) -> Result<DeviceIdentity, StoreError> {
@@ -916,119 +924,7 @@ fn load_identity(
     }
 }
 
-/// A device that asked to join a journal and is not in it yet: it has an
-/// identity and a relay, but no journal key.
-pub struct JoiningDevice {
-    dir: PathBuf,
-    config: Config,
-    identity: DeviceIdentity,
-    _lock: DirLock,
-}
-
-impl JoiningDevice {
-    /// Create the identity of a device that will join a journal through `relay`.
-    pub fn create(
-        dir: &Path,
-        options: InitOptions,
-        relay: &str,
-    ) -> Result<JoiningDevice, StoreError> {
-        if Config::path(dir).exists() {
-            return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
-        }
-        files::create_private_dir(dir)?;
-        let lock = DirLock::acquire(dir, LOCK_WAIT)?;
-        let identity = DeviceIdentity::generate();
-        files::write_private(
-            &dir.join(IDENTITY_FILE),
-            &identity.to_file_bytes(options.passphrase.as_ref(), options.work_factor)?,
-        )?;
-        let config = Config {
-            v: 1,
-            journal_id: String::new(),
-            device_id: random_hex16(),
-            device_name: device_name_or_default(&options.device_name),
-            passphrase_protected: options.passphrase.is_some(),
-            created_unix: now_ms() / 1000,
-            relay: Some(relay.to_string()),
-            joined: true,
-        };
-        config.save(dir)?;
-        Ok(JoiningDevice {
-            dir: dir.to_path_buf(),
-            config,
-            identity,
-            _lock: lock,
-        })
-    }
-
-    /// Open a device that is waiting to join.
-    pub fn open(dir: &Path, passphrase: PassphraseSource<'_>) -> Result<JoiningDevice, StoreError> {
-        let config = Config::load(dir)?;
-        if !config.journal_id.is_empty() {
-            return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
-        }
-        let lock = DirLock::acquire(dir, LOCK_WAIT)?;
-        let identity = load_identity(dir, passphrase)?;
-        Ok(JoiningDevice {
-            dir: dir.to_path_buf(),
-            config,
-            identity,
-            _lock: lock,
-        })
-    }
-
-    /// The device's configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The device's identity.
-    pub fn identity(&self) -> &DeviceIdentity {
-        &self.identity
-    }
-
-    /// Become a full device of `journal_id` with the journal keys wrapped to this device.
-    /// Nothing is written unless every key opens.
-    pub fn finish(self, journal_id: &str, wrapped_keys: &[Vec<u8>]) -> Result<Store, StoreError> {
-        let mut keys = BTreeMap::new();
-        for blob in wrapped_keys {
-            let (epoch, key) = unwrap_journal_key(blob, &self.identity)?;
-            keys.insert(epoch, (key, blob.clone()));
-        }
-        let Some((_, (key, _))) = keys.iter().next() else {
-            return Err(StoreError::damaged(
-                &self.dir.join("keys"),
-                "the relay holds no journal key for this device yet",
-            ));
-        };
-        let key = key.clone();
-        for sub in SUBDIRS {
-            files::create_private_dir(&self.dir.join(sub))?;
-        }
-        for (epoch, (_, blob)) in &keys {
-            files::write_private(
-                &self.dir.join("keys").join(format!("epoch-{epoch}.age")),
-                blob,
-            )?;
-        }
-        let mut config = self.config;
-        config.journal_id = journal_id.to_string();
-        config.save(&self.dir)?;
-        Ok(Store {
-            dir: self.dir,
-            config,
-            key,
-            keys: keys.into_iter().map(|(e, (k, _))| (e, k)).collect(),
-            identity: self.identity,
-            views: BTreeMap::new(),
-            all_views_loaded: false,
-            warnings: Vec::new(),
-            _lock: self._lock,
-        })
-    }
-}
-
-fn device_name_or_default(name: &str) -> String {
+pub(crate) fn device_name_or_default(name: &str) -> String {
     if name.trim().is_empty() {
         "this device".to_string()
     } else {

@@ -218,3 +218,47 @@ impl Device {
         )
     }
 }
+
+/// A journal created on `names[0]`, synced, and joined by every other name.
+pub fn journal_with_devices(tmp: &Path, relay: &Relay, names: &[&str]) -> Vec<Device> {
+    let first = Device::new(tmp.join(names[0]));
+    first.init_with_relay(names[0], relay);
+    first.ok(&["sync"]);
+    let mut all = vec![first];
+    for name in &names[1..] {
+        let d = Device::new(tmp.join(name));
+        d.join(name, &all[0], relay);
+        all.push(d);
+    }
+    all
+}
+
+/// Open a device's journal in-process (no passphrase).
+pub fn open_store(d: &Device) -> attune::Store {
+    attune::Store::open(&d.dir, &mut || Err(attune::StoreError::PassphraseRequired))
+        .expect("open store")
+}
+
+/// Every envelope the relay holds for the store's journal, fetched as that device.
+pub fn relay_envelopes(relay: &Relay, store: &attune::Store) -> Vec<attune_proto::StoredEnvelope> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let client = attune::sync::RelayClient::connect(
+            &relay.url,
+            store.config().journal_id.parse().expect("journal id"),
+            store.config().device_id.parse().expect("device id"),
+            store.identity(),
+            None,
+        )
+        .await
+        .expect("connect to the relay");
+        client
+            .pull(attune_proto::RelaySeq(0), 1000)
+            .await
+            .expect("pull")
+            .envelopes
+    })
+}

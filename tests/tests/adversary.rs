@@ -1,34 +1,10 @@
 //! A misbehaving relay, played by the test: replayed, reordered and forged
 //! envelopes handed to a device's sync engine are rejected and never applied.
 
-use attune::sync::{process_envelopes, RelayClient, SyncReport, SyncState};
-use attune::{Store, StoreError};
-use attune_e2e::{Device, Relay};
+use attune::sync::{process_envelopes, SyncReport, SyncState};
+use attune::Store;
+use attune_e2e::{journal_with_devices, open_store, relay_envelopes, Relay};
 use attune_proto::{DeviceSeq, Epoch, RelaySeq, StoredEnvelope};
-
-fn open(d: &Device) -> Store {
-    Store::open(&d.dir, &mut || Err(StoreError::PassphraseRequired)).expect("open store")
-}
-
-/// Everything the relay holds, as a device sees it.
-fn all_envelopes(relay: &Relay, store: &Store) -> Vec<StoredEnvelope> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let client = RelayClient::connect(
-            &relay.url,
-            store.config().journal_id.parse().unwrap(),
-            store.config().device_id.parse().unwrap(),
-            store.identity(),
-            None,
-        )
-        .await
-        .unwrap();
-        client.pull(RelaySeq(0), 1000).await.unwrap().envelopes
-    })
-}
 
 fn ids(store: &mut Store) -> Vec<String> {
     store
@@ -43,18 +19,15 @@ fn ids(store: &mut Store) -> Vec<String> {
 fn replayed_reordered_and_forged_envelopes_are_rejected() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let a = Device::new(tmp.path().join("a"));
-    a.init_with_relay("a", &relay);
-    a.ok(&["sync"]);
-    let b = Device::new(tmp.path().join("b"));
-    b.join("b", &a, &relay);
+    let mut d = journal_with_devices(tmp.path(), &relay, &["a", "b"]);
+    let (b, a) = (d.pop().unwrap(), d.pop().unwrap());
     let mut written = Vec::new();
     for i in 0..3 {
         written.push(a.write(&["--body", &format!("entry {i}")]));
         a.ok(&["sync"]);
     }
-    let mut store = open(&b);
-    let envelopes = all_envelopes(&relay, &store);
+    let mut store = open_store(&b);
+    let envelopes = relay_envelopes(&relay, &store);
     let head = envelopes.last().unwrap().relay_seq.0;
     let a_device: attune_proto::DeviceId = a.json(&["status", "--json"])["device_id"]
         .as_str()
@@ -103,7 +76,7 @@ fn replayed_reordered_and_forged_envelopes_are_rejected() {
     drop(store);
     b.ok(&["sync"]);
     assert_eq!(a.snapshot(), b.snapshot());
-    let mut store = open(&b);
+    let mut store = open_store(&b);
     let mut state = SyncState::load(&store).unwrap();
 
     // 2. Replayed: an envelope already applied, served again under a new relay number.

@@ -1,11 +1,10 @@
 //! Property test: three devices, random interleavings of writes, edits of a
 //! shared entry, syncs, and shuffled duplicate deliveries — all converge.
 
-use attune::sync::{process_envelopes, sync_once, RelayClient, SyncReport, SyncState};
-use attune::{Store, StoreError};
+use attune::sync::{process_envelopes, sync_once, SyncReport, SyncState};
+use attune::Store;
 use attune_core::{Edit, NewEntry, Query, Timestamp};
-use attune_e2e::{Device, Relay};
-use attune_proto::RelaySeq;
+use attune_e2e::{open_store, relay_envelopes, Device, Relay};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -23,10 +22,6 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0usize..3).prop_map(Op::Sync),
         2 => (0usize..3, any::<u64>()).prop_map(|(d, s)| Op::ShuffledDuplicates(d, s)),
     ]
-}
-
-fn open(d: &Device) -> Store {
-    Store::open(&d.dir, &mut || Err(StoreError::PassphraseRequired)).expect("open store")
 }
 
 fn journal(store: &mut Store) -> Vec<attune_core::Entry> {
@@ -66,32 +61,23 @@ proptest! {
             let now = Timestamp::new(1_800_000_000_000 + n as i64 * 1000, 0);
             match op {
                 Op::Write(d) => {
-                    let mut store = open(&devices[*d]);
+                    let mut store = open_store(&devices[*d]);
                     store.create(now, NewEntry { body: format!("entry {n} on device {d}"), ..Default::default() }).unwrap();
                 }
                 Op::EditShared(d, w) => {
-                    let mut store = open(&devices[*d]);
+                    let mut store = open_store(&devices[*d]);
                     let word = format!(" w{n}x{w}");
                     let len = store.get(shared_id).unwrap().body.chars().count();
                     store.edit(shared_id, now, &[Edit::SpliceBody { pos: len, delete: 0, insert: word.clone() }]).unwrap();
                     words.push(word.trim().to_string());
                 }
                 Op::Sync(d) => {
-                    let mut store = open(&devices[*d]);
+                    let mut store = open_store(&devices[*d]);
                     rt.block_on(sync_once(&mut store)).unwrap();
                 }
                 Op::ShuffledDuplicates(d, seed) => {
-                    let mut store = open(&devices[*d]);
-                    let mut envelopes = rt.block_on(async {
-                        let client = RelayClient::connect(
-                            &relay.url,
-                            store.config().journal_id.parse().unwrap(),
-                            store.config().device_id.parse().unwrap(),
-                            store.identity(),
-                            None,
-                        ).await.unwrap();
-                        client.pull(RelaySeq(0), 1000).await.unwrap().envelopes
-                    });
+                    let mut store = open_store(&devices[*d]);
+                    let mut envelopes = relay_envelopes(&relay, &store);
                     let dup = envelopes.clone();
                     envelopes.extend(dup);
                     let mut s = *seed | 1;
@@ -108,14 +94,14 @@ proptest! {
         // Everyone syncs until quiet.
         for _ in 0..2 {
             for d in &devices {
-                let mut store = open(d);
+                let mut store = open_store(d);
                 let report = rt.block_on(sync_once(&mut store)).unwrap();
                 prop_assert!(report.problems.is_empty(), "{:?}", report.problems);
             }
         }
-        let reference = journal(&mut open(&devices[0]));
+        let reference = journal(&mut open_store(&devices[0]));
         for d in &devices[1..] {
-            prop_assert_eq!(&journal(&mut open(d)), &reference);
+            prop_assert_eq!(&journal(&mut open_store(d)), &reference);
         }
         let body = reference.iter().find(|e| e.id == shared_id).unwrap().body.clone();
         for w in &words {

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use attune_e2e::{binary, Device, Relay};
+use attune_e2e::{binary, journal_with_devices, Device, Relay};
 
 fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -81,11 +81,8 @@ fn kill_9_of_the_relay_during_a_live_burst_loses_nothing() {
 fn kill_9_of_a_client_mid_sync_then_the_next_sync_converges() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let a = Device::new(tmp.path().join("a"));
-    a.init_with_relay("a", &relay);
-    a.ok(&["sync"]);
-    let b = Device::new(tmp.path().join("b"));
-    b.join("b", &a, &relay);
+    let mut d = journal_with_devices(tmp.path(), &relay, &["a", "b"]);
+    let (b, a) = (d.pop().unwrap(), d.pop().unwrap());
     for round in 0..3 {
         for i in 0..30 {
             // Separate syncs make many envelopes, so the kill lands mid-transfer.

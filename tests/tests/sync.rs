@@ -1,23 +1,8 @@
 //! End-to-end sync through the real `attune-relay` process and several device
 //! directories driven by the real `attune` binary.
 
-use std::path::Path;
-
-use attune_e2e::{Device, Relay};
+use attune_e2e::{journal_with_devices as devices, Device, Relay};
 use serde_json::Value;
-
-fn devices(tmp: &Path, relay: &Relay, names: &[&str]) -> Vec<Device> {
-    let first = Device::new(tmp.join(names[0]));
-    first.init_with_relay(names[0], relay);
-    first.ok(&["sync"]);
-    let mut all = vec![first];
-    for name in &names[1..] {
-        let d = Device::new(tmp.join(name));
-        d.join(name, &all[0], relay);
-        all.push(d);
-    }
-    all
-}
 
 fn sync_ok(d: &Device) -> Value {
     let out = d.sync();

@@ -1,5 +1,8 @@
 //! Pieces of the `attune` command line that are worth testing on their own.
 
+pub mod args;
+pub mod journal;
 pub mod output;
 pub mod prompt;
+pub mod sync;
 pub mod time;

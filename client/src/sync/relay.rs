@@ -50,6 +50,15 @@ async fn refusal(resp: reqwest::Response) -> SyncError {
     }
 }
 
+/// An unauthenticated POST (challenge and session).
+async fn post(http: &reqwest::Client, url: &str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+    let resp = http.post(url).body(body).send().await.map_err(network)?;
+    if !resp.status().is_success() {
+        return Err(refusal(resp).await);
+    }
+    resp.bytes().await.map(|b| b.to_vec()).map_err(network)
+}
+
 fn network(e: reqwest::Error) -> SyncError {
     SyncError::Network(e.to_string())
 }
@@ -66,21 +75,14 @@ impl RelayClient {
     ) -> Result<RelayClient, SyncError> {
         let http = http_client()?;
         let base = trim_base(relay_url);
-        let url = format!("{base}/v1/journals/{journal}/challenge");
+        let journal_url = format!("{base}/v1/journals/{journal}");
         let req = ChallengeRequest {
             v: WIRE_VERSION,
             device_id: device,
         };
-        let resp = http
-            .post(&url)
-            .body(req.encode())
-            .send()
-            .await
-            .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(refusal(resp).await);
-        }
-        let challenge = Challenge::decode(&resp.bytes().await.map_err(network)?)?;
+        let challenge = Challenge::decode(
+            &post(&http, &format!("{journal_url}/challenge"), req.encode()).await?,
+        )?;
         let signature = identity.sign(&auth_message(journal, device, &challenge.nonce));
         let req = SessionRequest {
             v: WIRE_VERSION,
@@ -89,17 +91,8 @@ impl RelayClient {
             signature,
             genesis,
         };
-        let url = format!("{base}/v1/journals/{journal}/session");
-        let resp = http
-            .post(&url)
-            .body(req.encode())
-            .send()
-            .await
-            .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(refusal(resp).await);
-        }
-        let session = Session::decode(&resp.bytes().await.map_err(network)?)?;
+        let session =
+            Session::decode(&post(&http, &format!("{journal_url}/session"), req.encode()).await?)?;
         Ok(RelayClient {
             http,
             base,

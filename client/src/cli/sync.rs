@@ -1,0 +1,260 @@
+//! The sync verbs: relay, sync, status, join, device.
+
+use anyhow::{bail, Context, Result};
+use attune::sync::SyncReport;
+use attune::{InitOptions, Store, StoreError};
+use secrecy::SecretString;
+
+use crate::cli::args::{DeviceAction, JoinAction};
+use crate::{cli, interactive, read_passphrase_file, work_factor, Ctx};
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    // wss:// needs a TLS provider chosen once per process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the network runtime")
+}
+
+pub(crate) fn print_report(report: &SyncReport) {
+    if report.pushed > 0 || report.received > 0 {
+        println!(
+            "Synced: sent {} envelope(s), received {} ({} new change(s)).",
+            report.pushed, report.received, report.applied
+        );
+    }
+    for p in &report.problems {
+        eprintln!("problem: {p}");
+    }
+}
+
+pub(crate) fn report_json(report: &SyncReport) -> serde_json::Value {
+    serde_json::json!({
+        "pushed": report.pushed,
+        "received": report.received,
+        "applied": report.applied,
+        "head": report.head,
+        "problems": report.problems,
+    })
+}
+
+pub(crate) fn sync(ctx: &Ctx, watch: bool, json: bool) -> Result<()> {
+    let rt = runtime()?;
+    if !watch {
+        let mut store = ctx.open()?;
+        let report = rt.block_on(attune::sync::sync_once(&mut store))?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&report_json(&report))?);
+        } else {
+            print_report(&report);
+            if report.pushed == 0 && report.received == 0 && report.problems.is_empty() {
+                println!("Up to date.");
+            }
+        }
+        if !report.problems.is_empty() {
+            bail!(
+                "sync finished with {} problem(s); nothing unverified was applied",
+                report.problems.len()
+            );
+        }
+        return Ok(());
+    }
+    // Ask for the passphrase once; the watch loop reopens the journal for each batch
+    // so that `attune write` keeps working meanwhile.
+    let store = ctx.open()?;
+    let relay = store.config().relay.clone().unwrap_or_default();
+    drop(store);
+    let pass = match &ctx.passphrase_file {
+        Some(p) => Some(read_passphrase_file(p)?),
+        None => None,
+    };
+    let pass = match pass {
+        Some(p) => Some(p),
+        None if attune::store::identity_is_protected(&ctx.dir) && interactive() => Some(
+            SecretString::from(rpassword::prompt_password("Passphrase: ")?),
+        ),
+        None => None,
+    };
+    let dir = ctx.dir.clone();
+    let mut opener = move || -> Result<Store, StoreError> {
+        let pass = pass.clone();
+        let mut source = move || pass.clone().ok_or(StoreError::PassphraseRequired);
+        Store::open(&dir, &mut source)
+    };
+    println!("Syncing live with {relay}. Press Ctrl-C to stop.");
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    rt.block_on(attune::sync::watch(
+        &mut opener,
+        |r| {
+            if json {
+                println!("{}", report_json(r));
+            } else {
+                print_report(r);
+            }
+        },
+        stop,
+    ))?;
+    println!("Stopped.");
+    Ok(())
+}
+
+pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
+    let store = ctx.open()?;
+    let state = attune::sync::SyncState::load(&store)?;
+    let (changes, envelopes) = attune::sync::pending_counts(&store)?;
+    let me = store.config().device_id.clone();
+    let devices: Vec<serde_json::Value> = state
+        .roster()
+        .map(|r| {
+            r.devices
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "device_id": d.device_id.to_string(),
+                        "fingerprint": attune_crypto::fingerprint_of(&d.age_recipient, &d.verifying_key),
+                        "this_device": d.device_id.to_string() == me,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if json {
+        let out = serde_json::json!({
+            "journal_id": store.config().journal_id,
+            "device_id": me,
+            "device_name": store.config().device_name,
+            "relay": store.config().relay,
+            "last_sync_unix": state.last_sync_unix,
+            "pending_changes": changes,
+            "pending_envelopes": envelopes,
+            "cursor": state.cursor,
+            "devices": devices,
+            "problems": state.problems,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("journal   {}", store.config().journal_id);
+    println!(
+        "device    {} ({})",
+        store.config().device_name,
+        store.identity().fingerprint()
+    );
+    match &store.config().relay {
+        Some(r) => println!("relay     {r}"),
+        None => println!("relay     none (offline only; `attune relay set URL` to sync)"),
+    }
+    match state.last_sync_unix {
+        Some(t) => println!(
+            "last sync {}",
+            cli::output::friendly(attune_core::Timestamp::new(
+                t * 1000,
+                cli::time::local_offset_minutes()
+            ))
+        ),
+        None => println!("last sync never"),
+    }
+    println!("waiting   {changes} change record(s), {envelopes} sealed envelope(s)");
+    if !devices.is_empty() {
+        println!("devices   {}", devices.len());
+        for d in &devices {
+            println!(
+                "  {} {}{}",
+                &d["device_id"].as_str().unwrap_or_default()[..8],
+                d["fingerprint"].as_str().unwrap_or_default(),
+                if d["this_device"] == true {
+                    "  (this device)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    for p in &state.problems {
+        println!("problem   {p}");
+    }
+    Ok(())
+}
+
+pub(crate) fn join(ctx: &Ctx, action: JoinAction) -> Result<()> {
+    match action {
+        JoinAction::Start {
+            relay,
+            name,
+            no_passphrase,
+        } => {
+            let passphrase = if no_passphrase {
+                None
+            } else {
+                ctx.new_passphrase(None)?
+            };
+            let device_name = name.unwrap_or_else(|| {
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "new device".into())
+            });
+            let device = attune::JoiningDevice::create(
+                &ctx.dir,
+                InitOptions {
+                    device_name,
+                    passphrase,
+                    work_factor: work_factor(),
+                },
+                relay.trim().trim_end_matches('/'),
+            )?;
+            let request = attune::sync::JoinRequest::of(&device)?;
+            println!("This device's fingerprint: {}", request.fingerprint());
+            println!("On a device that already has the journal, run:\n");
+            println!("  attune device add {}\n", request.encode());
+            println!("then come back here and run `attune join finish JOURNAL_ID` with the id it prints.");
+        }
+        JoinAction::Finish { journal_id } => {
+            let file = ctx.passphrase_file.clone();
+            let mut source = move || -> Result<SecretString, StoreError> {
+                match &file {
+                    Some(p) => read_passphrase_file(p),
+                    None if interactive() => rpassword::prompt_password("Passphrase: ")
+                        .map(SecretString::from)
+                        .map_err(|_| StoreError::PassphraseRequired),
+                    None => Err(StoreError::PassphraseRequired),
+                }
+            };
+            let device = attune::JoiningDevice::open(&ctx.dir, &mut source)?;
+            let rt = runtime()?;
+            let (store, report) = rt.block_on(attune::sync::finish_join(device, &journal_id))?;
+            println!(
+                "This device is now part of the journal; {} entries arrived.",
+                store.entry_ids()?.len()
+            );
+            print_report(&report);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
+    match action {
+        DeviceAction::Add { request } => {
+            let request = attune::sync::JoinRequest::decode(&request)?;
+            let mut store = ctx.open()?;
+            let rt = runtime()?;
+            println!(
+                "Adding \"{}\" with fingerprint {}.",
+                request.name,
+                request.fingerprint()
+            );
+            rt.block_on(attune::sync::add_device(&mut store, &request))?;
+            println!(
+                "Done. On the new device run:\n\n  attune join finish {}\n",
+                store.config().journal_id
+            );
+            println!(
+                "Check that the new device showed the same fingerprint: {}",
+                request.fingerprint()
+            );
+        }
+        DeviceAction::List { json } => status(ctx, json)?,
+    }
+    Ok(())
+}

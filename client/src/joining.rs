@@ -1,0 +1,123 @@
+//! A device waiting to join an existing journal: identity and relay, no key yet.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use attune_crypto::{unwrap_journal_key, DeviceIdentity};
+
+use crate::config::Config;
+use crate::files::{self, DirLock};
+use crate::store::{
+    device_name_or_default, load_identity, now_ms, random_hex16, InitOptions, PassphraseSource,
+    IDENTITY_FILE, LOCK_WAIT, SUBDIRS,
+};
+use crate::{Store, StoreError};
+
+/// A device that asked to join a journal and is not in it yet: it has an
+/// identity and a relay, but no journal key.
+pub struct JoiningDevice {
+    dir: PathBuf,
+    config: Config,
+    identity: DeviceIdentity,
+    _lock: DirLock,
+}
+
+impl JoiningDevice {
+    /// Create the identity of a device that will join a journal through `relay`.
+    pub fn create(
+        dir: &Path,
+        options: InitOptions,
+        relay: &str,
+    ) -> Result<JoiningDevice, StoreError> {
+        if Config::path(dir).exists() {
+            return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
+        }
+        files::create_private_dir(dir)?;
+        let lock = DirLock::acquire(dir, LOCK_WAIT)?;
+        let identity = DeviceIdentity::generate();
+        files::write_private(
+            &dir.join(IDENTITY_FILE),
+            &identity.to_file_bytes(options.passphrase.as_ref(), options.work_factor)?,
+        )?;
+        let config = Config {
+            v: 1,
+            journal_id: String::new(),
+            device_id: random_hex16(),
+            device_name: device_name_or_default(&options.device_name),
+            passphrase_protected: options.passphrase.is_some(),
+            created_unix: now_ms() / 1000,
+            relay: Some(relay.to_string()),
+            joined: true,
+        };
+        config.save(dir)?;
+        Ok(JoiningDevice {
+            dir: dir.to_path_buf(),
+            config,
+            identity,
+            _lock: lock,
+        })
+    }
+
+    /// Open a device that is waiting to join.
+    pub fn open(dir: &Path, passphrase: PassphraseSource<'_>) -> Result<JoiningDevice, StoreError> {
+        let config = Config::load(dir)?;
+        if !config.journal_id.is_empty() {
+            return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
+        }
+        let lock = DirLock::acquire(dir, LOCK_WAIT)?;
+        let identity = load_identity(dir, passphrase)?;
+        Ok(JoiningDevice {
+            dir: dir.to_path_buf(),
+            config,
+            identity,
+            _lock: lock,
+        })
+    }
+
+    /// The device's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The device's identity.
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
+    }
+
+    /// Become a full device of `journal_id` with the journal keys wrapped to this device.
+    /// Nothing is written unless every key opens.
+    pub fn finish(self, journal_id: &str, wrapped_keys: &[Vec<u8>]) -> Result<Store, StoreError> {
+        let mut keys = BTreeMap::new();
+        for blob in wrapped_keys {
+            let (epoch, key) = unwrap_journal_key(blob, &self.identity)?;
+            keys.insert(epoch, (key, blob.clone()));
+        }
+        if keys.is_empty() {
+            return Err(StoreError::damaged(
+                &self.dir.join("keys"),
+                "the relay holds no journal key for this device yet",
+            ));
+        }
+        for sub in SUBDIRS {
+            files::create_private_dir(&self.dir.join(sub))?;
+        }
+        for (epoch, (_, blob)) in &keys {
+            files::write_private(
+                &self.dir.join("keys").join(format!("epoch-{epoch}.age")),
+                blob,
+            )?;
+        }
+        let mut config = self.config;
+        config.journal_id = journal_id.to_string();
+        config.save(&self.dir)?;
+        let keys = keys.into_iter().map(|(e, (k, _))| (e, k)).collect();
+        Store::assemble(
+            &self.dir,
+            config,
+            keys,
+            self.identity,
+            self._lock,
+            Vec::new(),
+        )
+    }
+}
