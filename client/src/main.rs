@@ -244,7 +244,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Crisis { action, json } => crisis(&ctx, action, json)?,
-        Command::Kinds => print!("{}", kinds_text()),
+        Command::Kinds { json: false } => print!("{}", kinds_text()),
+        Command::Kinds { json: true } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&cli::output::kinds_json())?
+            )
+        }
         Command::Check => {
             let mut store = ctx.open()?;
             let problems = store.check()?;

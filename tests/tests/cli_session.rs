@@ -60,6 +60,10 @@ fn scripted_session_through_the_real_binary() {
     let again = attune(&dir, &["init", "--no-passphrase"]);
     assert!(!again.status.success(), "init twice must refuse");
 
+    // Writing nothing saves nothing.
+    assert!(ok(&dir, &["write"]).contains("nothing was saved"));
+    assert_eq!(json(&dir, &["list", "--json"]).as_array().unwrap().len(), 0);
+
     // Write one entry of every kind, with all its fields, without a terminal.
     let mut ids = Vec::new();
     for kind in EntryKind::ALL {
@@ -110,6 +114,9 @@ fn scripted_session_through_the_real_binary() {
         String::from_utf8_lossy(&unknown.stderr).contains("conversation"),
         "lists the known kinds"
     );
+
+    let kinds = json(&dir, &["kinds", "--json"]);
+    assert_eq!(kinds.as_array().unwrap().len(), EntryKind::ALL.len());
 
     let listed = json(&dir, &["list", "--json"]);
     assert_eq!(listed.as_array().unwrap().len(), EntryKind::ALL.len());

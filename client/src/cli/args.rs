@@ -81,7 +81,11 @@ pub enum Command {
         json: bool,
     },
     /// The kinds of entry and their fields (for --field).
-    Kinds,
+    Kinds {
+        /// Print stable JSON for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check every file of the journal and name any that is damaged.
     Check,
     /// Choose the relay this journal syncs through.

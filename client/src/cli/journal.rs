@@ -141,6 +141,16 @@ pub(crate) fn write(ctx: &Ctx, args: WriteArgs) -> Result<()> {
     if args.editor {
         new.body = edit_in_editor(&new.body)?;
     }
+    let empty = new.body.trim().is_empty()
+        && new.notes.trim().is_empty()
+        && new.fields.is_empty()
+        && new.tags.is_empty()
+        && new.people.is_empty()
+        && new.steadiness.is_none();
+    if empty {
+        println!("Nothing was written, so nothing was saved. That's fine too.");
+        return Ok(());
+    }
     let when = match &args.at {
         Some(at) => cli::time::parse_local(at)?,
         None => cli::time::now(),
