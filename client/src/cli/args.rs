@@ -175,6 +175,11 @@ pub enum DeviceAction {
         /// The join request (starts with attune-join-v1.).
         request: String,
     },
+    /// Remove a lost or retired device: it can no longer sync or read anything new.
+    Revoke {
+        /// The device's id or fingerprint (its first characters are enough; see `attune device list`).
+        device: String,
+    },
     /// List the journal's devices as of the last sync.
     List {
         /// Print stable JSON for scripts.

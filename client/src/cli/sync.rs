@@ -254,6 +254,20 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
                 request.fingerprint()
             );
         }
+        DeviceAction::Revoke { device } => {
+            let mut store = ctx.open()?;
+            let rt = runtime()?;
+            let revoked = rt.block_on(attune::sync::revoke_device(&mut store, &device))?;
+            println!(
+                "Revoked device {}. It can no longer sync, and nothing written from now on can be read with its keys (new key epoch {}). {} device(s) remain.",
+                &revoked.device.to_string()[..8],
+                revoked.epoch,
+                revoked.remaining
+            );
+            println!(
+                "It keeps what it already had; if it was lost, that is what a passphrase protects."
+            );
+        }
         DeviceAction::List { json } => status(ctx, json)?,
     }
     Ok(())

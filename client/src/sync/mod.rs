@@ -8,11 +8,13 @@
 //! per-device chain) and applied; the cursor and the chain advance only after
 //! the changes are durable locally.
 
+mod devices;
 mod engine;
 mod join;
 mod relay;
 mod state;
 
+pub use devices::{find_device, revoke_device, Revoked};
 pub use engine::{
     connect, pending_counts, process_envelopes, push_outbox, seal_outbox, sync_once, watch,
     SyncReport,
@@ -61,6 +63,12 @@ pub enum SyncError {
     /// The local store failed.
     #[error(transparent)]
     Store(#[from] crate::StoreError),
+    /// No device of the journal matches what was typed.
+    #[error("no device of this journal matches {0:?}; `attune device list` shows them")]
+    UnknownDevice(String),
+    /// The writer asked to revoke the device they are using.
+    #[error("this is the device you are using; revoke it from another device of the journal")]
+    RevokeSelf,
     /// A join request could not be read.
     #[error("that is not a join request from `attune join start` ({0})")]
     BadJoinRequest(String),
