@@ -30,6 +30,45 @@ pub struct Config {
     /// This device joined an existing journal (it did not create it).
     #[serde(default)]
     pub joined: bool,
+    /// The public half of the recovery kit's device, when this device knows it:
+    /// it is put in the roster and every journal key is wrapped to it too.
+    #[serde(default)]
+    pub recovery: Option<RecoveryDevice>,
+}
+
+/// The recovery device's public keys (derived from the recovery words).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryDevice {
+    /// Its device id (hex).
+    pub device_id: String,
+    /// Its Ed25519 public key (hex).
+    pub verifying_key: String,
+    /// Its age recipient.
+    pub age_recipient: String,
+}
+
+impl RecoveryDevice {
+    /// The public half of a recovery secret.
+    pub fn of(
+        secret: &attune_crypto::RecoverySecret,
+    ) -> Result<RecoveryDevice, attune_crypto::CryptoError> {
+        let identity = secret.identity()?;
+        Ok(RecoveryDevice {
+            device_id: hex::encode(secret.device_id()),
+            verifying_key: hex::encode(identity.verifying_key()),
+            age_recipient: identity.age_recipient(),
+        })
+    }
+
+    /// As a roster member.
+    pub fn roster_device(&self) -> Option<attune_proto::RosterDevice> {
+        let key: [u8; 32] = hex::decode(&self.verifying_key).ok()?.try_into().ok()?;
+        Some(attune_proto::RosterDevice {
+            device_id: self.device_id.parse().ok()?,
+            verifying_key: key,
+            age_recipient: self.age_recipient.clone(),
+        })
+    }
 }
 
 impl Config {

@@ -48,6 +48,7 @@ impl JoiningDevice {
             created_unix: now_ms() / 1000,
             relay: Some(relay.to_string()),
             joined: true,
+            recovery: None,
         };
         config.save(dir)?;
         Ok(JoiningDevice {

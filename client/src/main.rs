@@ -116,7 +116,7 @@ impl Ctx {
         };
         let device_name = name
             .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "this device".into()));
-        let store = Store::init(
+        let mut store = Store::init(
             &self.dir,
             InitOptions {
                 device_name,
@@ -139,6 +139,25 @@ impl Ctx {
             );
         } else {
             println!("No passphrase is set; `attune passphrase set` adds one.");
+        }
+        if let Some(words) = store.take_recovery_words() {
+            println!();
+            println!("Your recovery words (shown only now):");
+            println!();
+            for (i, line) in words.split(' ').collect::<Vec<_>>().chunks(6).enumerate() {
+                let numbered: Vec<String> = line
+                    .iter()
+                    .enumerate()
+                    .map(|(j, w)| format!("{:>2}. {w:<9}", i * 6 + j + 1))
+                    .collect();
+                println!("  {}", numbered.join(" "));
+            }
+            println!();
+            println!("Write them on paper and keep them somewhere safe, offline. If every device");
+            println!(
+                "is lost, `attune recover --relay URL` and these words bring the journal back"
+            );
+            println!("(once it has synced to a relay). Anyone holding them can read the journal.");
         }
         Ok(store)
     }
@@ -292,6 +311,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status { json } => status(&ctx, json)?,
         Command::Join { action } => join(&ctx, action)?,
         Command::Device { action } => device(&ctx, action)?,
+        Command::Recover {
+            relay,
+            words_file,
+            name,
+            no_passphrase,
+        } => cli::sync::recover(&ctx, &relay, words_file.as_deref(), name, no_passphrase)?,
         Command::Passphrase { action } => {
             let mut store = ctx.open()?;
             match action {

@@ -95,6 +95,8 @@ pub struct Store {
     views: BTreeMap<String, MonthView>,
     all_views_loaded: bool,
     warnings: Vec<String>,
+    /// The recovery words, only right after `init` (they are never stored).
+    recovery_words: Option<String>,
     _lock: DirLock,
 }
 
@@ -130,6 +132,8 @@ impl Store {
         )?;
         let wrapped = wrap_journal_key(&key, 1, &[identity.age_recipient()])?;
         files::write_private(&dir.join("keys").join("epoch-1.age"), &wrapped)?;
+        // The journal id comes from the recovery secret, so the words alone find it again.
+        let recovery = attune_crypto::RecoverySecret::generate();
         let device_name = if options.device_name.trim().is_empty() {
             "this device".to_string()
         } else {
@@ -137,7 +141,7 @@ impl Store {
         };
         let config = Config {
             v: 1,
-            journal_id: random_hex16(),
+            journal_id: hex::encode(recovery.journal_id()),
             device_id: random_hex16(),
             device_name,
             passphrase_protected: options.passphrase.is_some(),
@@ -147,16 +151,19 @@ impl Store {
                 .unwrap_or(0),
             relay: None,
             joined: false,
+            recovery: Some(crate::config::RecoveryDevice::of(&recovery)?),
         };
         config.save(dir)?;
-        Store::assemble(
+        let mut store = Store::assemble(
             dir,
             config,
             BTreeMap::from([(1, key)]),
             identity,
             lock,
             Vec::new(),
-        )
+        )?;
+        store.recovery_words = Some(recovery.to_words());
+        Ok(store)
     }
 
     /// Whether `dir` holds a journal.
@@ -209,8 +216,14 @@ impl Store {
             views: BTreeMap::new(),
             all_views_loaded: false,
             warnings,
+            recovery_words: None,
             _lock: lock,
         })
+    }
+
+    /// The recovery words of a journal just created (shown once, never stored).
+    pub fn take_recovery_words(&mut self) -> Option<String> {
+        self.recovery_words.take()
     }
 
     fn load_keys(

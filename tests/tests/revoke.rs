@@ -90,6 +90,16 @@ fn a_revoked_device_can_neither_sync_nor_read_what_comes_after() {
     a.ok(&["sync"]);
     assert!(bodies(a).contains(&"desktop at the new epoch".to_string()));
     let devices: Value = a.json(&["device", "list", "--json"])["devices"].clone();
-    assert_eq!(devices.as_array().unwrap().len(), 2);
+    // laptop, desktop, and the recovery kit's device.
+    assert_eq!(devices.as_array().unwrap().len(), 3);
+    assert_eq!(
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["recovery_kit"] == true)
+            .count(),
+        1
+    );
     assert!(!devices.to_string().contains(&c_id));
 }

@@ -113,6 +113,21 @@ pub enum Command {
         #[command(subcommand)]
         action: JoinAction,
     },
+    /// Bring the journal back on this machine from the recovery words, when every device is lost.
+    Recover {
+        /// The relay the journal synced through.
+        #[arg(long)]
+        relay: String,
+        /// Read the 24 words from this file instead of asking.
+        #[arg(long, value_name = "FILE")]
+        words_file: Option<PathBuf>,
+        /// A name for this device.
+        #[arg(long)]
+        name: Option<String>,
+        /// Do not protect this device's key with a passphrase.
+        #[arg(long)]
+        no_passphrase: bool,
+    },
     /// The devices of this journal.
     Device {
         #[command(subcommand)]

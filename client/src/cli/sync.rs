@@ -106,6 +106,11 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
     let state = attune::sync::SyncState::load(&store)?;
     let (changes, envelopes) = attune::sync::pending_counts(&store)?;
     let me = store.config().device_id.clone();
+    let recovery = store
+        .config()
+        .recovery
+        .as_ref()
+        .map(|r| r.device_id.clone());
     let devices: Vec<serde_json::Value> = state
         .roster()
         .map(|r| {
@@ -116,6 +121,7 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
                         "device_id": d.device_id.to_string(),
                         "fingerprint": attune_crypto::fingerprint_of(&d.age_recipient, &d.verifying_key),
                         "this_device": d.device_id.to_string() == me,
+                        "recovery_kit": recovery.as_deref() == Some(d.device_id.to_string().as_str()),
                     })
                 })
                 .collect()
@@ -167,6 +173,8 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
                 d["fingerprint"].as_str().unwrap_or_default(),
                 if d["this_device"] == true {
                     "  (this device)"
+                } else if d["recovery_kit"] == true {
+                    "  (your recovery words)"
                 } else {
                     ""
                 }
@@ -270,5 +278,67 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
         }
         DeviceAction::List { json } => status(ctx, json)?,
     }
+    Ok(())
+}
+
+pub(crate) fn recover(
+    ctx: &Ctx,
+    relay: &str,
+    words_file: Option<&std::path::Path>,
+    name: Option<String>,
+    no_passphrase: bool,
+) -> Result<()> {
+    if Store::exists(&ctx.dir) {
+        bail!(
+            "{} already holds a journal; recover into an empty directory with --dir PATH",
+            ctx.dir.display()
+        );
+    }
+    let words = match words_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the recovery words from {}", path.display()))?,
+        None if interactive() => {
+            println!("Type your 24 recovery words (on one or several lines), then an empty line:");
+            let mut words = String::new();
+            let stdin = std::io::stdin();
+            loop {
+                let mut line = String::new();
+                if stdin.read_line(&mut line)? == 0 || line.trim().is_empty() {
+                    break;
+                }
+                words.push_str(&line);
+                words.push(' ');
+            }
+            words
+        }
+        None => bail!("give the recovery words with --words-file FILE"),
+    };
+    // Check the words before asking anything else.
+    attune_crypto::RecoverySecret::from_words(&words)?;
+    let passphrase = if no_passphrase {
+        None
+    } else {
+        ctx.new_passphrase(None)?
+    };
+    let device_name = name
+        .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "recovered device".into()));
+    let rt = runtime()?;
+    let (store, report) = rt.block_on(attune::sync::recover(
+        &ctx.dir,
+        &words,
+        relay.trim().trim_end_matches('/'),
+        InitOptions {
+            device_name,
+            passphrase,
+            work_factor: work_factor(),
+        },
+    ))?;
+    println!(
+        "Your journal is back in {}: {} entries. This is now a device of the journal.",
+        ctx.dir.display(),
+        store.entry_ids()?.len()
+    );
+    print_report(&report);
+    println!("If a lost device may be in someone else's hands, revoke it: `attune device list`, then `attune device revoke ID`.");
     Ok(())
 }

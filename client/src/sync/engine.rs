@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use attune_crypto::{
-    genesis_roster, open_envelope, seal_envelope, verify_roster_chain, verify_roster_extends,
-    CryptoError,
+    genesis_roster, open_envelope, seal_envelope, sign_roster, verify_roster_chain,
+    verify_roster_extends, wrap_journal_key, CryptoError,
 };
 use attune_proto::{
     ClientFrame, ClientMessage, DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq,
@@ -333,6 +333,65 @@ async fn refresh_roster(
         return Err(SyncError::NotInRoster);
     }
     if store.keyring().get(latest.epoch).is_none() {
+        fetch_keys(client, store, device).await?;
+    }
+    if store.keyring().get(latest.epoch).is_none() {
+        return Err(SyncError::StaleDevice(format!(
+            "the journal is at key epoch {} and this device holds no key for it",
+            latest.epoch.0
+        )));
+    }
+    upload_recovery_keys(client, store, state, &latest).await?;
+    Ok(())
+}
+
+/// Wrap every journal key this device holds to the recovery device, once per epoch.
+async fn upload_recovery_keys(
+    client: &RelayClient,
+    store: &Store,
+    state: &mut SyncState,
+    latest: &attune_proto::Roster,
+) -> Result<(), SyncError> {
+    let Some(recovery) = store
+        .config()
+        .recovery
+        .as_ref()
+        .and_then(|r| r.roster_device())
+    else {
+        return Ok(());
+    };
+    if state.recovery_epoch >= latest.epoch.0 || latest.device(recovery.device_id).is_none() {
+        return Ok(());
+    }
+    let ring = store.keyring();
+    let mut keys = Vec::new();
+    for epoch in 1..=latest.epoch.0 {
+        if let Some(key) = ring.get(Epoch(epoch)) {
+            keys.push(attune_proto::WrappedKey {
+                device_id: recovery.device_id,
+                epoch: Epoch(epoch),
+                blob: wrap_journal_key(key, epoch, std::slice::from_ref(&recovery.age_recipient))?,
+            });
+        }
+    }
+    client
+        .put_keys(&attune_proto::WrappedKeys {
+            v: attune_proto::WIRE_VERSION,
+            keys,
+        })
+        .await?;
+    state.recovery_epoch = latest.epoch.0;
+    state.save(store)?;
+    Ok(())
+}
+
+/// Fetch the journal keys wrapped to this device that it does not hold yet.
+async fn fetch_keys(
+    client: &RelayClient,
+    store: &mut Store,
+    device: DeviceId,
+) -> Result<(), SyncError> {
+    {
         for wrapped in client.keys().await?.keys {
             if wrapped.device_id == device && store.keyring().get(wrapped.epoch).is_none() {
                 store.add_wrapped_key(&wrapped.blob)?;
@@ -346,8 +405,20 @@ async fn refresh_roster(
 pub async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, SyncError> {
     let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
     let (journal, device) = ids(store)?;
-    let genesis = (state.rosters.is_empty() && !store.config().joined)
-        .then(|| genesis_roster(store.identity(), journal, device, Epoch(1)));
+    let genesis = (state.rosters.is_empty() && !store.config().joined).then(|| {
+        let mut genesis = genesis_roster(store.identity(), journal, device, Epoch(1));
+        // The recovery kit's device is a member from the start.
+        if let Some(recovery) = store
+            .config()
+            .recovery
+            .as_ref()
+            .and_then(|r| r.roster_device())
+        {
+            genesis.devices.push(recovery);
+            genesis = sign_roster(store.identity(), genesis);
+        }
+        genesis
+    });
     RelayClient::connect(&relay, journal, device, store.identity(), genesis).await
 }
 

@@ -11,6 +11,7 @@
 mod devices;
 mod engine;
 mod join;
+mod recover;
 mod relay;
 mod state;
 
@@ -20,6 +21,7 @@ pub use engine::{
     SyncReport,
 };
 pub use join::{add_device, finish_join, JoinRequest};
+pub use recover::recover;
 pub use relay::RelayClient;
 pub use state::{ChangeBatch, SyncState};
 
@@ -66,6 +68,9 @@ pub enum SyncError {
     /// No device of the journal matches what was typed.
     #[error("no device of this journal matches {0:?}; `attune device list` shows them")]
     UnknownDevice(String),
+    /// The relay holds no journal for these recovery words.
+    #[error("this relay holds no journal for those recovery words; check the relay address and the words")]
+    NoSuchJournal,
     /// The writer asked to revoke the device they are using.
     #[error("this is the device you are using; revoke it from another device of the journal")]
     RevokeSelf,

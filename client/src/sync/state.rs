@@ -56,6 +56,8 @@ pub struct SyncState {
     pub last_sync_unix: Option<i64>,
     /// Problems found by the last sync, in plain words.
     pub problems: Vec<String>,
+    /// The newest epoch whose key has been wrapped to the recovery device.
+    pub recovery_epoch: u32,
 }
 
 impl Default for SyncState {
@@ -70,6 +72,7 @@ impl Default for SyncState {
             rosters: Vec::new(),
             last_sync_unix: None,
             problems: Vec::new(),
+            recovery_epoch: 0,
         }
     }
 }

@@ -48,6 +48,11 @@ pub enum CryptoError {
     /// The identity file could not be parsed.
     #[error("the device identity file is damaged or not an Attune identity: {0}")]
     MalformedIdentity(String),
+    /// The recovery words are not the 24 words of a recovery kit.
+    #[error(
+        "those are not valid recovery words ({0}); check each word against your kit, in order"
+    )]
+    BadRecoveryWords(String),
 
     /// The scrypt work factor given for passphrase protection is out of range.
     #[error("scrypt work factor {0} is out of range; use a value from 1 to 63 (or none for the default)")]

@@ -63,6 +63,19 @@ impl DeviceIdentity {
         }
     }
 
+    /// Keys from their secret parts: an `AGE-SECRET-KEY-1…` string and an Ed25519 seed.
+    pub(crate) fn from_parts(
+        age_secret: &str,
+        ed25519_seed: &[u8; 32],
+    ) -> Result<DeviceIdentity, CryptoError> {
+        let age = age::x25519::Identity::from_str(age_secret)
+            .map_err(|e| CryptoError::MalformedIdentity(e.to_string()))?;
+        Ok(DeviceIdentity {
+            age,
+            signing: SigningKey::from_bytes(ed25519_seed),
+        })
+    }
+
     /// The age recipient (`age1…`) that journal keys are wrapped to.
     pub fn age_recipient(&self) -> String {
         self.age.to_public().to_string()

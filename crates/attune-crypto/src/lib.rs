@@ -83,6 +83,7 @@ mod key;
 mod names;
 mod padding;
 mod random;
+mod recovery;
 mod roster;
 mod wrap;
 
@@ -100,6 +101,7 @@ pub use identity::{fingerprint_of, verify_signature, DeviceIdentity};
 pub use key::{JournalKey, KeyRing, JOURNAL_KEY_LEN};
 pub use names::private_name;
 pub use random::random_bytes;
+pub use recovery::RecoverySecret;
 pub use roster::{
     genesis_roster, next_roster, roster_in_force, sign_roster, verify_roster_chain,
     verify_roster_extends,
