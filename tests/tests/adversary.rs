@@ -99,6 +99,7 @@ fn replayed_reordered_and_forged_envelopes_are_rejected() {
     let batch = attune::sync::ChangeBatch {
         v: 1,
         changes: vec![],
+        seen: vec![],
     }
     .encode();
     for claimed in [a_device, attune_proto::DeviceId([0x42; 16])] {

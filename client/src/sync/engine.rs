@@ -122,9 +122,11 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
         if batch.is_empty() {
             return Ok(());
         }
+        let seen = state.chain.heads().map(|(d, seq)| (d, seq.0)).collect();
         let plain = ChangeBatch {
             v: 1,
             changes: std::mem::take(batch),
+            seen,
         }
         .encode();
         let env = seal_envelope(
@@ -249,9 +251,24 @@ pub fn process_envelopes(
         let settled = match outcome {
             Ok(plain) => {
                 report.received += 1;
+                if env.device_id == device && env.device_seq.0 >= state.next_seq {
+                    return Err(SyncError::StaleDevice(format!(
+                        "the relay holds this device's envelope #{} but this directory has only sealed up to #{}",
+                        env.device_seq.0,
+                        state.next_seq.saturating_sub(1)
+                    )));
+                }
                 if env.device_id != device {
                     match ChangeBatch::decode(&plain) {
-                        Ok(batch) => changes.extend(batch.changes),
+                        Ok(batch) => {
+                            for (seen_device, seq) in &batch.seen {
+                                let known = state.claims.get(seen_device).map_or(0, |c| c.0);
+                                if *seen_device != device && *seq > known {
+                                    state.claims.insert(*seen_device, (*seq, env.device_id));
+                                }
+                            }
+                            changes.extend(batch.changes)
+                        }
                         Err(e) => report.problems.push(format!(
                             "envelope #{seq} from device {} opened but holds no readable changes ({e}); skipped",
                             short(env.device_id)
@@ -305,6 +322,20 @@ pub fn process_envelopes(
 
 fn short(device: DeviceId) -> String {
     device.to_string()[..8].to_string()
+}
+
+/// Report devices whose envelopes another device has seen but the relay did not give us.
+fn check_claims(state: &SyncState, report: &mut SyncReport) {
+    for (device, (claimed, by)) in &state.claims {
+        let have = state.chain.last(*device).map_or(0, |(seq, _)| seq.0);
+        if *claimed > have {
+            report.problems.push(format!(
+                "device {} has seen envelopes of device {} up to #{claimed}, but the relay gave this device only up to #{have}: the relay is withholding them",
+                short(*by),
+                short(*device)
+            ));
+        }
+    }
 }
 
 /// Check the relay's roster against the one this device trusts; fetch new epoch keys.
@@ -439,18 +470,35 @@ async fn pull_all(
                 page.head.0, state.high_water
             ));
         }
+        // Relay sequence numbers have no gaps: a hole means the relay lost or hid something.
+        let mut expected = after + 1;
+        for stored in &page.envelopes {
+            if stored.relay_seq.0 > expected && stored.relay_seq.0 > state.cursor {
+                report.problems.push(format!(
+                    "the relay skipped #{expected}{}: envelopes it numbered are missing",
+                    if stored.relay_seq.0 - 1 > expected {
+                        format!("–#{}", stored.relay_seq.0 - 1)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            expected = stored.relay_seq.0 + 1;
+        }
         let Some(last) = page.envelopes.last().map(|e| e.relay_seq.0) else {
+            check_claims(state, report);
             return Ok(());
         };
         process_envelopes(store, state, &page.envelopes, report)?;
         if last >= page.head.0 {
+            check_claims(state, report);
             return Ok(());
         }
         after = last;
     }
 }
 
-/// One full sync: seal and push the outbox, then pull and apply everything new.
+/// One full sync: seal the outbox, pull and apply everything new, then push.
 pub async fn sync_once(store: &mut Store) -> Result<SyncReport, SyncError> {
     let mut state = SyncState::load(store)?;
     let mut report = SyncReport::default();
@@ -460,8 +508,10 @@ pub async fn sync_once(store: &mut Store) -> Result<SyncReport, SyncError> {
     // The seal above may have used an older epoch if a new key just arrived;
     // envelopes already sealed stay valid, new ones use the newest key.
     seal_outbox(store, &mut state)?;
-    report.pushed = push_outbox(&client, store).await?;
+    // Pull first: if the relay holds envelopes of this device that this
+    // directory does not know (an old copy restored), stop before pushing.
     pull_all(&client, store, &mut state, &mut report).await?;
+    report.pushed = push_outbox(&client, store).await?;
     state.last_sync_unix = Some(crate::store::now_ms() / 1000);
     state.problems = report.problems.clone();
     state.save(store)?;

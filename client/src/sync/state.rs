@@ -2,7 +2,7 @@
 
 use attune_core::EntryChange;
 use attune_crypto::ChainState;
-use attune_proto::Roster;
+use attune_proto::{DeviceId, Roster};
 use serde::{Deserialize, Serialize};
 
 use crate::sync::SyncError;
@@ -17,6 +17,10 @@ pub struct ChangeBatch {
     pub v: u8,
     /// The changes.
     pub changes: Vec<EntryChange>,
+    /// How far the sender had seen each device's envelopes when it sealed this
+    /// batch. Receivers compare it with what the relay gave them, so a relay
+    /// that hides a device's newest envelopes is caught by the others.
+    pub seen: Vec<(DeviceId, u64)>,
 }
 
 impl ChangeBatch {
@@ -58,6 +62,9 @@ pub struct SyncState {
     pub problems: Vec<String>,
     /// The newest epoch whose key has been wrapped to the recovery device.
     pub recovery_epoch: u32,
+    /// The highest sequence number other devices have reported seeing, per
+    /// device, and which device reported it (withholding detection).
+    pub claims: std::collections::BTreeMap<DeviceId, (u64, DeviceId)>,
 }
 
 impl Default for SyncState {
@@ -73,6 +80,7 @@ impl Default for SyncState {
             last_sync_unix: None,
             problems: Vec::new(),
             recovery_epoch: 0,
+            claims: std::collections::BTreeMap::new(),
         }
     }
 }
