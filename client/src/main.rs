@@ -150,7 +150,7 @@ impl Ctx {
                     .enumerate()
                     .map(|(j, w)| format!("{:>2}. {w:<9}", i * 6 + j + 1))
                     .collect();
-                println!("  {}", numbered.join(" "));
+                println!("  {}", numbered.join(" ").trim_end());
             }
             println!();
             println!("Write them on paper and keep them somewhere safe, offline. If every device");

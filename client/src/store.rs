@@ -457,6 +457,20 @@ impl Store {
         Ok(n)
     }
 
+    /// Queue an empty batch for the relay, so that the other devices hear from
+    /// this one (its new name, say) even when nothing was written.
+    pub fn queue_announcement(&mut self) -> Result<(), StoreError> {
+        if self.config.relay.is_none() {
+            return Ok(());
+        }
+        let outbox = self.dir.join(OUTBOX_DIR);
+        files::create_private_dir(&outbox)?;
+        let path = self.write_pending(Vec::new(), true)?;
+        let target = outbox.join(path.file_name().unwrap_or_default());
+        fs::rename(&path, &target).map_err(|e| StoreError::io(&target, e))?;
+        files::sync_dir(&outbox).map_err(|e| StoreError::io(&outbox, e))
+    }
+
     fn read_record(&self, path: &Path) -> Result<PendingRecord, String> {
         let name = path
             .file_stem()

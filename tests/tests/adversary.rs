@@ -100,6 +100,7 @@ fn replayed_reordered_and_forged_envelopes_are_rejected() {
         v: 1,
         changes: vec![],
         seen: vec![],
+        device_name: "intruder".into(),
     }
     .encode();
     for claimed in [a_device, attune_proto::DeviceId([0x42; 16])] {

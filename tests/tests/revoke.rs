@@ -92,6 +92,26 @@ fn a_revoked_device_can_neither_sync_nor_read_what_comes_after() {
     let devices: Value = a.json(&["device", "list", "--json"])["devices"].clone();
     // laptop, desktop, and the recovery kit's device.
     assert_eq!(devices.as_array().unwrap().len(), 3);
+    let names: Vec<&str> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"laptop") && names.contains(&"desktop"),
+        "{names:?}"
+    );
+    // A rename reaches the other devices with the next sync.
+    b.ok(&["device", "rename", "study desk"]);
+    b.ok(&["sync"]);
+    a.ok(&["sync"]);
+    let listed = a.json(&["device", "list", "--json"])["devices"].to_string();
+    assert!(
+        listed.contains("study desk") && listed.contains("last_seen_unix"),
+        "{listed}"
+    );
+    assert!(a.ok(&["device", "list"]).contains("study desk"));
     assert_eq!(
         devices
             .as_array()

@@ -195,6 +195,11 @@ pub enum DeviceAction {
         /// The device's id or fingerprint (its first characters are enough; see `attune device list`).
         device: String,
     },
+    /// Rename this device (the other devices learn the name at the next sync).
+    Rename {
+        /// The new name.
+        name: String,
+    },
     /// List the journal's devices as of the last sync.
     List {
         /// Print stable JSON for scripts.
@@ -206,6 +211,7 @@ pub enum DeviceAction {
 #[derive(Subcommand)]
 pub enum PassphraseAction {
     /// Protect (or re-protect) the device key with a new passphrase.
+    #[command(alias = "change")]
     Set {
         /// Read the new passphrase from this file instead of asking.
         #[arg(long, value_name = "FILE")]

@@ -117,11 +117,22 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
             r.devices
                 .iter()
                 .map(|d| {
+                    let info = state.devices.get(&d.device_id).cloned().unwrap_or_default();
+                    let this = d.device_id.to_string() == me;
                     serde_json::json!({
                         "device_id": d.device_id.to_string(),
+                        "name": if this {
+                            Some(store.config().device_name.clone())
+                        } else if recovery.as_deref() == Some(d.device_id.to_string().as_str()) {
+                            Some("recovery kit".to_string())
+                        } else {
+                            info.name
+                        },
                         "fingerprint": attune_crypto::fingerprint_of(&d.age_recipient, &d.verifying_key),
-                        "this_device": d.device_id.to_string() == me,
+                        "this_device": this,
                         "recovery_kit": recovery.as_deref() == Some(d.device_id.to_string().as_str()),
+                        "added_unix": info.added_unix,
+                        "last_seen_unix": info.last_seen_unix,
                     })
                 })
                 .collect()
@@ -167,18 +178,33 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
     if !devices.is_empty() {
         println!("devices   {}", devices.len());
         for d in &devices {
+            let when = |key: &str| {
+                d[key].as_i64().map(|t| {
+                    cli::output::friendly(attune_core::Timestamp::new(
+                        t * 1000,
+                        cli::time::local_offset_minutes(),
+                    ))
+                })
+            };
+            let label = if d["this_device"] == true {
+                " (this device)".to_string()
+            } else if d["recovery_kit"] == true {
+                " (your recovery words)".to_string()
+            } else {
+                String::new()
+            };
             println!(
-                "  {} {}{}",
+                "  {}  {:<16} {}{label}",
                 &d["device_id"].as_str().unwrap_or_default()[..8],
+                d["name"].as_str().unwrap_or("(name not yet known)"),
                 d["fingerprint"].as_str().unwrap_or_default(),
-                if d["this_device"] == true {
-                    "  (this device)"
-                } else if d["recovery_kit"] == true {
-                    "  (your recovery words)"
-                } else {
-                    ""
-                }
             );
+            if let Some(added) = when("added_unix") {
+                let seen = when("last_seen_unix")
+                    .map(|s| format!(", last heard from {s}"))
+                    .unwrap_or_default();
+                println!("            in the journal since {added}{seen}");
+            }
         }
     }
     for p in &state.problems {
@@ -277,6 +303,16 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
             );
         }
         DeviceAction::List { json } => status(ctx, json)?,
+        DeviceAction::Rename { name } => {
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                bail!("give the new name, for example `attune device rename \"old laptop\"`");
+            }
+            let mut store = ctx.open()?;
+            store.update_config(|c| c.device_name = name.clone())?;
+            store.queue_announcement()?;
+            println!("This device is now called \"{name}\"; the others learn it at the next sync.");
+        }
     }
     Ok(())
 }

@@ -119,7 +119,8 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
                      batch_files: &mut Vec<PathBuf>,
                      state: &mut SyncState|
      -> Result<(), SyncError> {
-        if batch.is_empty() {
+        // An empty record (an announcement) still becomes an envelope.
+        if batch.is_empty() && batch_files.is_empty() {
             return Ok(());
         }
         let seen = state.chain.heads().map(|(d, seq)| (d, seq.0)).collect();
@@ -127,6 +128,7 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
             v: 1,
             changes: std::mem::take(batch),
             seen,
+            device_name: store.config().device_name.clone(),
         }
         .encode();
         let env = seal_envelope(
@@ -152,7 +154,7 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
     };
     for (path, changes) in pending {
         let size: usize = changes.iter().map(|c| c.bytes.len() + 24).sum();
-        if batch_bytes + size > MAX_BATCH_BYTES && !batch.is_empty() {
+        if batch_bytes + size > MAX_BATCH_BYTES && !batch_files.is_empty() {
             flush(&mut batch, &mut batch_files, state)?;
             batch_bytes = 0;
         }
@@ -261,6 +263,9 @@ pub fn process_envelopes(
                 if env.device_id != device {
                     match ChangeBatch::decode(&plain) {
                         Ok(batch) => {
+                            let info = state.devices.entry(env.device_id).or_default();
+                            info.name = Some(batch.device_name.clone());
+                            info.last_seen_unix = Some(stored.received_unix);
                             for (seen_device, seq) in &batch.seen {
                                 let known = state.claims.get(seen_device).map_or(0, |c| c.0);
                                 if *seen_device != device && *seq > known {
@@ -362,6 +367,13 @@ async fn refresh_roster(
     }
     if latest.device(device).is_none() {
         return Err(SyncError::NotInRoster);
+    }
+    let now = crate::store::now_ms() / 1000;
+    for member in &latest.devices {
+        let info = state.devices.entry(member.device_id).or_default();
+        if info.added_unix.is_none() {
+            info.added_unix = Some(now);
+        }
     }
     if store.keyring().get(latest.epoch).is_none() {
         fetch_keys(client, store, device).await?;

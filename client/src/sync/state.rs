@@ -21,6 +21,8 @@ pub struct ChangeBatch {
     /// batch. Receivers compare it with what the relay gave them, so a relay
     /// that hides a device's newest envelopes is caught by the others.
     pub seen: Vec<(DeviceId, u64)>,
+    /// The sender's name for itself ("laptop"), so other devices can show it.
+    pub device_name: String,
 }
 
 impl ChangeBatch {
@@ -65,6 +67,19 @@ pub struct SyncState {
     /// The highest sequence number other devices have reported seeing, per
     /// device, and which device reported it (withholding detection).
     pub claims: std::collections::BTreeMap<DeviceId, (u64, DeviceId)>,
+    /// What this device knows of the others: name, first seen in the roster, last envelope.
+    pub devices: std::collections::BTreeMap<DeviceId, DeviceInfo>,
+}
+
+/// What a device knows about another device of the journal.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// The name it gave itself, from its newest envelope.
+    pub name: Option<String>,
+    /// When this device first saw it in the roster (Unix seconds).
+    pub added_unix: Option<i64>,
+    /// When the relay received its newest envelope (Unix seconds).
+    pub last_seen_unix: Option<u64>,
 }
 
 impl Default for SyncState {
@@ -81,6 +96,7 @@ impl Default for SyncState {
             problems: Vec::new(),
             recovery_epoch: 0,
             claims: std::collections::BTreeMap::new(),
+            devices: std::collections::BTreeMap::new(),
         }
     }
 }
