@@ -309,7 +309,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Sync { watch, json } => sync(&ctx, watch, json)?,
         Command::Status { json } => status(&ctx, json)?,
-        Command::Join { action } => join(&ctx, action)?,
+        Command::Join(args) => join(&ctx, args)?,
         Command::Device { action } => device(&ctx, action)?,
         Command::Recover {
             relay,

@@ -109,10 +109,11 @@ pub enum Command {
         json: bool,
     },
     /// Join an existing journal from this (new) device.
-    Join {
-        #[command(subcommand)]
-        action: JoinAction,
-    },
+    ///
+    /// With a pairing code from `attune device pair` on the other device:
+    /// `attune join 7-crystal-harbor --relay URL`. Without one (offline
+    /// fallback): `attune join start`, then `attune join finish`.
+    Join(JoinArgs),
     /// Bring the journal back on this machine from the recovery words, when every device is lost.
     Recover {
         /// The relay the journal synced through.
@@ -162,6 +163,24 @@ pub enum RelayAction {
     },
 }
 
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct JoinArgs {
+    #[command(subcommand)]
+    pub action: Option<JoinAction>,
+    /// The pairing code shown by `attune device pair` (asked for if missing).
+    pub code: Option<String>,
+    /// The relay the journal syncs through.
+    #[arg(long)]
+    pub relay: Option<String>,
+    /// A name for this device, such as "desktop".
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Do not protect this device's key with a passphrase.
+    #[arg(long)]
+    pub no_passphrase: bool,
+}
+
 #[derive(Subcommand)]
 pub enum JoinAction {
     /// Create this device's keys and print a join request to give to a device of the journal.
@@ -185,6 +204,12 @@ pub enum JoinAction {
 
 #[derive(Subcommand)]
 pub enum DeviceAction {
+    /// Add a new device with a short one-time code (the new device runs `attune join CODE`).
+    Pair {
+        /// Add the device without asking for confirmation (scripts).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Add a new device from the join request it printed (`attune join start`).
     Add {
         /// The join request (starts with attune-join-v1.).

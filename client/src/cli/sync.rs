@@ -5,7 +5,7 @@ use attune::sync::SyncReport;
 use attune::{InitOptions, Store, StoreError};
 use secrecy::SecretString;
 
-use crate::cli::args::{DeviceAction, JoinAction};
+use crate::cli::args::{DeviceAction, JoinAction, JoinArgs};
 use crate::{cli, interactive, read_passphrase_file, work_factor, Ctx};
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -213,7 +213,10 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn join(ctx: &Ctx, action: JoinAction) -> Result<()> {
+pub(crate) fn join(ctx: &Ctx, args: JoinArgs) -> Result<()> {
+    let Some(action) = args.action else {
+        return join_with_code(ctx, args);
+    };
     match action {
         JoinAction::Start {
             relay,
@@ -302,6 +305,52 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
                 "It keeps what it already had; if it was lost, that is what a passphrase protects."
             );
         }
+        DeviceAction::Pair { yes } => {
+            let mut store = ctx.open()?;
+            let relay = store.config().relay.clone().unwrap_or_default();
+            let rt = runtime()?;
+            let request = rt.block_on(attune::sync::pair_device(
+                &mut store,
+                |offer| {
+                    println!(
+                        "On the new device, run:\n\n  attune join {} --relay {}\n",
+                        offer.code, relay
+                    );
+                    if let Ok(qr) = qrcode::QrCode::new(offer.code.as_bytes()) {
+                        println!(
+                            "{}",
+                            qr.render::<qrcode::render::unicode::Dense1x2>()
+                                .quiet_zone(true)
+                                .build()
+                        );
+                    }
+                    println!("The code works once, for five minutes. Waiting for the new device…");
+                },
+                |request| {
+                    println!(
+                        "\"{}\" wants to join, with fingerprint {}.",
+                        request.name,
+                        request.fingerprint()
+                    );
+                    if yes {
+                        return true;
+                    }
+                    if !interactive() {
+                        println!("Not added: confirm at a terminal, or pass --yes.");
+                        return false;
+                    }
+                    print!("Add it? Check that the new device shows the same fingerprint. [y/N] ");
+                    let _ = std::io::Write::flush(&mut std::io::stdout());
+                    let mut answer = String::new();
+                    let _ = std::io::stdin().read_line(&mut answer);
+                    matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
+                },
+            ))?;
+            println!(
+                "Added \"{}\". It is fetching the journal now.",
+                request.name
+            );
+        }
         DeviceAction::List { json } => status(ctx, json)?,
         DeviceAction::Rename { name } => {
             let name = name.trim().to_string();
@@ -376,5 +425,59 @@ pub(crate) fn recover(
     );
     print_report(&report);
     println!("If a lost device may be in someone else's hands, revoke it: `attune device list`, then `attune device revoke ID`.");
+    Ok(())
+}
+
+fn join_with_code(ctx: &Ctx, args: JoinArgs) -> Result<()> {
+    let Some(relay) = args.relay else {
+        bail!("give the relay address: attune join CODE --relay URL");
+    };
+    let code = match args.code {
+        Some(c) => c,
+        None if interactive() => {
+            print!("Pairing code shown on the other device: ");
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim().to_string()
+        }
+        None => bail!("give the pairing code: attune join CODE --relay URL"),
+    };
+    attune_crypto::parse_pairing_code(&code)?;
+    if Store::exists(&ctx.dir) {
+        bail!(
+            "{} already holds a journal; join from an empty directory (--dir PATH)",
+            ctx.dir.display()
+        );
+    }
+    let passphrase = if args.no_passphrase {
+        None
+    } else {
+        ctx.new_passphrase(None)?
+    };
+    let device_name = args
+        .name
+        .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "new device".into()));
+    let rt = runtime()?;
+    let (store, report) = rt.block_on(attune::sync::join_with_code(
+        &ctx.dir,
+        &code,
+        relay.trim().trim_end_matches('/'),
+        InitOptions {
+            device_name,
+            passphrase,
+            work_factor: work_factor(),
+        },
+        |fingerprint| {
+            println!(
+                "Code accepted. This device's fingerprint: {fingerprint}. Waiting to be added…"
+            )
+        },
+    ))?;
+    println!(
+        "This device is now part of the journal; {} entries arrived.",
+        store.entry_ids()?.len()
+    );
+    print_report(&report);
     Ok(())
 }

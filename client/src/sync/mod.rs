@@ -11,6 +11,7 @@
 mod devices;
 mod engine;
 mod join;
+mod pair;
 mod recover;
 mod relay;
 mod state;
@@ -21,8 +22,9 @@ pub use engine::{
     SyncReport,
 };
 pub use join::{add_device, finish_join, JoinRequest};
+pub use pair::{join_with_code, pair_device, PairingOffer};
 pub use recover::recover;
-pub use relay::RelayClient;
+pub use relay::{RelayClient, Rendezvous};
 pub use state::{ChangeBatch, SyncState};
 
 /// Everything that can go wrong while syncing, each a sentence a writer can act on.
@@ -71,6 +73,17 @@ pub enum SyncError {
     /// The relay holds no journal for these recovery words.
     #[error("this relay holds no journal for those recovery words; check the relay address and the words")]
     NoSuchJournal,
+    /// The other device closed the pairing (it failed or was cancelled there).
+    #[error("the other device ended the pairing (a wrong code, or it was cancelled); nothing was changed")]
+    PairingClosed,
+    /// Nobody answered in time.
+    #[error(
+        "the other device did not answer before the code expired; start again with a new code"
+    )]
+    PairingTimeout,
+    /// The writer declined the new device.
+    #[error("the new device was not added; nothing was changed")]
+    PairingDeclined,
     /// The writer asked to revoke the device they are using.
     #[error("this is the device you are using; revoke it from another device of the journal")]
     RevokeSelf,

@@ -184,6 +184,15 @@ impl RelayClient {
         )?)
     }
 
+    /// Open a pairing rendezvous for this journal (a member only).
+    pub async fn open_pairing(&self) -> Result<attune_proto::PairingSlot, SyncError> {
+        Ok(attune_proto::PairingSlot::decode(
+            &self
+                .send(reqwest::Method::POST, "pairing", Vec::new())
+                .await?,
+        )?)
+    }
+
     /// The WebSocket URL of the live channel, with the session token.
     pub fn live_url(&self) -> String {
         let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
@@ -202,5 +211,64 @@ impl RelayClient {
     /// Whether an error means the session expired and a new one is needed.
     pub fn is_unauthorised(err: &SyncError) -> bool {
         matches!(err, SyncError::Refused { status, .. } if *status == StatusCode::UNAUTHORIZED.as_u16())
+    }
+}
+
+/// The unauthenticated side of a pairing rendezvous (the new device has no session).
+pub struct Rendezvous {
+    http: reqwest::Client,
+    url: String,
+    side: &'static str,
+    read: usize,
+}
+
+impl Rendezvous {
+    /// The rendezvous `nameplate` on `relay_url`, as `side` (`existing` or `new`).
+    pub fn new(
+        relay_url: &str,
+        nameplate: u32,
+        side: &'static str,
+    ) -> Result<Rendezvous, SyncError> {
+        Ok(Rendezvous {
+            http: http_client()?,
+            url: format!("{}/v1/pairing/{nameplate}", trim_base(relay_url)),
+            side,
+            read: 0,
+        })
+    }
+
+    /// Post one message to the other side.
+    pub async fn send(&self, message: Vec<u8>) -> Result<(), SyncError> {
+        post(&self.http, &format!("{}/{}", self.url, self.side), message)
+            .await
+            .map(|_| ())
+    }
+
+    /// Wait for the other side's next message, polling until `deadline`.
+    pub async fn receive(&mut self, deadline: std::time::Instant) -> Result<Vec<u8>, SyncError> {
+        loop {
+            let url = format!("{}/{}?after={}", self.url, self.side, self.read);
+            let resp = self.http.get(&url).send().await.map_err(network)?;
+            if !resp.status().is_success() {
+                return Err(refusal(resp).await);
+            }
+            let got = attune_proto::PairingMessages::decode(&resp.bytes().await.map_err(network)?)?;
+            if let Some(first) = got.messages.into_iter().next() {
+                self.read += 1;
+                return Ok(first.into_vec());
+            }
+            if got.closed {
+                return Err(SyncError::PairingClosed);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(SyncError::PairingTimeout);
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Close the rendezvous (after success or failure); errors are ignored.
+    pub async fn close(&self) {
+        let _ = self.http.delete(&self.url).send().await;
     }
 }

@@ -48,6 +48,12 @@ pub enum CryptoError {
     /// The identity file could not be parsed.
     #[error("the device identity file is damaged or not an Attune identity: {0}")]
     MalformedIdentity(String),
+    /// A pairing code is not of the form `7-crystal-harbor`.
+    #[error("that is not a pairing code ({0})")]
+    BadPairingCode(String),
+    /// The pairing exchange did not confirm: a wrong code, or someone in between.
+    #[error("pairing failed: the code did not match on both devices (or someone tampered with the exchange); nothing was changed; start again with a new code")]
+    PairingFailed,
     /// The recovery words are not the 24 words of a recovery kit.
     #[error(
         "those are not valid recovery words ({0}); check each word against your kit, in order"

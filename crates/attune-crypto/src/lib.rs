@@ -82,6 +82,7 @@ mod identity;
 mod key;
 mod names;
 mod padding;
+mod pairing;
 mod random;
 mod recovery;
 mod roster;
@@ -100,6 +101,9 @@ pub use error::CryptoError;
 pub use identity::{fingerprint_of, verify_signature, DeviceIdentity};
 pub use key::{JournalKey, KeyRing, JOURNAL_KEY_LEN};
 pub use names::private_name;
+pub use pairing::{
+    pairing_words, parse_pairing_code, start_pairing, PairingKey, PairingRole, PairingStart,
+};
 pub use random::random_bytes;
 pub use recovery::RecoverySecret;
 pub use roster::{

@@ -39,6 +39,7 @@ mod error;
 mod ids;
 mod keys;
 mod live;
+mod pairing;
 mod roster;
 mod sync;
 
@@ -49,6 +50,7 @@ pub use error::ProtoError;
 pub use ids::{DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq};
 pub use keys::{WrappedKey, WrappedKeys};
 pub use live::{ClientFrame, ClientMessage, ErrorBody, ServerFrame, ServerMessage};
+pub use pairing::{PairingMessages, PairingSlot};
 pub use roster::{Roster, RosterDevice, RosterList};
 pub use sync::{Ack, PullResponse, PushRequest, PushResponse, StoredEnvelope};
 

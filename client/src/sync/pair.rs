@@ -1,0 +1,107 @@
+//! Pairing by short code: `attune device pair` on a device of the journal,
+//! `attune join CODE` on the new one. See `docs/adr/0007-pairing.md`.
+
+use std::time::{Duration, Instant};
+
+use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, PairingRole};
+
+use crate::sync::join::{add_device, JoinRequest};
+use crate::sync::relay::Rendezvous;
+use crate::sync::state::SyncState;
+use crate::sync::{finish_join, sync_once, SyncError, SyncReport};
+use crate::{InitOptions, JoiningDevice, Store};
+
+/// The code to show on the existing device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairingOffer {
+    /// `7-crystal-harbor`
+    pub code: String,
+    /// When it stops working (Unix seconds).
+    pub expires_unix: u64,
+}
+
+fn deadline_for(expires_unix: u64) -> Instant {
+    let now = (crate::store::now_ms() / 1000).max(0) as u64;
+    Instant::now() + Duration::from_secs(expires_unix.saturating_sub(now).min(600))
+}
+
+/// On a device of the journal: open a rendezvous, `show` the code, and once the
+/// new device proved it knows the code, ask `confirm` and add it.
+pub async fn pair_device(
+    store: &mut Store,
+    show: impl FnOnce(&PairingOffer),
+    confirm: impl FnOnce(&JoinRequest) -> bool,
+) -> Result<JoinRequest, SyncError> {
+    sync_once(store).await?;
+    let state = SyncState::load(store)?;
+    let client = super::engine::connect(store, &state).await?;
+    let slot = client.open_pairing().await?;
+    let code = format!("{}-{}", slot.nameplate, pairing_words());
+    show(&PairingOffer {
+        code: code.clone(),
+        expires_unix: slot.expires_unix,
+    });
+    let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
+    let mut rendezvous = Rendezvous::new(&relay, slot.nameplate, "existing")?;
+    let deadline = deadline_for(slot.expires_unix);
+    let (pake, message) = start_pairing(&code, PairingRole::Existing);
+    let result = async {
+        rendezvous.send(message).await?;
+        let theirs = rendezvous.receive(deadline).await?;
+        let key = pake.finish(&theirs)?;
+        // The first sealed message is the key confirmation: a wrong code or a
+        // relay that swapped the PAKE messages fails right here.
+        let sealed = rendezvous.receive(deadline).await?;
+        let request = JoinRequest::decode(&String::from_utf8_lossy(&key.open(&sealed)?))?;
+        if !confirm(&request) {
+            return Err(SyncError::PairingDeclined);
+        }
+        add_device(store, &request).await?;
+        rendezvous
+            .send(key.seal(store.config().journal_id.as_bytes())?)
+            .await?;
+        Ok(request)
+    }
+    .await;
+    if result.is_err() {
+        rendezvous.close().await;
+    }
+    result
+}
+
+/// On the new device: run the pairing with `code` and, once added, fetch the
+/// keys and the journal. On any failure the new directory is removed.
+pub async fn join_with_code(
+    dir: &std::path::Path,
+    code: &str,
+    relay: &str,
+    options: InitOptions,
+    on_waiting: impl FnOnce(&str),
+) -> Result<(Store, SyncReport), SyncError> {
+    let (nameplate, code) = parse_pairing_code(code)?;
+    let joining = JoiningDevice::create(dir, options, relay)?;
+    let mut rendezvous = Rendezvous::new(relay, nameplate, "new")?;
+    let result = async {
+        let (pake, message) = start_pairing(&code, PairingRole::New);
+        rendezvous.send(message).await?;
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let theirs = rendezvous.receive(deadline).await?;
+        let key = pake.finish(&theirs)?;
+        let request = JoinRequest::of(&joining)?;
+        on_waiting(&request.fingerprint());
+        rendezvous
+            .send(key.seal(request.encode().as_bytes())?)
+            .await?;
+        let sealed = rendezvous.receive(deadline).await?;
+        let journal_id = String::from_utf8(key.open(&sealed)?)
+            .map_err(|_| SyncError::Crypto(attune_crypto::CryptoError::PairingFailed))?;
+        rendezvous.close().await;
+        finish_join(joining, &journal_id).await
+    }
+    .await;
+    if result.is_err() {
+        rendezvous.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
