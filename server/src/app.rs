@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Json, Router};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -38,6 +39,8 @@ const LIVE_CLOSE_GRACE: Duration = Duration::from_secs(10);
 pub struct Relay {
     state: AppState,
     writer: WriterTask,
+    /// The backend's cross-instance fan-out listener (PostgreSQL), aborted at shutdown.
+    remote_fanout: Option<JoinHandle<()>>,
 }
 
 impl Relay {
@@ -45,6 +48,7 @@ impl Relay {
     pub fn new(config: Config, storage: Arc<dyn Storage>) -> Self {
         let hub = Arc::new(Hub::new(FANOUT_CAPACITY));
         let (writer, writer_task) = Writer::start(storage.clone(), hub.clone());
+        let remote_fanout = storage.start_remote_fanout(hub.clone());
         let auth = Authenticator::new(AuthLimits {
             challenge_ttl: config.challenge_ttl,
             session_ttl: config.session_ttl,
@@ -63,6 +67,7 @@ impl Relay {
         Relay {
             state,
             writer: writer_task,
+            remote_fanout,
         }
     }
 
@@ -93,7 +98,11 @@ impl Relay {
 
     /// Closes live connections, commits what is queued and closes storage.
     pub async fn finish(self) {
-        let Relay { state, writer } = self;
+        let Relay {
+            state,
+            writer,
+            remote_fanout,
+        } = self;
         state.shutdown.cancel();
         state.sessions.close();
         if tokio::time::timeout(LIVE_CLOSE_GRACE, state.sessions.wait())
@@ -103,6 +112,15 @@ impl Relay {
             tracing::warn!("live connections did not close in time");
         }
         writer.finish().await;
+        if let Some(task) = remote_fanout {
+            task.abort();
+            // Cancelled is the expected end; anything else is logged.
+            if let Err(e) = task.await {
+                if !e.is_cancelled() {
+                    tracing::error!(error = %e, "the cross-instance fan-out task failed");
+                }
+            }
+        }
         state.storage.close().await;
         tracing::info!("shut down cleanly");
     }

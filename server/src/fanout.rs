@@ -46,6 +46,16 @@ impl Hub {
         channels.get(&journal).map_or(0, |s| s.receiver_count())
     }
 
+    /// The journals that have live listeners now.
+    pub fn journals(&self) -> Vec<JournalId> {
+        let channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
+        channels
+            .iter()
+            .filter(|(_, s)| s.receiver_count() > 0)
+            .map(|(j, _)| *j)
+            .collect()
+    }
+
     /// Sends committed envelopes to the journal's listeners (called only after commit).
     pub fn publish(&self, journal: JournalId, envelopes: Vec<StoredEnvelope>) {
         if envelopes.is_empty() {

@@ -7,6 +7,11 @@
 //! sizes and times. It depends on `attune-proto` only — never on
 //! `attune-core` or `attune-crypto` — so it has no code that could decrypt.
 //!
+//! Storage is an embedded SQLite file by default ([`storage::sqlite`]) or a
+//! PostgreSQL database shared by several relay instances
+//! ([`storage::postgres`], selected with `attune-relay --database postgres://…`),
+//! whose live fan-out crosses instances through `LISTEN/NOTIFY`.
+//!
 //! The binary (`attune-relay`) is a thin wrapper around [`Relay`]:
 //!
 //! ```no_run

@@ -4,17 +4,23 @@
 //! store bytes and answer with typed values; the push rules (next device
 //! sequence, idempotent re-push, quota, gap-free relay sequence) are decided by
 //! the shared pure planner in [`push_plan`], so every backend enforces exactly
-//! the same rules. SQLite is the embedded default ([`sqlite`]); a PostgreSQL
-//! backend implements the same trait and runs the same test suite
-//! (`server/tests/storage_suite.rs`).
+//! the same rules. SQLite is the embedded default ([`sqlite`]); PostgreSQL
+//! ([`postgres`]) lets several relay instances share one database. Both run
+//! the same test suite (`server/tests/storage_suite.rs`).
 
+pub mod postgres;
 pub mod push_plan;
 pub mod sqlite;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use attune_proto::{
     Ack, DeviceId, DeviceSeq, Envelope, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
 };
+use tokio::task::JoinHandle;
+
+use crate::fanout::Hub;
 
 pub use push_plan::{DeviceTip, JournalTip, PushRejection};
 
@@ -162,6 +168,15 @@ pub trait Storage: Send + Sync + 'static {
     /// Head and usage of a journal, or `None` when it does not exist.
     async fn journal_stats(&self, journal: JournalId)
         -> Result<Option<JournalStats>, StorageError>;
+
+    /// Starts the backend's cross-instance fan-out, if it has one: a task that
+    /// publishes to `hub` the envelopes that OTHER relay instances sharing the
+    /// database committed. The relay owns the task and aborts it at shutdown.
+    /// An embedded backend (one instance) has none.
+    fn start_remote_fanout(&self, hub: Arc<Hub>) -> Option<JoinHandle<()>> {
+        let _ = hub;
+        None
+    }
 
     /// Flushes and closes the backend (called once at shutdown).
     async fn close(&self);

@@ -2,6 +2,8 @@
 //! signed rosters and envelopes, and an in-process relay on a temporary SQLite file.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::sync::Arc;
 
 use attune_proto::*;
