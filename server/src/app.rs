@@ -25,7 +25,7 @@ use tracing::{field, Span};
 use crate::auth::{AuthLimits, Authenticator};
 use crate::config::Config;
 use crate::fanout::Hub;
-use crate::routes::{envelopes, keys, live, roster, session};
+use crate::routes::{envelopes, keys, live, pairing, roster, session};
 use crate::state::{AppState, Shared};
 use crate::storage::Storage;
 use crate::writer::{Writer, WriterTask};
@@ -55,7 +55,9 @@ impl Relay {
             max_challenges: config.max_challenges,
             max_sessions: config.max_sessions,
         });
+        let pairing = crate::pairing::Rendezvous::new(config.pairing_ttl);
         let state = AppState::new(Shared {
+            pairing,
             config,
             storage,
             auth,
@@ -148,6 +150,15 @@ pub fn router(state: AppState) -> Router {
             get(envelopes::pull).post(envelopes::push),
         )
         .route(&format!("{journal}/ws"), get(live::live))
+        .route(&format!("{journal}/pairing"), post(pairing::open))
+        .route(
+            "/v1/pairing/{nameplate}",
+            axum::routing::delete(pairing::close),
+        )
+        .route(
+            "/v1/pairing/{nameplate}/{side}",
+            get(pairing::read).post(pairing::post),
+        )
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::disable())

@@ -27,6 +27,8 @@ pub struct Config {
     pub ws_ping_interval: Duration,
     /// A WebSocket silent for this long (no frame, no pong) is closed.
     pub ws_idle_timeout: Duration,
+    /// How long a pairing code (rendezvous) stays usable.
+    pub pairing_ttl: Duration,
 }
 
 impl Default for Config {
@@ -43,6 +45,7 @@ impl Default for Config {
             max_connections_per_journal: 64,
             ws_ping_interval: Duration::from_secs(30),
             ws_idle_timeout: Duration::from_secs(90),
+            pairing_ttl: crate::pairing::PAIRING_TTL,
         }
     }
 }

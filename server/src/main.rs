@@ -53,6 +53,9 @@ struct Cli {
     /// Bytes of envelopes one journal may store.
     #[arg(long, default_value_t = Config::default().journal_quota_bytes)]
     journal_quota_bytes: u64,
+    /// Seconds a device-pairing code stays usable.
+    #[arg(long, default_value_t = Config::default().pairing_ttl.as_secs())]
+    pairing_ttl_secs: u64,
 }
 
 /// Where the relay keeps its data.
@@ -164,6 +167,7 @@ async fn main() -> Result<()> {
         max_envelope_bytes: cli.max_envelope_bytes,
         max_body_bytes: cli.max_body_bytes,
         journal_quota_bytes: cli.journal_quota_bytes,
+        pairing_ttl: std::time::Duration::from_secs(cli.pairing_ttl_secs.max(1)),
         ..Config::default()
     };
     let (storage, database): (Arc<dyn Storage>, String) = match &backend {

@@ -32,6 +32,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Tracks live WebSocket sessions so shutdown can wait for them.
     pub sessions: TaskTracker,
+    /// Device-pairing rendezvous (in memory, short-lived).
+    pub pairing: crate::pairing::Rendezvous,
 }
 
 impl AppState {

@@ -54,6 +54,11 @@ impl Relay {
 
     /// Start a relay on `listen` with `RUST_LOG=log_level`.
     pub fn start_on(data: &Path, listen: &str, log_level: &str) -> Relay {
+        Relay::start_with(data, listen, log_level, &[])
+    }
+
+    /// Start a relay with extra command-line arguments.
+    pub fn start_with(data: &Path, listen: &str, log_level: &str, extra: &[&str]) -> Relay {
         std::fs::create_dir_all(data).expect("relay data dir");
         let log = data.join(format!(
             "relay-{}.log",
@@ -66,6 +71,7 @@ impl Relay {
         let mut child = Command::new(binary("attune-relay"))
             .args(["--listen", listen, "--data"])
             .arg(data)
+            .args(extra)
             .env("RUST_LOG", log_level)
             .stdout(Stdio::piped())
             .stderr(log_file)

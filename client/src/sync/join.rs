@@ -114,6 +114,8 @@ pub async fn add_device(store: &mut Store, request: &JoinRequest) -> Result<(), 
         let roster = next_roster(store.identity(), me, &latest, devices, latest.epoch);
         client.put_roster(&roster).await?;
         state.rosters.push(roster);
+        // The request told us its name; others learn it from its first envelope.
+        state.devices.entry(request.device_id).or_default().name = Some(request.name.clone());
         verify_roster_chain(&state.rosters, journal).map_err(SyncError::Roster)?;
         state.save(store)?;
     }

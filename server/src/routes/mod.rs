@@ -3,5 +3,6 @@
 pub mod envelopes;
 pub mod keys;
 pub mod live;
+pub mod pairing;
 pub mod roster;
 pub mod session;
