@@ -130,3 +130,58 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_wrong_relay_or_an_older_roster_is_refused_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"));
+    let d = journal_with_devices(tmp.path(), &relay, &["a", "b"]);
+    let (a, b) = (&d[0], &d[1]);
+    a.write(&["--body", "hello"]);
+    a.ok(&["sync"]);
+    b.ok(&["sync"]);
+
+    // Pointed at another relay that never held this journal: stop, say why, push nothing.
+    let other = Relay::start(&tmp.path().join("other-relay"));
+    a.ok(&["relay", "set", &other.url]);
+    a.write(&["--body", "not for the wrong relay"]);
+    let out = a.run(&["sync"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds no copy of this journal"), "{err}");
+    assert!(std::fs::read_dir(&other.data).unwrap().all(|e| {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap_or_default();
+        !bytes
+            .windows(b"not for the wrong relay".len())
+            .any(|w| w == b"not for the wrong relay")
+    }));
+    a.ok(&["relay", "set", &relay.url]);
+    a.ok(&["sync"]);
+
+    // The operator rolls the roster back to an older version: every device that saw the newer one notices.
+    let db = relay.data.join("relay.sqlite3");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM rosters WHERE version = (SELECT MAX(version) FROM rosters)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    // a, in every version, sees the list go back in time…
+    let out = a.run(&["sync"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot be trusted"), "{err}");
+    // …and b, missing from the old list, is told the list it trusts does not match.
+    let out = b.run(&["sync"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("old or altered list"), "{err}");
+}

@@ -462,7 +462,16 @@ pub async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, Sy
         }
         genesis
     });
-    RelayClient::connect(&relay, journal, device, store.identity(), genesis).await
+    let known = !state.rosters.is_empty();
+    match RelayClient::connect(&relay, journal, device, store.identity(), genesis).await {
+        Err(SyncError::Refused { code, .. }) if code == "unknown_journal" && known => {
+            Err(SyncError::WrongRelay(relay))
+        }
+        Err(SyncError::Refused { code, .. }) if code == "not_in_roster" => {
+            Err(SyncError::NotInRoster)
+        }
+        other => other,
+    }
 }
 
 /// Pull every page after the cursor.

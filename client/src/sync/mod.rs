@@ -55,7 +55,7 @@ pub enum SyncError {
     Roster(attune_crypto::CryptoError),
     /// This device is not (or no longer) part of the journal.
     #[error(
-        "this device is not in the journal's list of devices (was it removed?); nothing was pushed"
+        "the relay says this device is not in the journal's list of devices: it was revoked, or the relay is serving an old or altered list; nothing was pushed"
     )]
     NotInRoster,
     /// The local envelope chain does not match what the relay has.
@@ -73,6 +73,9 @@ pub enum SyncError {
     /// The relay holds no journal for these recovery words.
     #[error("this relay holds no journal for those recovery words; check the relay address and the words")]
     NoSuchJournal,
+    /// The relay has never heard of a journal this device has synced before.
+    #[error("the relay at {0} holds no copy of this journal: check the address (`attune relay set URL`), or whether the relay lost its data; nothing was pushed")]
+    WrongRelay(String),
     /// The other device closed the pairing (it failed or was cancelled there).
     #[error("the other device ended the pairing (a wrong code, or it was cancelled); nothing was changed")]
     PairingClosed,
