@@ -239,3 +239,65 @@ fn a_relay_in_the_middle_swapping_keys_makes_pairing_fail_on_both_sides() {
     assert_eq!(device_count(&a), before, "no device was added");
     drop(rt);
 }
+
+#[test]
+fn passphrase_protected_devices_pair_and_keep_their_passphrases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"));
+    let pass_a = tmp.path().join("pass-a");
+    let pass_c = tmp.path().join("pass-c");
+    std::fs::write(&pass_a, "laptop passphrase\n").unwrap();
+    std::fs::write(&pass_c, "phone passphrase\n").unwrap();
+    let a = Device::new(tmp.path().join("laptop"));
+    let with_a = |args: &[&str]| {
+        let mut all = vec!["--passphrase-file", pass_a.to_str().unwrap()];
+        all.extend_from_slice(args);
+        a.ok(&all)
+    };
+    with_a(&["init", "--name", "laptop"]);
+    with_a(&["relay", "set", &relay.url]);
+    with_a(&["write", "--body", "behind a passphrase"]);
+    with_a(&["sync"]);
+
+    let mut child = Command::new(binary("attune"))
+        .arg("--dir")
+        .arg(&a.dir)
+        .args([
+            "--passphrase-file",
+            pass_a.to_str().unwrap(),
+            "device",
+            "pair",
+            "--yes",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let code = loop {
+        let line = lines.next().expect("a code").unwrap();
+        if let Some(rest) = line.trim().strip_prefix("attune join ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let c = Device::new(tmp.path().join("phone"));
+    c.ok(&[
+        "--passphrase-file",
+        pass_c.to_str().unwrap(),
+        "join",
+        &code,
+        "--relay",
+        &relay.url,
+    ]);
+    assert!(child.wait().unwrap().success());
+    // The phone's key is protected by its own passphrase, not the laptop's.
+    assert!(!c.run(&["list"]).status.success());
+    assert!(!c
+        .run(&["--passphrase-file", pass_a.to_str().unwrap(), "list"])
+        .status
+        .success());
+    let listed = c.ok(&["--passphrase-file", pass_c.to_str().unwrap(), "list"]);
+    assert!(listed.contains("behind a passphrase"), "{listed}");
+}
