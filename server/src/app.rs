@@ -129,12 +129,42 @@ impl Relay {
 }
 
 /// The routes and middleware around the shared state.
+/// `GET /readyz`: the storage answers a query (503 with the reason otherwise).
+async fn ready(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<&'static str, crate::error::ApiError> {
+    state
+        .storage
+        .journal_stats(attune_proto::JournalId([0; 16]))
+        .await
+        .map(|_| "ready")
+        .map_err(|e| {
+            crate::error::ApiError::unavailable(
+                "storage_unavailable",
+                format!("the database does not answer: {e}"),
+            )
+        })
+}
+
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let timeout = state.config.request_timeout;
     let journal = "/v1/journals/{jid}";
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route(
+            "/metrics",
+            get(|| async {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4",
+                    )],
+                    crate::metrics::render(),
+                )
+            }),
+        )
         .route(&format!("{journal}/challenge"), post(session::challenge))
         .route(&format!("{journal}/session"), post(session::session))
         .route(

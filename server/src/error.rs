@@ -71,6 +71,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        crate::metrics::refused(self.code);
         (self.status, Json(self.body())).into_response()
     }
 }

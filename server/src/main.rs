@@ -162,6 +162,7 @@ async fn main() -> Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    attune_relay::metrics::install();
     let backend = backend(cli.database.as_deref(), cli.data)?;
     let config = Config {
         max_envelope_bytes: cli.max_envelope_bytes,

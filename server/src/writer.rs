@@ -120,6 +120,7 @@ async fn commit_group(storage: &dyn Storage, hub: &Hub, group: Vec<Job>) {
     let (pushes, replies): (Vec<PendingPush>, Vec<_>) =
         group.into_iter().map(|j| (j.push, j.reply)).unzip();
     let received_unix = now_unix();
+    let started = std::time::Instant::now();
     // A panic here is a bug; it must cost this group its answer (500), not the relay its writer.
     let committed = AssertUnwindSafe(storage.commit_pushes(&pushes, received_unix))
         .catch_unwind()
@@ -128,6 +129,7 @@ async fn commit_group(storage: &dyn Storage, hub: &Hub, group: Vec<Job>) {
             tracing::error!("the storage backend panicked while committing a group; nothing of it was acknowledged");
             Err(StorageError::Corrupt("the storage backend panicked".into()))
         });
+    crate::metrics::observe(crate::metrics::PUSH_COMMIT_SECONDS, started.elapsed());
     match committed {
         Ok(outcomes) => {
             let mut fresh: Vec<(JournalId, Vec<StoredEnvelope>)> = Vec::new();
@@ -153,7 +155,13 @@ async fn commit_group(storage: &dyn Storage, hub: &Hub, group: Vec<Job>) {
                 let _ = reply.send(Ok(outcome));
             }
             for (journal, envelopes) in fresh {
+                let bytes: usize = envelopes.iter().map(|e| e.envelope.ciphertext.len()).sum();
+                metrics::counter!(crate::metrics::ENVELOPES_STORED)
+                    .increment(envelopes.len() as u64);
+                metrics::counter!(crate::metrics::BYTES_STORED).increment(bytes as u64);
+                let fan = std::time::Instant::now();
                 hub.publish(journal, envelopes);
+                crate::metrics::observe(crate::metrics::FANOUT_SECONDS, fan.elapsed());
             }
         }
         Err(e) => {

@@ -148,6 +148,7 @@ pub async fn pull_page(
         .await?;
     // Envelopes committed after the head was read belong to the next page.
     envelopes.retain(|e| e.relay_seq <= stats.head);
+    metrics::counter!(crate::metrics::ENVELOPES_SERVED).increment(envelopes.len() as u64);
     Ok(PullResponse {
         v: WIRE_VERSION,
         envelopes,

@@ -103,6 +103,7 @@ async fn run(
         }
     };
     tracing::info!(journal_id = %journal, device_id = %grant.device, "live connection opened");
+    metrics::gauge!(crate::metrics::LIVE_CONNECTIONS).increment(1.0);
     let mut session = LiveSession {
         state: state.clone(),
         grant,
@@ -147,6 +148,7 @@ async fn run(
         }
     }
     drop(receiver);
+    metrics::gauge!(crate::metrics::LIVE_CONNECTIONS).decrement(1.0);
     state.hub.release(journal);
     tracing::info!(journal_id = %journal, device_id = %grant.device, "live connection closed");
 }
@@ -161,6 +163,9 @@ impl LiveSession {
     }
 
     async fn send(&mut self, frame: ServerFrame) -> bool {
+        if let ServerFrame::Envelopes(list) = &frame {
+            metrics::counter!(crate::metrics::ENVELOPES_SERVED).increment(list.len() as u64);
+        }
         let bytes = ServerMessage::new(frame).encode();
         self.send_raw(Message::Binary(bytes.into())).await
     }

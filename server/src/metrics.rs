@@ -1,0 +1,63 @@
+//! Prometheus metrics: what a self-hoster watches (`GET /metrics`).
+//!
+//! Counters and histograms are recorded with the `metrics` facade; the
+//! Prometheus exporter renders them as text. No label ever carries a journal
+//! or device id (cardinality, and the operator does not need them).
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Envelopes committed (new, not re-pushes).
+pub const ENVELOPES_STORED: &str = "attune_relay_envelopes_stored_total";
+/// Bytes of envelopes committed.
+pub const BYTES_STORED: &str = "attune_relay_envelope_bytes_stored_total";
+/// Envelopes served by pulls and live connections.
+pub const ENVELOPES_SERVED: &str = "attune_relay_envelopes_served_total";
+/// Requests refused, by reason (`reason` label: the stable error code).
+pub const REFUSALS: &str = "attune_relay_refusals_total";
+/// Time from a group's arrival at the writer to its commit.
+pub const PUSH_COMMIT_SECONDS: &str = "attune_relay_push_commit_seconds";
+/// Time to fan one committed batch out to the live connections of its journal.
+pub const FANOUT_SECONDS: &str = "attune_relay_fanout_seconds";
+/// Live WebSocket connections open now.
+pub const LIVE_CONNECTIONS: &str = "attune_relay_live_connections";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Install the process-wide recorder once; later calls reuse it.
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ];
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics are unavailable");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Render every metric in the Prometheus text format.
+pub fn render() -> String {
+    install().map(PrometheusHandle::render).unwrap_or_default()
+}
+
+/// Record a refusal by its stable code.
+pub fn refused(code: &'static str) {
+    metrics::counter!(REFUSALS, "reason" => code).increment(1);
+}
+
+/// Record a duration into a histogram.
+pub fn observe(name: &'static str, elapsed: Duration) {
+    metrics::histogram!(name).record(elapsed.as_secs_f64());
+}
