@@ -68,9 +68,13 @@ impl Relay {
                 .unwrap_or(0)
         ));
         let log_file = std::fs::File::create(&log).expect("relay log");
-        let mut child = Command::new(binary("attune-relay"))
-            .args(["--listen", listen, "--data"])
-            .arg(data)
+        let mut command = Command::new(binary("attune-relay"));
+        command.args(["--listen", listen]);
+        // With PostgreSQL the data directory holds only the log.
+        if !extra.contains(&"--database") {
+            command.arg("--data").arg(data);
+        }
+        let mut child = command
             .args(extra)
             .env("RUST_LOG", log_level)
             .stdout(Stdio::piped())
