@@ -3,115 +3,23 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use attune_proto::*;
-use common::{answer, genesis, journal, Device};
+use common::process::{login, next_frame, post, spawn_relay, RelayProcess};
+use common::{genesis, journal, Device};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-
-struct RelayProcess {
-    child: Child,
-    base: String,
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        // Only if the test failed before its own SIGTERM.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn start(data: &std::path::Path) -> RelayProcess {
     start_logging(data, "info", Stdio::null())
 }
 
 fn start_logging(data: &std::path::Path, filter: &str, stderr: Stdio) -> RelayProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_attune-relay"))
-        .args(["--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("RUST_LOG", filter)
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("spawning attune-relay");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("attune-relay listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    RelayProcess { child, base }
-}
-
-async fn post(
-    client: &reqwest::Client,
-    url: String,
-    token: Option<&str>,
-    body: Vec<u8>,
-) -> (u16, Vec<u8>) {
-    let mut request = client.post(url).body(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    (
-        response.status().as_u16(),
-        response.bytes().await.unwrap().to_vec(),
-    )
-}
-
-async fn login(
-    client: &reqwest::Client,
-    base: &str,
-    j: JournalId,
-    d: &Device,
-    genesis: Option<Roster>,
-) -> String {
-    let request = ChallengeRequest {
-        v: WIRE_VERSION,
-        device_id: d.id,
-    };
-    let (status, body) = post(
-        client,
-        format!("{base}/v1/journals/{j}/challenge"),
-        None,
-        request.encode(),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let nonce = Challenge::decode(&body).unwrap().nonce;
-    let (status, body) = post(
-        client,
-        format!("{base}/v1/journals/{j}/session"),
-        None,
-        answer(j, d, nonce, genesis).encode(),
-    )
-    .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    Session::decode(&body).unwrap().token
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_frame(socket: &mut Socket) -> ServerFrame {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("no frame within 10 s")
-            .expect("socket closed")
-            .unwrap();
-        if let Message::Binary(bytes) = message {
-            return ServerMessage::decode(&bytes).unwrap().frame;
-        }
-    }
+    let data = data.to_str().expect("utf-8 temp path");
+    spawn_relay(&["--data", data], filter, stderr)
 }
 
 #[tokio::test]

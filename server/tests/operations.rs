@@ -1,23 +1,17 @@
 //! Operations endpoints of the real relay binary: `/readyz` and `/metrics`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Stdio;
+
+use common::process::spawn_relay;
 
 #[tokio::test]
 async fn readyz_answers_and_metrics_count_refusals_by_reason() {
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_attune-relay"))
-        .args(["--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    let data_path = data.path().to_str().unwrap().to_string();
+    let relay = spawn_relay(&["--data", &data_path], "info", Stdio::null());
+    let base = relay.base.clone();
     let http = reqwest::Client::new();
 
     let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
@@ -44,6 +38,5 @@ async fn readyz_answers_and_metrics_count_refusals_by_reason() {
         })
         .unwrap_or_else(|| panic!("no malformed refusals in:\n{text}"));
     assert!(refusals.trim_end().ends_with(" 2"), "{refusals}");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(relay);
 }

@@ -7,113 +7,35 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use attune_proto::*;
-use common::{answer, genesis, journal, Device};
-use futures_util::{SinkExt, StreamExt};
+use common::process::{login, next_frame, post, spawn_relay, RelayProcess, Socket};
+use common::{genesis, journal, Device};
+use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 
-struct RelayProcess {
-    child: Child,
-    base: String,
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl RelayProcess {
-    /// SIGTERM, then a clean exit within 10 s.
-    fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "relay exited with {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+/// SIGTERM, then a clean exit within 10 s.
+fn stop(mut relay: RelayProcess) {
+    let pid = relay.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    for _ in 0..100 {
+        if let Some(status) = relay.child.try_wait().unwrap() {
+            assert!(status.success(), "relay exited with {status}");
+            return;
         }
-        panic!("relay did not exit within 10 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
     }
+    panic!("relay did not exit within 10 s of SIGTERM");
 }
 
 fn start(database: &str) -> RelayProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_attune-relay"))
-        .args(["--listen", "127.0.0.1:0", "--database", database])
-        .env("RUST_LOG", "warn")
-        .env_remove("ATTUNE_RELAY_DATA")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawning attune-relay");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("attune-relay listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    RelayProcess { child, base }
-}
-
-async fn post(
-    client: &reqwest::Client,
-    url: String,
-    token: Option<&str>,
-    body: Vec<u8>,
-) -> (u16, Vec<u8>) {
-    let mut request = client.post(url).body(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    (
-        response.status().as_u16(),
-        response.bytes().await.unwrap().to_vec(),
-    )
-}
-
-async fn login(
-    client: &reqwest::Client,
-    base: &str,
-    j: JournalId,
-    d: &Device,
-    genesis: Option<Roster>,
-) -> String {
-    let request = ChallengeRequest {
-        v: WIRE_VERSION,
-        device_id: d.id,
-    };
-    let (status, body) = post(
-        client,
-        format!("{base}/v1/journals/{j}/challenge"),
-        None,
-        request.encode(),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let nonce = Challenge::decode(&body).unwrap().nonce;
-    let (status, body) = post(
-        client,
-        format!("{base}/v1/journals/{j}/session"),
-        None,
-        answer(j, d, nonce, genesis).encode(),
-    )
-    .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    Session::decode(&body).unwrap().token
+    spawn_relay(&["--database", database], "warn", Stdio::inherit())
 }
 
 async fn push(
@@ -136,22 +58,6 @@ async fn push(
     .await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     PushResponse::decode(&body).unwrap().acks
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn next_frame(socket: &mut Socket) -> ServerFrame {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
-            .await
-            .expect("no frame within 15 s")
-            .expect("socket closed")
-            .unwrap();
-        if let Message::Binary(bytes) = message {
-            return ServerMessage::decode(&bytes).unwrap().frame;
-        }
-    }
 }
 
 /// Opens a live socket and waits until its subscription is in place (an empty pull round-trip).
@@ -301,6 +207,6 @@ async fn two_instances_fan_out_live_and_keep_relay_seqs_gap_free() {
         assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
     }
     drop((socket_a, socket_b));
-    relay_a.stop();
-    relay_b.stop();
+    stop(relay_a);
+    stop(relay_b);
 }

@@ -1,0 +1,116 @@
+//! The real `attune-relay` binary as a child process, and the HTTP/WebSocket
+//! calls the process-level tests make against it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use attune_proto::*;
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{answer, Device};
+
+/// A running relay, killed when dropped (if the test did not stop it itself).
+pub struct RelayProcess {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start the relay with `args` (after `--listen 127.0.0.1:0`) and `RUST_LOG=filter`.
+pub fn spawn_relay(args: &[&str], filter: &str, stderr: Stdio) -> RelayProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_attune-relay"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", filter)
+        .env_remove("ATTUNE_RELAY_DATA")
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawning attune-relay");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("attune-relay listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    RelayProcess { child, base }
+}
+
+/// POST `body`, optionally with a bearer token; returns status and body.
+pub async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    let mut request = client.post(url).body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status().as_u16(),
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+/// Challenge and session for `d`; returns the session token.
+pub async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    j: JournalId,
+    d: &Device,
+    genesis: Option<Roster>,
+) -> String {
+    let request = ChallengeRequest {
+        v: WIRE_VERSION,
+        device_id: d.id,
+    };
+    let (status, body) = post(
+        client,
+        format!("{base}/v1/journals/{j}/challenge"),
+        None,
+        request.encode(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let nonce = Challenge::decode(&body).unwrap().nonce;
+    let (status, body) = post(
+        client,
+        format!("{base}/v1/journals/{j}/session"),
+        None,
+        answer(j, d, nonce, genesis).encode(),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    Session::decode(&body).unwrap().token
+}
+
+/// A client WebSocket to the relay.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next server frame, within 15 s.
+pub async fn next_frame(socket: &mut Socket) -> ServerFrame {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
+            .await
+            .expect("no frame within 15 s")
+            .expect("socket closed")
+            .unwrap();
+        if let Message::Binary(bytes) = message {
+            return ServerMessage::decode(&bytes).unwrap().frame;
+        }
+    }
+}
