@@ -104,6 +104,22 @@ impl Relay {
         }
     }
 
+    /// Change the relay's SQLite database directly, as a dishonest operator would.
+    pub fn edit_db<T>(&self, edit: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> T) -> T {
+        use sqlx::Connection;
+        let db = self.data.join("relay.sqlite3");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+                .await
+                .expect("open the relay database");
+            edit(&mut conn).await
+        })
+    }
+
     /// The `host:port` the relay listens on.
     pub fn addr(&self) -> String {
         self.url.trim_start_matches("http://").to_string()

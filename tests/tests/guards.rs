@@ -35,40 +35,32 @@ fn a_relay_hiding_a_devices_newest_envelope_is_caught_by_the_others() {
         .unwrap()
         .parse()
         .unwrap();
-    let db = relay.data.join("relay.sqlite3");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::{Connection, Row};
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
+    relay.edit_db(async |conn| {
+        use sqlx::Row;
         let row = sqlx::query(
             "SELECT relay_seq FROM envelopes WHERE device_id = ? ORDER BY device_seq DESC LIMIT 1",
         )
         .bind(&a_device.0[..])
-        .fetch_one(&mut conn)
+        .fetch_one(&mut *conn)
         .await
         .unwrap();
         let hidden: i64 = row.get(0);
         sqlx::query("DELETE FROM envelopes WHERE relay_seq = ?")
             .bind(hidden)
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await
             .unwrap();
         sqlx::query("UPDATE envelopes SET relay_seq = -(relay_seq - 1) WHERE relay_seq > ?")
             .bind(hidden)
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await
             .unwrap();
         sqlx::query("UPDATE envelopes SET relay_seq = -relay_seq WHERE relay_seq < 0")
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await
             .unwrap();
         sqlx::query("UPDATE journals SET head_seq = head_seq - 1")
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await
             .unwrap();
     });
@@ -159,18 +151,9 @@ fn a_wrong_relay_or_an_older_roster_is_refused_with_a_clear_message() {
     a.ok(&["sync"]);
 
     // The operator rolls the roster back to an older version: every device that saw the newer one notices.
-    let db = relay.data.join("relay.sqlite3");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
+    relay.edit_db(async |conn| {
         sqlx::query("DELETE FROM rosters WHERE version = (SELECT MAX(version) FROM rosters)")
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await
             .unwrap();
     });

@@ -195,22 +195,14 @@ fn a_tampered_envelope_is_rejected_the_rest_applies_and_the_gap_is_reported() {
     sync_ok(b);
 
     // Flip one bit of A's envelope that carries "second" in the relay's database.
-    let db = relay.data.join("relay.sqlite3");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (seq, device_seq) = rt.block_on(async {
-        use sqlx::{Connection, Row};
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
+    let (seq, device_seq) = relay.edit_db(async |conn| {
+        use sqlx::Row;
         // A's envelopes in order: history batch, then "second" as device seq 3? Find the
         // device that is not B's first, newest-but-one of A.
         let rows = sqlx::query(
             "SELECT relay_seq, device_id, device_seq, bytes FROM envelopes ORDER BY relay_seq",
         )
-        .fetch_all(&mut conn)
+        .fetch_all(&mut *conn)
         .await
         .unwrap();
         let a_device: Vec<u8> = rows[0].get("device_id");
@@ -227,7 +219,7 @@ fn a_tampered_envelope_is_rejected_the_rest_applies_and_the_gap_is_reported() {
         sqlx::query("UPDATE envelopes SET bytes = ? WHERE relay_seq = ?")
             .bind(bytes)
             .bind(seq)
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await
             .unwrap();
         (seq, device_seq)
@@ -279,18 +271,10 @@ fn a_forged_roster_at_the_relay_is_detected() {
     sync_ok(&d[1]);
 
     // The operator rewrites the latest roster: an extra device, signed by a key not in the journal.
-    let db = relay.data.join("relay.sqlite3");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::{Connection, Row};
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
+    relay.edit_db(async |conn| {
+        use sqlx::Row;
         let row = sqlx::query("SELECT version, bytes FROM rosters ORDER BY version DESC LIMIT 1")
-            .fetch_one(&mut conn)
+            .fetch_one(&mut *conn)
             .await
             .unwrap();
         let version: i64 = row.get("version");
@@ -311,7 +295,7 @@ fn a_forged_roster_at_the_relay_is_detected() {
             .bind(forged.encode())
             .bind(forged.hash().to_vec())
             .bind(version)
-            .execute(&mut conn)
+            .execute(&mut *conn)
             .await
             .unwrap();
     });

@@ -87,6 +87,14 @@ impl JoinRequest {
 pub async fn add_device(store: &mut Store, request: &JoinRequest) -> Result<(), SyncError> {
     // Sync first so the roster and keys are current and our own history is pushed.
     sync_once(store).await?;
+    add_device_after_sync(store, request).await
+}
+
+/// [`add_device`] for a caller that has just synced.
+pub(crate) async fn add_device_after_sync(
+    store: &mut Store,
+    request: &JoinRequest,
+) -> Result<(), SyncError> {
     let mut state = SyncState::load(store)?;
     let journal: JournalId = store.config().journal_id.parse()?;
     let me: DeviceId = store.config().device_id.parse()?;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, PairingRole};
 
-use crate::sync::join::{add_device, JoinRequest};
+use crate::sync::join::{add_device_after_sync, JoinRequest};
 use crate::sync::relay::Rendezvous;
 use crate::sync::state::SyncState;
 use crate::sync::{finish_join, sync_once, SyncError, SyncReport};
@@ -56,7 +56,9 @@ pub async fn pair_device(
         if !confirm(&request) {
             return Err(SyncError::PairingDeclined);
         }
-        add_device(store, &request).await?;
+        // Synced when the pairing started; had the roster moved since, the relay
+        // refuses the stale version (roster_conflict) and nothing changes.
+        add_device_after_sync(store, &request).await?;
         rendezvous
             .send(key.seal(store.config().journal_id.as_bytes())?)
             .await?;
