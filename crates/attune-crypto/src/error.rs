@@ -129,6 +129,10 @@ pub enum CryptoError {
         len: usize,
     },
 
+    /// A snapshot failed a check: signer, signature, journal, header or decryption.
+    #[error("the journal snapshot the relay served is not trustworthy ({0}), so it was not used")]
+    BadSnapshot(&'static str),
+
     /// This envelope (or an older one of its device) was already applied.
     #[error("change {seq} of device {device} was already applied; the copy was ignored")]
     Replay {

@@ -86,6 +86,7 @@ mod pairing;
 mod random;
 mod recovery;
 mod roster;
+mod snapshot;
 mod wrap;
 
 pub use blob::{
@@ -110,4 +111,5 @@ pub use roster::{
     genesis_roster, next_roster, roster_in_force, sign_roster, verify_roster_chain,
     verify_roster_extends,
 };
+pub use snapshot::{open_snapshot, seal_snapshot};
 pub use wrap::{unwrap_journal_key, wrap_journal_key};

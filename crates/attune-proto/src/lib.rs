@@ -41,6 +41,7 @@ mod keys;
 mod live;
 mod pairing;
 mod roster;
+mod snapshot;
 mod sync;
 
 pub use auth::{auth_message, Challenge, ChallengeRequest, Session, SessionRequest};
@@ -52,6 +53,10 @@ pub use keys::{WrappedKey, WrappedKeys};
 pub use live::{ClientFrame, ClientMessage, ErrorBody, ServerFrame, ServerMessage};
 pub use pairing::{PairingMessages, PairingSlot};
 pub use roster::{Roster, RosterDevice, RosterList};
+pub use snapshot::{
+    CompactRequest, CompactResponse, Cover, Snapshot, SnapshotHeader, SnapshotResponse,
+    SnapshotStored,
+};
 pub use sync::{Ack, PullResponse, PushRequest, PushResponse, StoredEnvelope};
 
 /// The wire version this build speaks: the first byte of every top-level message.
