@@ -15,6 +15,12 @@ pub const ENVELOPES_STORED: &str = "attune_relay_envelopes_stored_total";
 pub const BYTES_STORED: &str = "attune_relay_envelope_bytes_stored_total";
 /// Envelopes served by pulls and live connections.
 pub const ENVELOPES_SERVED: &str = "attune_relay_envelopes_served_total";
+/// Snapshots verified and stored.
+pub const SNAPSHOTS_STORED: &str = "attune_relay_snapshots_stored_total";
+/// Sealed snapshot bytes served to devices.
+pub const SNAPSHOT_BYTES_SERVED: &str = "attune_relay_snapshot_bytes_served_total";
+/// Envelopes deleted by compaction.
+pub const ENVELOPES_COMPACTED: &str = "attune_relay_envelopes_compacted_total";
 /// Requests refused, by reason (`reason` label: the stable error code).
 pub const REFUSALS: &str = "attune_relay_refusals_total";
 /// Time from a group's arrival at the writer to its commit.

@@ -16,8 +16,8 @@ use attune_relay::storage::postgres::PostgresStorage;
 use attune_relay::storage::push_plan::{plan_push, Step};
 use attune_relay::storage::sqlite::SqliteStorage;
 use attune_relay::storage::{
-    Acked, DeviceTip, JournalTip, PendingPush, PreparedEnvelope, PushRejection, Storage,
-    StorageError,
+    Acked, DeviceTip, JournalTip, PendingPush, PreparedEnvelope, PreparedSnapshot, PushRejection,
+    Storage, StorageError,
 };
 use common::pg::{self, PgSchema};
 use common::{genesis, journal, next_roster, Device};
@@ -322,6 +322,95 @@ pub async fn quota(s: &dyn Storage) {
     );
 }
 
+fn prepared(snapshot: &Snapshot) -> PreparedSnapshot {
+    PreparedSnapshot {
+        bytes: snapshot.encode(),
+        hash: snapshot.hash(),
+        cursor: snapshot.header.cursor,
+    }
+}
+
+pub async fn snapshots_and_compaction(s: &dyn Storage) {
+    let (a, b) = (Device::new(1), Device::new(2));
+    let j = journal(1);
+    s.create_journal(&genesis(j, &[&a, &b], &a), 1)
+        .await
+        .unwrap();
+    // Relay order: a1 a2 a3 | b1 b2 | a4.
+    let a_env = a.chain(j, 1, None, 4);
+    let b_env = b.chain(j, 1, None, 2);
+    commit_one(s, pending(j, &a, a_env[..3].to_vec()))
+        .await
+        .unwrap();
+    commit_one(s, pending(j, &b, b_env.clone())).await.unwrap();
+    commit_one(s, pending(j, &a, a_env[3..].to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(s.snapshot(j).await.unwrap(), None);
+
+    // What storage tells about a snapshot at cursor 5 covering a3 and b2.
+    let snap = a.snapshot(j, 5, &[&a_env[2], &b_env[1]], b"sealed documents");
+    let facts = s
+        .cover_facts(j, RelaySeq(5), &snap.header.covers)
+        .await
+        .unwrap();
+    assert_eq!(
+        facts.hashes,
+        vec![Some(a_env[2].hash()), Some(b_env[1].hash())]
+    );
+    let mut maxima = facts.maxima.clone();
+    maxima.sort();
+    assert_eq!(maxima, vec![(a.id, DeviceSeq(3)), (b.id, DeviceSeq(2))]);
+
+    // Stored only if the stored one is still the expected one.
+    assert!(s.replace_snapshot(j, None, &prepared(&snap), 7).await.unwrap());
+    let other = a.snapshot(j, 5, &[&a_env[2], &b_env[1]], b"another");
+    assert!(!s.replace_snapshot(j, None, &prepared(&other), 8).await.unwrap());
+    let stored = s.snapshot(j).await.unwrap().unwrap();
+    assert_eq!((stored.snapshot, stored.hash), (snap.clone(), snap.hash()));
+
+    // Compaction needs the stored snapshot's hash.
+    assert_eq!(s.compact(j, other.hash()).await.unwrap(), None);
+    let before = s.journal_stats(j).await.unwrap().unwrap();
+    let outcome = s.compact(j, snap.hash()).await.unwrap().unwrap();
+    // a1 a2 a3 and b1 go; b2 stays (b's newest: its next envelope chains to it), a4 is past the cursor.
+    let gone: u64 = [&a_env[0], &a_env[1], &a_env[2], &b_env[0]]
+        .iter()
+        .map(|e| e.encode().len() as u64)
+        .sum();
+    assert_eq!(
+        (outcome.deleted, outcome.freed_bytes, outcome.compacted_through),
+        (4, gone, RelaySeq(5))
+    );
+    let after = s.journal_stats(j).await.unwrap().unwrap();
+    assert_eq!(after.used_bytes, before.used_bytes - gone);
+    assert_eq!((after.head, after.compacted_through), (RelaySeq(6), RelaySeq(5)));
+    let left: Vec<(DeviceId, u64)> = s
+        .envelopes_after(j, RelaySeq(0), 100, 1 << 20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| (e.envelope.device_id, e.envelope.device_seq.0))
+        .collect();
+    assert_eq!(left, vec![(b.id, 2), (a.id, 4)]);
+    // Compacting again deletes nothing more.
+    assert_eq!(s.compact(j, snap.hash()).await.unwrap().unwrap().deleted, 0);
+
+    // Both devices chain on as before.
+    commit_one(s, pending(j, &a, a.chain(j, 5, Some(&a_env[3]), 1)))
+        .await
+        .unwrap();
+    commit_one(s, pending(j, &b, b.chain(j, 3, Some(&b_env[1]), 1)))
+        .await
+        .unwrap();
+    // A compacted envelope is no longer known by hash (the snapshot vouches for it).
+    let facts = s
+        .cover_facts(j, RelaySeq(8), &snap.header.covers)
+        .await
+        .unwrap();
+    assert_eq!(facts.hashes, vec![None, Some(b_env[1].hash())]);
+}
+
 macro_rules! suite {
     ($backend:ident, $make:expr) => {
         mod $backend {
@@ -345,6 +434,7 @@ macro_rules! suite {
             case!(pages_are_bounded_in_bytes);
             case!(one_group_many_pushes);
             case!(quota);
+            case!(snapshots_and_compaction);
         }
     };
 }

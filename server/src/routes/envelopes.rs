@@ -141,6 +141,16 @@ pub async fn pull_page(
         .journal_stats(grant.journal)
         .await?
         .ok_or(StorageError::UnknownJournal(grant.journal))?;
+    if after < stats.compacted_through {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "compacted",
+            format!(
+                "envelopes up to #{} were compacted into the journal's snapshot; fetch the snapshot, then pull after its cursor",
+                stats.compacted_through.0
+            ),
+        ));
+    }
     // Pages are bounded in bytes as well as count, like request bodies.
     let mut envelopes = state
         .storage

@@ -6,3 +6,4 @@ pub mod live;
 pub mod pairing;
 pub mod roster;
 pub mod session;
+pub mod snapshots;

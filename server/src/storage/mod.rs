@@ -10,19 +10,22 @@
 
 pub mod postgres;
 pub mod push_plan;
+pub mod snapshot_plan;
 pub mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use attune_proto::{
-    Ack, DeviceId, DeviceSeq, Envelope, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
+    Ack, Cover, DeviceId, DeviceSeq, Envelope, JournalId, RelaySeq, Roster, Snapshot,
+    StoredEnvelope, WrappedKey,
 };
 use tokio::task::JoinHandle;
 
 use crate::fanout::Hub;
 
 pub use push_plan::{DeviceTip, JournalTip, PushRejection};
+pub use snapshot_plan::{check_snapshot, CoverFacts, SnapshotRejection};
 
 /// What can go wrong in a storage call, apart from push rejections (which are outcomes).
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +112,39 @@ pub struct JournalStats {
     pub head: RelaySeq,
     /// Bytes of stored envelopes.
     pub used_bytes: u64,
+    /// Every envelope up to here was deleted by compaction (0: none).
+    pub compacted_through: RelaySeq,
+}
+
+/// The newest snapshot of a journal, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSnapshot {
+    /// The snapshot.
+    pub snapshot: Snapshot,
+    /// [`Snapshot::hash`] of it.
+    pub hash: [u8; 32],
+}
+
+/// A verified snapshot ready to store.
+#[derive(Clone, Debug)]
+pub struct PreparedSnapshot {
+    /// Its encoding.
+    pub bytes: Vec<u8>,
+    /// BLAKE3 of `bytes`.
+    pub hash: [u8; 32],
+    /// Its cursor.
+    pub cursor: RelaySeq,
+}
+
+/// What one compaction deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompactOutcome {
+    /// Envelopes deleted.
+    pub deleted: u64,
+    /// Their bytes, no longer counted against the quota.
+    pub freed_bytes: u64,
+    /// Every envelope up to here is gone.
+    pub compacted_through: RelaySeq,
 }
 
 /// The relay's storage. Every method is atomic; writes are durable when they return `Ok`.
@@ -169,6 +205,37 @@ pub trait Storage: Send + Sync + 'static {
     async fn journal_stats(&self, journal: JournalId)
         -> Result<Option<JournalStats>, StorageError>;
 
+    /// The newest snapshot of a journal, if one was stored.
+    async fn snapshot(&self, journal: JournalId) -> Result<Option<StoredSnapshot>, StorageError>;
+
+    /// For each cover, the hash of the stored envelope it names; and per
+    /// device, the highest device sequence stored at or below `cursor`.
+    async fn cover_facts(
+        &self,
+        journal: JournalId,
+        cursor: RelaySeq,
+        covers: &[Cover],
+    ) -> Result<CoverFacts, StorageError>;
+
+    /// Stores `snapshot` as the journal's newest if the stored one is still
+    /// `previous` (by hash; `None`: no snapshot yet); false if another replaced it meanwhile.
+    async fn replace_snapshot(
+        &self,
+        journal: JournalId,
+        previous: Option<[u8; 32]>,
+        snapshot: &PreparedSnapshot,
+        received_unix: u64,
+    ) -> Result<bool, StorageError>;
+
+    /// Deletes every envelope at or below the cursor of the stored snapshot
+    /// named by `snapshot_hash` (all of them are covered by it: checked when it
+    /// was stored). `None` when that is not the stored snapshot.
+    async fn compact(
+        &self,
+        journal: JournalId,
+        snapshot_hash: [u8; 32],
+    ) -> Result<Option<CompactOutcome>, StorageError>;
+
     /// Starts the backend's cross-instance fan-out, if it has one: a task that
     /// publishes to `hub` the envelopes that OTHER relay instances sharing the
     /// database committed. The relay owns the task and aborts it at shutdown.
@@ -201,6 +268,27 @@ pub(crate) fn decode_stored(
             None
         }
     }
+}
+
+/// The compaction delete (`$1` journal, `$2` cursor), returning each deleted row's size.
+///
+/// Deletes the envelopes at or below the cursor, except each device's newest
+/// stored envelope: the push rules chain a device's next envelope to it.
+pub(crate) const COMPACT_SQL: &str = "DELETE FROM envelopes \
+     WHERE journal_id = $1 AND relay_seq <= $2 \
+     AND device_seq < (SELECT MAX(newest.device_seq) FROM envelopes AS newest \
+                       WHERE newest.journal_id = envelopes.journal_id \
+                       AND newest.device_id = envelopes.device_id) \
+     RETURNING CAST(LENGTH(bytes) AS BIGINT)";
+
+/// Decodes a stored snapshot row.
+pub(crate) fn decode_snapshot(bytes: &[u8], hash: &[u8]) -> Result<StoredSnapshot, StorageError> {
+    let snapshot = Snapshot::decode(bytes)
+        .map_err(|e| StorageError::Corrupt(format!("stored snapshot: {e}")))?;
+    let hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|_| StorageError::Corrupt(format!("snapshot hash has {} bytes", hash.len())))?;
+    Ok(StoredSnapshot { snapshot, hash })
 }
 
 /// Converts a wire counter to the database's signed 64-bit integer.

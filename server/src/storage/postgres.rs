@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use attune_proto::{
-    DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
+    Cover, DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
 };
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
@@ -32,8 +32,9 @@ use tokio::task::JoinHandle;
 
 use super::push_plan::{plan_push, Step};
 use super::{
-    decode_stored, to_i64, to_u64, DeviceTip, JournalStats, JournalTip, PendingPush, PushOutcome,
-    PushRejection, Storage, StorageError,
+    decode_snapshot, decode_stored, to_i64, to_u64, CompactOutcome, CoverFacts, DeviceTip,
+    JournalStats, JournalTip, PendingPush, PreparedSnapshot, PushOutcome, PushRejection, Storage,
+    StorageError, StoredSnapshot, COMPACT_SQL,
 };
 use crate::fanout::Hub;
 
@@ -41,7 +42,10 @@ use crate::fanout::Hub;
 pub const NOTIFY_CHANNEL: &str = "attune_envelopes";
 
 /// Schema migrations, applied in order; the table `attune_schema` records which ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_snapshots.sql"),
+];
 
 /// Key of the advisory lock that serialises migrations of instances starting together.
 const MIGRATION_LOCK: i64 = 0x6174_7475_6e65; // "attune"
@@ -414,18 +418,103 @@ async fn load_stats(
     pool: &PgPool,
     journal: JournalId,
 ) -> Result<Option<JournalStats>, StorageError> {
-    let row = sqlx::query("SELECT head_seq, used_bytes FROM journals WHERE journal_id = $1")
-        .bind(&journal.0[..])
-        .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
+    let row = sqlx::query(
+        "SELECT head_seq, used_bytes, compacted_through FROM journals WHERE journal_id = $1",
+    )
+    .bind(&journal.0[..])
+    .fetch_optional(pool)
+    .await
+    .map_err(backend)?;
     row.map(|row| {
         Ok(JournalStats {
             head: RelaySeq(to_u64(row.try_get(0).map_err(backend)?, "head")?),
             used_bytes: to_u64(row.try_get(1).map_err(backend)?, "used bytes")?,
+            compacted_through: RelaySeq(to_u64(
+                row.try_get(2).map_err(backend)?,
+                "compacted through",
+            )?),
         })
     })
     .transpose()
+}
+
+async fn replace_snapshot_in(
+    tx: &mut Transaction<'_, Postgres>,
+    journal: JournalId,
+    previous: Option<[u8; 32]>,
+    snapshot: &PreparedSnapshot,
+    received_unix: u64,
+) -> Result<bool, StorageError> {
+    if !lock_journal(tx, journal).await? {
+        return Err(StorageError::UnknownJournal(journal));
+    }
+    let stored: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT hash FROM snapshots WHERE journal_id = $1")
+            .bind(&journal.0[..])
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(backend)?;
+    if stored.as_deref() != previous.as_ref().map(|h| &h[..]) {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO snapshots (journal_id, hash, cursor_seq, bytes, received_unix) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (journal_id) DO UPDATE SET \
+         hash = EXCLUDED.hash, cursor_seq = EXCLUDED.cursor_seq, \
+         bytes = EXCLUDED.bytes, received_unix = EXCLUDED.received_unix",
+    )
+    .bind(&journal.0[..])
+    .bind(&snapshot.hash[..])
+    .bind(to_i64(snapshot.cursor.0, "cursor")?)
+    .bind(&snapshot.bytes[..])
+    .bind(to_i64(received_unix, "time")?)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(true)
+}
+
+async fn compact_in(
+    tx: &mut Transaction<'_, Postgres>,
+    journal: JournalId,
+    snapshot_hash: [u8; 32],
+) -> Result<Option<CompactOutcome>, StorageError> {
+    if !lock_journal(tx, journal).await? {
+        return Ok(None);
+    }
+    let cursor: Option<i64> =
+        sqlx::query_scalar("SELECT cursor_seq FROM snapshots WHERE journal_id = $1 AND hash = $2")
+            .bind(&journal.0[..])
+            .bind(&snapshot_hash[..])
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(backend)?;
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let deleted: Vec<i64> = sqlx::query_scalar(COMPACT_SQL)
+        .bind(&journal.0[..])
+        .bind(cursor)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(backend)?;
+    let freed: i64 = deleted.iter().sum();
+    let through: i64 = sqlx::query_scalar(
+        "UPDATE journals SET used_bytes = used_bytes - $1, \
+         compacted_through = GREATEST(compacted_through, $2) WHERE journal_id = $3 \
+         RETURNING compacted_through",
+    )
+    .bind(freed)
+    .bind(cursor)
+    .bind(&journal.0[..])
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(Some(CompactOutcome {
+        deleted: deleted.len() as u64,
+        freed_bytes: to_u64(freed, "freed bytes")?,
+        compacted_through: RelaySeq(to_u64(through, "compacted through")?),
+    }))
 }
 
 async fn create_journal_in(
@@ -728,6 +817,89 @@ impl Storage for PostgresStorage {
         load_stats(&self.pool, journal).await
     }
 
+    async fn snapshot(&self, journal: JournalId) -> Result<Option<StoredSnapshot>, StorageError> {
+        let row = sqlx::query("SELECT bytes, hash FROM snapshots WHERE journal_id = $1")
+            .bind(&journal.0[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|row| {
+            decode_snapshot(
+                row.try_get(0).map_err(backend)?,
+                row.try_get(1).map_err(backend)?,
+            )
+        })
+        .transpose()
+    }
+
+    async fn cover_facts(
+        &self,
+        journal: JournalId,
+        cursor: RelaySeq,
+        covers: &[Cover],
+    ) -> Result<CoverFacts, StorageError> {
+        let mut facts = CoverFacts::default();
+        for cover in covers {
+            let hash: Option<Vec<u8>> = sqlx::query_scalar(
+                "SELECT hash FROM envelopes \
+                 WHERE journal_id = $1 AND device_id = $2 AND device_seq = $3",
+            )
+            .bind(&journal.0[..])
+            .bind(&cover.device_id.0[..])
+            .bind(to_i64(cover.device_seq.0, "device seq")?)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+            facts
+                .hashes
+                .push(hash.map(|h| blob32(&h, "envelope hash")).transpose()?);
+        }
+        let rows = sqlx::query(
+            "SELECT device_id, MAX(device_seq) FROM envelopes \
+             WHERE journal_id = $1 AND relay_seq <= $2 GROUP BY device_id",
+        )
+        .bind(&journal.0[..])
+        .bind(to_i64(cursor.0, "cursor")?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        for row in rows {
+            let device: Vec<u8> = row.try_get(0).map_err(backend)?;
+            let device = DeviceId(
+                device
+                    .try_into()
+                    .map_err(|_| StorageError::Corrupt("device id length".into()))?,
+            );
+            let seq: i64 = row.try_get(1).map_err(backend)?;
+            facts
+                .maxima
+                .push((device, DeviceSeq(to_u64(seq, "device seq")?)));
+        }
+        Ok(facts)
+    }
+
+    async fn replace_snapshot(
+        &self,
+        journal: JournalId,
+        previous: Option<[u8; 32]>,
+        snapshot: &PreparedSnapshot,
+        received_unix: u64,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let result = replace_snapshot_in(&mut tx, journal, previous, snapshot, received_unix).await;
+        settle(tx, result).await
+    }
+
+    async fn compact(
+        &self,
+        journal: JournalId,
+        snapshot_hash: [u8; 32],
+    ) -> Result<Option<CompactOutcome>, StorageError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let result = compact_in(&mut tx, journal, snapshot_hash).await;
+        settle(tx, result).await
+    }
+
     fn start_remote_fanout(&self, hub: Arc<Hub>) -> Option<JoinHandle<()>> {
         let listener = RemoteFanout {
             pool: self.pool.clone(),
@@ -921,6 +1093,6 @@ mod tests {
 
     #[test]
     fn every_migration_is_listed() {
-        assert_eq!(MIGRATIONS.len(), 1);
+        assert_eq!(MIGRATIONS.len(), 2);
     }
 }

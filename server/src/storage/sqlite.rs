@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use attune_proto::{
-    DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
+    Cover, DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
 };
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{
@@ -22,8 +22,9 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::push_plan::{plan_push, Step};
 use super::{
-    decode_stored, to_i64, to_u64, DeviceTip, JournalStats, JournalTip, PendingPush, PushOutcome,
-    PushRejection, Storage, StorageError,
+    decode_snapshot, decode_stored, to_i64, to_u64, CompactOutcome, CoverFacts, DeviceTip,
+    JournalStats, JournalTip, PendingPush, PreparedSnapshot, PushOutcome, PushRejection, Storage,
+    StorageError, StoredSnapshot, COMPACT_SQL,
 };
 
 /// The database file's name inside the data directory.
@@ -33,7 +34,10 @@ pub const DB_FILE: &str = "relay.sqlite3";
 const INSERT_CHUNK: usize = 500;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_snapshots.sql"),
+];
 
 /// How long a connection waits for SQLite's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -480,18 +484,157 @@ impl Storage for SqliteStorage {
         &self,
         journal: JournalId,
     ) -> Result<Option<JournalStats>, StorageError> {
-        let row = sqlx::query("SELECT head_seq, used_bytes FROM journals WHERE journal_id = ?")
-            .bind(&journal.0[..])
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(backend)?;
+        let row = sqlx::query(
+            "SELECT head_seq, used_bytes, compacted_through FROM journals WHERE journal_id = ?",
+        )
+        .bind(&journal.0[..])
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(backend)?;
         row.map(|row| {
             Ok(JournalStats {
                 head: RelaySeq(to_u64(row.get(0), "head")?),
                 used_bytes: to_u64(row.get(1), "used bytes")?,
+                compacted_through: RelaySeq(to_u64(row.get(2), "compacted through")?),
             })
         })
         .transpose()
+    }
+
+    async fn snapshot(&self, journal: JournalId) -> Result<Option<StoredSnapshot>, StorageError> {
+        let row = sqlx::query("SELECT bytes, hash FROM snapshots WHERE journal_id = ?")
+            .bind(&journal.0[..])
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?;
+        row.map(|row| decode_snapshot(row.get(0), row.get(1)))
+            .transpose()
+    }
+
+    async fn cover_facts(
+        &self,
+        journal: JournalId,
+        cursor: RelaySeq,
+        covers: &[Cover],
+    ) -> Result<CoverFacts, StorageError> {
+        let mut facts = CoverFacts::default();
+        for cover in covers {
+            let hash: Option<Vec<u8>> = sqlx::query_scalar(
+                "SELECT hash FROM envelopes WHERE journal_id = ? AND device_id = ? AND device_seq = ?",
+            )
+            .bind(&journal.0[..])
+            .bind(&cover.device_id.0[..])
+            .bind(to_i64(cover.device_seq.0, "device seq")?)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(backend)?;
+            facts
+                .hashes
+                .push(hash.map(|h| blob32(&h, "envelope hash")).transpose()?);
+        }
+        let rows = sqlx::query(
+            "SELECT device_id, MAX(device_seq) FROM envelopes \
+             WHERE journal_id = ? AND relay_seq <= ? GROUP BY device_id",
+        )
+        .bind(&journal.0[..])
+        .bind(to_i64(cursor.0, "cursor")?)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(backend)?;
+        for row in rows {
+            let device: &[u8] = row.get(0);
+            let device = DeviceId(
+                device
+                    .try_into()
+                    .map_err(|_| StorageError::Corrupt("device id length".into()))?,
+            );
+            facts
+                .maxima
+                .push((device, DeviceSeq(to_u64(row.get(1), "device seq")?)));
+        }
+        Ok(facts)
+    }
+
+    async fn replace_snapshot(
+        &self,
+        journal: JournalId,
+        previous: Option<[u8; 32]>,
+        snapshot: &PreparedSnapshot,
+        received_unix: u64,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let stored: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT hash FROM snapshots WHERE journal_id = ?")
+                .bind(&journal.0[..])
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        if stored.as_deref() != previous.as_ref().map(|h| &h[..]) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO snapshots (journal_id, hash, cursor_seq, bytes, received_unix) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (journal_id) DO UPDATE SET \
+             hash = excluded.hash, cursor_seq = excluded.cursor_seq, \
+             bytes = excluded.bytes, received_unix = excluded.received_unix",
+        )
+        .bind(&journal.0[..])
+        .bind(&snapshot.hash[..])
+        .bind(to_i64(snapshot.cursor.0, "cursor")?)
+        .bind(&snapshot.bytes[..])
+        .bind(to_i64(received_unix, "time")?)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn compact(
+        &self,
+        journal: JournalId,
+        snapshot_hash: [u8; 32],
+    ) -> Result<Option<CompactOutcome>, StorageError> {
+        let mut tx = self.writer.begin().await.map_err(backend)?;
+        let cursor: Option<i64> =
+            sqlx::query_scalar("SELECT cursor_seq FROM snapshots WHERE journal_id = ? AND hash = ?")
+                .bind(&journal.0[..])
+                .bind(&snapshot_hash[..])
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        let Some(cursor) = cursor else {
+            return Ok(None);
+        };
+        let deleted = sqlx::query(&COMPACT_SQL.replace("$1", "?1").replace("$2", "?2"))
+            .bind(&journal.0[..])
+            .bind(cursor)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let freed: i64 = deleted.iter().map(|row| row.get::<i64, _>(0)).sum();
+        sqlx::query(
+            "UPDATE journals SET used_bytes = used_bytes - ?, \
+             compacted_through = MAX(compacted_through, ?) WHERE journal_id = ?",
+        )
+        .bind(freed)
+        .bind(cursor)
+        .bind(&journal.0[..])
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let through: i64 =
+            sqlx::query_scalar("SELECT compacted_through FROM journals WHERE journal_id = ?")
+                .bind(&journal.0[..])
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Some(CompactOutcome {
+            deleted: deleted.len() as u64,
+            freed_bytes: to_u64(freed, "freed bytes")?,
+            compacted_through: RelaySeq(to_u64(through, "compacted through")?),
+        }))
     }
 
     async fn close(&self) {

@@ -85,6 +85,42 @@ impl Device {
     }
 }
 
+impl Device {
+    /// A snapshot by this device at `cursor` covering `covers` (the last envelope of each device), signed.
+    pub fn snapshot(
+        &self,
+        journal: JournalId,
+        cursor: u64,
+        covers: &[&Envelope],
+        ciphertext: &[u8],
+    ) -> Snapshot {
+        let mut covers: Vec<Cover> = covers
+            .iter()
+            .map(|e| Cover {
+                device_id: e.device_id,
+                device_seq: e.device_seq,
+                hash: e.hash(),
+            })
+            .collect();
+        covers.sort_by_key(|c| c.device_id);
+        let mut snapshot = Snapshot {
+            header: SnapshotHeader {
+                v: WIRE_VERSION,
+                journal_id: journal,
+                device_id: self.id,
+                epoch: Epoch(1),
+                cursor: RelaySeq(cursor),
+                covers,
+                created_unix: 1_700_000_000,
+            },
+            ciphertext: ciphertext.to_vec(),
+            signature: [0; 64],
+        };
+        snapshot.signature = self.key.sign(&snapshot.signed_digest()).to_bytes();
+        snapshot
+    }
+}
+
 /// Signs a roster with a device's key.
 pub fn sign_roster(mut roster: Roster, signer: &Device) -> Roster {
     roster.signer = signer.id;
