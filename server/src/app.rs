@@ -41,6 +41,8 @@ pub struct Relay {
     writer: WriterTask,
     /// The backend's cross-instance fan-out listener (PostgreSQL), aborted at shutdown.
     remote_fanout: Option<JoinHandle<()>>,
+    /// Drops idle rate-limit entries now and then; aborted at shutdown.
+    limits_sweeper: JoinHandle<()>,
 }
 
 impl Relay {
@@ -56,8 +58,11 @@ impl Relay {
             max_sessions: config.max_sessions,
         });
         let pairing = crate::pairing::Rendezvous::new(config.pairing_ttl);
+        let limits = crate::limits::Limits::new(&config);
+        let limits_sweeper = limits.spawn_sweeper();
         let state = AppState::new(Shared {
             pairing,
+            limits,
             config,
             storage,
             auth,
@@ -70,6 +75,7 @@ impl Relay {
             state,
             writer: writer_task,
             remote_fanout,
+            limits_sweeper,
         }
     }
 
@@ -87,7 +93,11 @@ impl Relay {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let shutdown = self.state.shutdown.clone();
-        let served = axum::serve(listener, self.router())
+        // Connect info gives rate limits and connection caps the client's address.
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 signal.await;
                 tracing::info!("shutting down: finishing in-flight requests");
@@ -104,7 +114,9 @@ impl Relay {
             state,
             writer,
             remote_fanout,
+            limits_sweeper,
         } = self;
+        limits_sweeper.abort();
         state.shutdown.cancel();
         state.sessions.close();
         if tokio::time::timeout(LIVE_CLOSE_GRACE, state.sessions.wait())
@@ -150,23 +162,17 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let timeout = state.config.request_timeout;
     let journal = "/v1/journals/{jid}";
+    // Unauthenticated endpoints also count against a stricter per-client rate.
+    let auth_rate = state.limits.auth_rate_limit();
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
         .route(
-            "/metrics",
-            get(|| async {
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "text/plain; version=0.0.4",
-                    )],
-                    crate::metrics::render(),
-                )
-            }),
+            &format!("{journal}/challenge"),
+            post(session::challenge).layer(auth_rate.clone()),
         )
-        .route(&format!("{journal}/challenge"), post(session::challenge))
-        .route(&format!("{journal}/session"), post(session::session))
+        .route(
+            &format!("{journal}/session"),
+            post(session::session).layer(auth_rate.clone()),
+        )
         .route(
             &format!("{journal}/roster"),
             get(roster::get_roster).put(roster::put_roster),
@@ -183,11 +189,29 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{journal}/pairing"), post(pairing::open))
         .route(
             "/v1/pairing/{nameplate}",
-            axum::routing::delete(pairing::close),
+            axum::routing::delete(pairing::close).layer(auth_rate.clone()),
         )
         .route(
             "/v1/pairing/{nameplate}/{side}",
-            get(pairing::read).post(pairing::post),
+            // Reads are polled (every 150 ms by the client): the general rate only.
+            get(pairing::read).merge(post(pairing::post).layer(auth_rate)),
+        )
+        // Every API route is above this line: the per-client rate limit covers
+        // them; operations endpoints below are exempt (monitoring is never refused).
+        .route_layer(state.limits.rate_limit())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route(
+            "/metrics",
+            get(|| async {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4",
+                    )],
+                    crate::metrics::render(),
+                )
+            }),
         )
         .fallback(not_found)
         .with_state(state)

@@ -32,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod fanout;
+pub mod limits;
 pub mod metrics;
 pub mod pairing;
 pub mod routes;

@@ -34,6 +34,8 @@ pub struct Shared {
     pub sessions: TaskTracker,
     /// Device-pairing rendezvous (in memory, short-lived).
     pub pairing: crate::pairing::Rendezvous,
+    /// Rate limits and connection caps.
+    pub limits: crate::limits::Limits,
 }
 
 impl AppState {

@@ -28,6 +28,7 @@ use crate::config::PULL_PAGE_MAX;
 use crate::error::ApiError;
 use crate::extract::authenticate;
 use crate::fanout::Batch;
+use crate::limits::{Client, LiveSlot};
 use crate::routes::envelopes::{accept_push, pull_page};
 use crate::state::AppState;
 
@@ -35,8 +36,6 @@ use crate::state::AppState;
 const READ_BUFFER: usize = 4 * 1024;
 /// Write buffer per socket.
 const WRITE_BUFFER: usize = 4 * 1024;
-/// A client that does not take a frame within this time is disconnected.
-const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Authentication for the WebSocket: the `Authorization` header or `?token=`.
 pub struct LiveAuth(Grant);
@@ -53,8 +52,10 @@ impl FromRequestParts<AppState> for LiveAuth {
 pub async fn live(
     State(state): State<AppState>,
     LiveAuth(grant): LiveAuth,
+    Client(client): Client,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    let slot = state.limits.admit_live(client)?;
     let receiver = state
         .hub
         .subscribe(grant.journal, state.config.max_connections_per_journal)
@@ -73,7 +74,7 @@ pub async fn live(
         .max_write_buffer_size(max_message.saturating_mul(2).max(WRITE_BUFFER + 1))
         .max_message_size(max_message)
         .max_frame_size(max_message)
-        .on_upgrade(move |socket| tracker.track_future(run(socket, state, grant, receiver))))
+        .on_upgrade(move |socket| tracker.track_future(run(socket, state, grant, receiver, slot))))
 }
 
 type Sink = SplitSink<WebSocket, Message>;
@@ -91,6 +92,8 @@ async fn run(
     state: AppState,
     grant: Grant,
     mut receiver: broadcast::Receiver<Batch>,
+    // Counted against the client until the connection ends.
+    _slot: LiveSlot,
 ) {
     let journal = grant.journal;
     let (sink, mut stream) = socket.split();
@@ -110,14 +113,15 @@ async fn run(
         sink,
         sent_upto: head,
     };
-    let mut ping = tokio::time::interval(state.config.ws_ping_interval);
+    // A zero interval would make `interval` panic.
+    let mut ping =
+        tokio::time::interval(state.config.ws_ping_interval.max(Duration::from_millis(1)));
     ping.tick().await;
     let mut last_heard = Instant::now();
     loop {
         let keep_going = tokio::select! {
             () = state.shutdown.cancelled() => {
-                let close = CloseFrame { code: 1001, reason: "relay shutting down".into() };
-                let _ = timeout(SEND_TIMEOUT, session.sink.send(Message::Close(Some(close)))).await;
+                session.close(1001, "relay shutting down").await;
                 false
             }
             message = stream.next() => match message {
@@ -137,6 +141,8 @@ async fn run(
             },
             _ = ping.tick() => {
                 if last_heard.elapsed() > state.config.ws_idle_timeout {
+                    tracing::info!(journal_id = %journal, device_id = %grant.device, "live connection idle; closing");
+                    session.close(1000, "idle").await;
                     false
                 } else {
                     session.send_raw(Message::Ping(Vec::new().into())).await
@@ -156,10 +162,21 @@ async fn run(
 impl LiveSession {
     /// Sends a frame; false when the client is gone or too slow.
     async fn send_raw(&mut self, message: Message) -> bool {
-        matches!(
-            timeout(SEND_TIMEOUT, self.sink.send(message)).await,
-            Ok(Ok(()))
-        )
+        let sent = timeout(self.state.config.ws_send_timeout, self.sink.send(message)).await;
+        if sent.is_err() {
+            tracing::info!(journal_id = %self.grant.journal, device_id = %self.grant.device,
+                "live client too slow to take a frame; closing");
+        }
+        matches!(sent, Ok(Ok(())))
+    }
+
+    /// Says goodbye with a close frame (best effort, bounded by the send timeout).
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let close = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = self.send_raw(Message::Close(Some(close))).await;
     }
 
     async fn send(&mut self, frame: ServerFrame) -> bool {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::extract::Authenticated;
+use crate::limits::UnauthenticatedSlot;
 use crate::pairing::{PairingError, Side};
 use crate::state::AppState;
 use crate::wire::Wire;
@@ -50,6 +51,7 @@ pub async fn open(
 
 /// `POST /v1/pairing/{nameplate}/{side}`: post one opaque message.
 pub async fn post(
+    _slot: UnauthenticatedSlot,
     State(state): State<AppState>,
     Path((nameplate, who)): Path<(u32, String)>,
     body: Bytes,
@@ -68,6 +70,7 @@ pub struct After {
 
 /// `GET /v1/pairing/{nameplate}/{side}?after=N`: the other side's messages.
 pub async fn read(
+    _slot: UnauthenticatedSlot,
     State(state): State<AppState>,
     Path((nameplate, who)): Path<(u32, String)>,
     Query(After { after }): Query<After>,
@@ -85,6 +88,7 @@ pub async fn read(
 
 /// `DELETE /v1/pairing/{nameplate}`: close after success or failure.
 pub async fn close(
+    _slot: UnauthenticatedSlot,
     State(state): State<AppState>,
     Path(nameplate): Path<u32>,
 ) -> Result<StatusCode, ApiError> {

@@ -6,6 +6,7 @@ use axum::extract::State;
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::extract::JournalPath;
+use crate::limits::UnauthenticatedSlot;
 use crate::rules::{check_auth_signature, check_genesis};
 use crate::state::AppState;
 use crate::time::now_unix;
@@ -13,6 +14,7 @@ use crate::wire::Wire;
 
 /// Issues a challenge to a device (the journal need not exist yet).
 pub async fn challenge(
+    _slot: UnauthenticatedSlot,
     State(state): State<AppState>,
     JournalPath(journal): JournalPath,
     Wire(request): Wire<ChallengeRequest>,
@@ -26,6 +28,7 @@ pub async fn challenge(
 
 /// Trades a signed challenge for a session; the first device also creates the journal.
 pub async fn session(
+    _slot: UnauthenticatedSlot,
     State(state): State<AppState>,
     JournalPath(journal): JournalPath,
     Wire(request): Wire<SessionRequest>,
