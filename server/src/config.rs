@@ -1,4 +1,7 @@
 //! The relay's limits and timings.
+//!
+//! Where the values come from (flags, environment, a TOML file) is
+//! [`crate::settings`]; this is what a running relay uses.
 
 use std::net::IpAddr;
 use std::time::Duration;

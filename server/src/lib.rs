@@ -37,6 +37,7 @@ pub mod metrics;
 pub mod pairing;
 pub mod routes;
 pub mod rules;
+pub mod settings;
 pub mod state;
 pub mod storage;
 pub mod time;
