@@ -34,6 +34,74 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     result.map_err(|e| StoreError::io(path, e))
 }
 
+/// Write many files atomically each, durable together when this returns.
+///
+/// Like [`write_atomic`] per file, but with one flush of the file system for
+/// the whole batch instead of two per file (thousands of entries from a
+/// snapshot would otherwise take seconds of fsyncs). A crash part-way leaves
+/// every file either old or new, never torn.
+pub fn write_atomic_batch(files: &[(PathBuf, Vec<u8>)]) -> Result<(), StoreError> {
+    let mut temps = Vec::with_capacity(files.len());
+    let cleanup = |temps: &[(PathBuf, &Path)]| {
+        for (tmp, _) in temps {
+            let _ = fs::remove_file(tmp);
+        }
+    };
+    for (path, bytes) in files {
+        let dir = path
+            .parent()
+            .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!("{file_name}.{}{TEMP_SUFFIX}", std::process::id()));
+        if let Err(e) = File::create(&tmp).and_then(|mut f| f.write_all(bytes)) {
+            temps.push((tmp, path.as_path()));
+            cleanup(&temps);
+            return Err(StoreError::io(path, e));
+        }
+        temps.push((tmp, path.as_path()));
+    }
+    let Some((first, _)) = temps.first() else {
+        return Ok(());
+    };
+    // Contents first, then the renames that publish them.
+    if let Err(e) = flush_filesystem(first, &temps) {
+        cleanup(&temps);
+        return Err(StoreError::io(first, e));
+    }
+    let mut dirs = std::collections::BTreeSet::new();
+    for (tmp, path) in &temps {
+        fs::rename(tmp, path).map_err(|e| StoreError::io(path, e))?;
+        if let Some(dir) = path.parent() {
+            dirs.insert(dir.to_path_buf());
+        }
+    }
+    for dir in dirs {
+        sync_dir(&dir).map_err(|e| StoreError::io(&dir, e))?;
+    }
+    Ok(())
+}
+
+/// Makes the written temporaries durable: one `syncfs` on Linux, one fsync per file elsewhere.
+fn flush_filesystem(any: &Path, temps: &[(PathBuf, &Path)]) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = temps;
+        let file = File::open(any)?;
+        rustix::fs::syncfs(&file).map_err(std::io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = any;
+        for (tmp, _) in temps {
+            File::open(tmp)?.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
 /// Write a file readable and writable by its owner only (0600), atomically.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     write_atomic(path, bytes)?;

@@ -307,7 +307,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "This journal syncs through {url}. Run `attune sync` (or `attune sync --watch`)."
             );
         }
-        Command::Sync { watch, json } => sync(&ctx, watch, json)?,
+        Command::Sync {
+            watch,
+            snapshot,
+            json,
+        } => sync(&ctx, watch, snapshot, json)?,
         Command::Status { json } => status(&ctx, json)?,
         Command::Join(args) => join(&ctx, args)?,
         Command::Device { action } => device(&ctx, action)?,

@@ -372,10 +372,86 @@ impl Store {
     }
 
     /// Add many entry documents at once (imports, benchmarks): each document is
-    /// written atomically, and each month view once at the end.
+    /// written atomically, each month view once, all flushed to disk together.
     pub fn insert_docs(&mut self, docs: &[EntryDoc]) -> Result<(), StoreError> {
-        self.write_docs_and_views(docs.iter())?;
-        Ok(())
+        self.write_docs_and_views_batched(docs)
+    }
+
+    /// Every entry document as saved (compressed Automerge), decrypted: what a snapshot holds.
+    pub fn export_docs(&self) -> Result<Vec<(EntryId, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.entry_ids()? {
+            let path = self.entry_path(id);
+            let sealed = match fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(StoreError::io(&path, e)),
+            };
+            let plain = open_blob(&self.key, "entry", &id.to_string(), &sealed)
+                .map_err(|e| StoreError::damaged(&path, e))?;
+            out.push((id, plain.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Merge entry documents from a snapshot into this journal (idempotent, any order).
+    ///
+    /// An entry this device lacks is taken whole; one it has receives the
+    /// snapshot's changes it is missing. Every written file is durable when
+    /// this returns, flushed once for the whole batch. Returns the number of
+    /// entries written.
+    pub fn merge_docs(&mut self, docs: Vec<(EntryId, Vec<u8>)>) -> Result<usize, StoreError> {
+        let actor = self.config.actor();
+        let mut changed = Vec::new();
+        for (id, bytes) in docs {
+            let theirs = EntryDoc::load(id, &bytes, &actor).map_err(|e| {
+                StoreError::damaged(&self.dir.join("snapshot"), format!("entry {id}: {e}"))
+            })?;
+            match self.load_doc(id)? {
+                None => changed.push(theirs),
+                Some(mut mine) => {
+                    let all = theirs.all_changes();
+                    let report = mine.apply_changes(all.iter().map(Vec::as_slice))?;
+                    if report.applied > 0 || report.waiting > 0 {
+                        changed.push(mine);
+                    }
+                }
+            }
+        }
+        let n = changed.len();
+        self.write_docs_and_views_batched(&changed)?;
+        Ok(n)
+    }
+
+    /// [`Store::write_docs_and_views`] for many documents: one flush for all files.
+    fn write_docs_and_views_batched(&mut self, docs: &[EntryDoc]) -> Result<(), StoreError> {
+        let mut files_out = Vec::with_capacity(docs.len());
+        let mut touched = BTreeSet::new();
+        for doc in docs {
+            let id = doc.id();
+            files_out.push((
+                self.entry_path(id),
+                seal_blob(&self.key, "entry", &id.to_string(), &doc.save())?,
+            ));
+            if let Ok(entry) = doc.entry() {
+                let month = entry.created.local_month();
+                self.load_month(&month)?;
+                if let Some(view) = self.views.get_mut(&month) {
+                    view.entries.insert(id, entry);
+                }
+                touched.insert(month);
+            }
+        }
+        for month in touched {
+            let Some(view) = self.views.get(&month) else {
+                continue;
+            };
+            let name = self.view_name(&month);
+            let path = self.view_path(&name);
+            let plain = postcard::to_allocvec(view).map_err(|e| StoreError::damaged(&path, e))?;
+            files_out.push((path, seal_blob(&self.key, "view", &name, &plain)?));
+        }
+        files::write_atomic_batch(&files_out)
     }
 
     /// Every change of every entry (what a device that has never synced must send).

@@ -98,6 +98,11 @@ pub enum Command {
         /// Stay connected and sync every change as it happens (Ctrl-C to stop).
         #[arg(long)]
         watch: bool,
+        /// Also upload a snapshot of the whole (sealed) journal now, so new
+        /// devices start from it, and let the relay delete the envelopes it
+        /// covers. Taken anyway every 1,000 envelopes.
+        #[arg(long, conflicts_with = "watch")]
+        snapshot: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,

@@ -18,6 +18,26 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 pub(crate) fn print_report(report: &SyncReport) {
+    if let Some(cursor) = report.snapshot_cursor {
+        println!(
+            "Started from the journal's snapshot (through #{cursor}): {} entr{} restored.",
+            report.restored_entries,
+            if report.restored_entries == 1 {
+                "y"
+            } else {
+                "ies"
+            }
+        );
+    }
+    if let Some(taken) = &report.snapshot_taken {
+        println!(
+            "Uploaded a snapshot of {} entr{} ({} KiB sealed); the relay deleted {} envelope(s) it covers.",
+            taken.entries,
+            if taken.entries == 1 { "y" } else { "ies" },
+            taken.bytes.div_ceil(1024),
+            taken.compacted
+        );
+    }
     if report.pushed > 0 || report.received > 0 {
         println!(
             "Synced: sent {} envelope(s), received {} ({} new change(s)).",
@@ -36,19 +56,37 @@ pub(crate) fn report_json(report: &SyncReport) -> serde_json::Value {
         "applied": report.applied,
         "head": report.head,
         "problems": report.problems,
+        "snapshot_used": report.snapshot_cursor.map(|cursor| serde_json::json!({
+            "cursor": cursor,
+            "entries": report.restored_entries,
+        })),
+        "snapshot_taken": report.snapshot_taken.as_ref().map(|t| serde_json::json!({
+            "cursor": t.cursor,
+            "entries": t.entries,
+            "bytes": t.bytes,
+            "compacted": t.compacted,
+        })),
     })
 }
 
-pub(crate) fn sync(ctx: &Ctx, watch: bool, json: bool) -> Result<()> {
+pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result<()> {
     let rt = runtime()?;
     if !watch {
         let mut store = ctx.open()?;
-        let report = rt.block_on(attune::sync::sync_once(&mut store))?;
+        let report = rt.block_on(attune::sync::sync_once_with(&mut store, snapshot))?;
+        if snapshot && report.snapshot_taken.is_none() && !json {
+            println!("No new snapshot: the relay already holds one at least as new, or changes still wait to be sent.");
+        }
         if json {
             println!("{}", serde_json::to_string_pretty(&report_json(&report))?);
         } else {
             print_report(&report);
-            if report.pushed == 0 && report.received == 0 && report.problems.is_empty() {
+            if report.pushed == 0
+                && report.received == 0
+                && report.problems.is_empty()
+                && report.snapshot_taken.is_none()
+                && report.snapshot_cursor.is_none()
+            {
                 println!("Up to date.");
             }
         }

@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::files;
 use crate::store::OUTBOX_DIR;
 use crate::sync::relay::RelayClient;
+use crate::sync::snapshot;
 use crate::sync::state::{ChangeBatch, SyncState};
 use crate::sync::SyncError;
 use crate::{Store, StoreError};
@@ -26,6 +27,8 @@ use crate::{Store, StoreError};
 const MAX_BATCH_BYTES: usize = 128 * 1024;
 /// Envelopes per push request.
 const PUSH_CHUNK: usize = 100;
+/// Bytes per push request (the relay's default body limit is 1 MiB).
+const PUSH_BYTES: usize = 768 * 1024;
 /// Envelopes per pull page.
 const PULL_PAGE: u32 = 500;
 
@@ -42,9 +45,15 @@ pub struct SyncReport {
     pub head: u64,
     /// Problems found (rejected envelopes, gaps, rollbacks), in plain words.
     pub problems: Vec<String>,
+    /// Entries written from a snapshot this sync started from.
+    pub restored_entries: usize,
+    /// The relay cursor of the snapshot this sync started from, if it used one.
+    pub snapshot_cursor: Option<u64>,
+    /// The snapshot this sync took and uploaded, if it took one.
+    pub snapshot_taken: Option<crate::sync::SnapshotTaken>,
 }
 
-fn ids(store: &Store) -> Result<(JournalId, DeviceId), SyncError> {
+pub(crate) fn ids(store: &Store) -> Result<(JournalId, DeviceId), SyncError> {
     let config = store.config();
     let journal = config
         .journal_id
@@ -174,7 +183,7 @@ pub async fn push_outbox(client: &RelayClient, store: &Store) -> Result<usize, S
         if waiting.is_empty() {
             return Ok(pushed);
         }
-        let chunk: Vec<(PathBuf, Envelope)> = waiting.into_iter().take(PUSH_CHUNK).collect();
+        let chunk = push_chunk(waiting);
         let envelopes: Vec<Envelope> = chunk.iter().map(|(_, e)| e.clone()).collect();
         let first = envelopes.first().map(|e| e.device_seq.0).unwrap_or(0);
         let resp = match push_with_retry(client, envelopes).await {
@@ -198,6 +207,21 @@ pub async fn push_outbox(client: &RelayClient, store: &Store) -> Result<usize, S
             return Ok(pushed);
         }
     }
+}
+
+/// The next envelopes to push in one request: at most [`PUSH_CHUNK`] of them
+/// and [`PUSH_BYTES`] of encoding (always at least one).
+fn push_chunk(waiting: Vec<(PathBuf, Envelope)>) -> Vec<(PathBuf, Envelope)> {
+    let mut bytes = 0;
+    let mut chunk = Vec::new();
+    for (path, env) in waiting.into_iter().take(PUSH_CHUNK) {
+        bytes += env.ciphertext.len() + 256;
+        if bytes > PUSH_BYTES && !chunk.is_empty() {
+            break;
+        }
+        chunk.push((path, env));
+    }
+    chunk
 }
 
 /// Push, retrying transient network failures with backoff (0.25 s, 0.5 s, 1 s, 2 s).
@@ -483,7 +507,20 @@ async fn pull_all(
 ) -> Result<(), SyncError> {
     let mut after = state.cursor;
     loop {
-        let page = client.pull(RelaySeq(after), PULL_PAGE).await?;
+        let page = match client.pull(RelaySeq(after), PULL_PAGE).await {
+            // The relay deleted envelopes this device has not seen: they are
+            // in the snapshot, which must be applied first.
+            Err(SyncError::Refused { code, .. }) if code == "compacted" => {
+                if !snapshot::start_from(client, store, state, report).await? {
+                    return Err(SyncError::Network(
+                        "the relay compacted envelopes this device has not seen but serves no newer snapshot".into(),
+                    ));
+                }
+                after = state.cursor;
+                continue;
+            }
+            other => other?,
+        };
         report.head = page.head.0;
         if page.head.0 < state.high_water {
             report.problems.push(format!(
@@ -519,8 +556,17 @@ async fn pull_all(
     }
 }
 
-/// One full sync: seal the outbox, pull and apply everything new, then push.
+/// One full sync: seal the outbox, pull and apply everything new, then push
+/// (and take a snapshot when one is due).
 pub async fn sync_once(store: &mut Store) -> Result<SyncReport, SyncError> {
+    sync_once_with(store, false).await
+}
+
+/// [`sync_once`], taking a snapshot whether or not one is due when `force_snapshot`.
+pub async fn sync_once_with(
+    store: &mut Store,
+    force_snapshot: bool,
+) -> Result<SyncReport, SyncError> {
     let mut state = SyncState::load(store)?;
     let mut report = SyncReport::default();
     seal_outbox(store, &mut state)?;
@@ -531,8 +577,23 @@ pub async fn sync_once(store: &mut Store) -> Result<SyncReport, SyncError> {
     seal_outbox(store, &mut state)?;
     // Pull first: if the relay holds envelopes of this device that this
     // directory does not know (an old copy restored), stop before pushing.
+    // A device with nothing yet starts from the newest snapshot, if one verifies.
+    if state.cursor == 0 {
+        match snapshot::start_from(&client, store, &mut state, &mut report).await {
+            Ok(_) => {}
+            Err(SyncError::Crypto(e)) => report
+                .problems
+                .push(format!("{e}; pulling every envelope instead")),
+            Err(e) => return Err(e),
+        }
+    }
     pull_all(&client, store, &mut state, &mut report).await?;
     report.pushed = push_outbox(&client, store).await?;
+    if force_snapshot || snapshot::due(store, &state)? {
+        // Pull back what was just pushed, so the snapshot covers it.
+        pull_all(&client, store, &mut state, &mut report).await?;
+        report.snapshot_taken = snapshot::take(&client, store, &state).await?;
+    }
     state.last_sync_unix = Some(crate::store::now_ms() / 1000);
     state.problems = report.problems.clone();
     state.save(store)?;
@@ -640,6 +701,10 @@ async fn run_live(
                         if e.error == "out_of_order" || e.error == "seq_conflict" {
                             return Err(SyncError::StaleDevice(e.message));
                         }
+                        if e.error == "compacted" {
+                            // Reconnecting syncs once first, which starts from the snapshot.
+                            return Err(SyncError::Network(e.message));
+                        }
                         in_flight = false;
                         on_report(&SyncReport { problems: vec![format!("the relay refused: {}", e.message)], ..Default::default() });
                     }
@@ -652,7 +717,7 @@ async fn run_live(
                 let store = open()?;
                 let mut state = SyncState::load(&store)?;
                 seal_outbox(&store, &mut state)?;
-                let envelopes: Vec<Envelope> = outbox_envelopes(&store)?.into_iter().take(PUSH_CHUNK).map(|(_, e)| e).collect();
+                let envelopes: Vec<Envelope> = push_chunk(outbox_envelopes(&store)?).into_iter().map(|(_, e)| e).collect();
                 drop(store);
                 if !envelopes.is_empty() {
                     let push = ClientMessage::new(ClientFrame::Push(attune_proto::PushRequest { v: attune_proto::WIRE_VERSION, envelopes }));

@@ -14,17 +14,19 @@ mod join;
 mod pair;
 mod recover;
 mod relay;
+mod snapshot;
 mod state;
 
 pub use devices::{find_device, revoke_device, Revoked};
 pub use engine::{
-    connect, pending_counts, process_envelopes, push_outbox, seal_outbox, sync_once, watch,
-    SyncReport,
+    connect, pending_counts, process_envelopes, push_outbox, seal_outbox, sync_once,
+    sync_once_with, watch, SyncReport,
 };
 pub use join::{add_device, finish_join, JoinRequest};
 pub use pair::{join_with_code, pair_device, PairingOffer};
 pub use recover::recover;
 pub use relay::{RelayClient, Rendezvous};
+pub use snapshot::{SnapshotTaken, SNAPSHOT_EVERY};
 pub use state::{ChangeBatch, SyncState};
 
 /// Everything that can go wrong while syncing, each a sentence a writer can act on.

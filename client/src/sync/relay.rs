@@ -184,6 +184,40 @@ impl RelayClient {
         )?)
     }
 
+    /// The journal's newest snapshot (if any), head and compaction point.
+    pub async fn snapshot(&self) -> Result<attune_proto::SnapshotResponse, SyncError> {
+        Ok(attune_proto::SnapshotResponse::decode(
+            &self.get("snapshot").await?,
+        )?)
+    }
+
+    /// Upload a snapshot; the relay verifies its covers before storing it.
+    pub async fn put_snapshot(
+        &self,
+        snapshot: &attune_proto::Snapshot,
+    ) -> Result<attune_proto::SnapshotStored, SyncError> {
+        Ok(attune_proto::SnapshotStored::decode(
+            &self
+                .send(reqwest::Method::PUT, "snapshot", snapshot.encode())
+                .await?,
+        )?)
+    }
+
+    /// Ask the relay to delete the envelopes the stored snapshot `hash` covers.
+    pub async fn compact(
+        &self,
+        hash: [u8; 32],
+    ) -> Result<attune_proto::CompactResponse, SyncError> {
+        let body = attune_proto::CompactRequest {
+            v: WIRE_VERSION,
+            snapshot_hash: hash,
+        }
+        .encode();
+        Ok(attune_proto::CompactResponse::decode(
+            &self.send(reqwest::Method::POST, "compact", body).await?,
+        )?)
+    }
+
     /// Open a pairing rendezvous for this journal (a member only).
     pub async fn open_pairing(&self) -> Result<attune_proto::PairingSlot, SyncError> {
         Ok(attune_proto::PairingSlot::decode(

@@ -1,0 +1,248 @@
+//! Snapshots: sealing the whole journal so a new device need not replay every
+//! envelope, and starting from one.
+//!
+//! A device takes a snapshot after a sync that left nothing to push, once the
+//! journal has moved [`SNAPSHOT_EVERY`] envelopes past the last one (or when
+//! asked: `attune sync --snapshot`), uploads it, and asks the relay to compact
+//! the envelopes it covers. A device with nothing yet (a new one), or one whose
+//! cursor the relay has compacted past, starts from the newest snapshot it can
+//! verify and then pulls only what came after it.
+
+use std::collections::BTreeMap;
+
+use attune_core::EntryId;
+use attune_crypto::{open_snapshot, seal_snapshot};
+use attune_proto::{Cover, DeviceId, DeviceSeq, RelaySeq, SnapshotHeader, WIRE_VERSION};
+use serde::{Deserialize, Serialize};
+
+use crate::sync::engine::{ids, pending_counts};
+use crate::sync::relay::RelayClient;
+use crate::sync::state::SyncState;
+use crate::sync::{SyncError, SyncReport};
+use crate::Store;
+
+/// Take a snapshot once the journal is this many envelopes past the last one.
+pub const SNAPSHOT_EVERY: u64 = 1000;
+/// Sealed file remembering the cursor of the last snapshot this device took or used.
+const SNAPSHOT_STATE_FILE: &str = "snapshot-state";
+
+/// The plaintext of a snapshot: every entry document, and the devices' names.
+#[derive(Serialize, Deserialize)]
+struct JournalSnapshot {
+    /// Format version.
+    v: u8,
+    /// Each entry's saved (compressed) Automerge document.
+    entries: Vec<(EntryId, serde_bytes::ByteBuf)>,
+    /// The names devices gave themselves, as far as the author knew them.
+    device_names: Vec<(DeviceId, String)>,
+}
+
+/// What this device remembers about snapshots.
+#[derive(Default, Serialize, Deserialize)]
+struct SnapshotState {
+    v: u8,
+    /// The cursor of the newest snapshot this device took or started from.
+    last_cursor: u64,
+}
+
+fn load_state(store: &Store) -> Result<SnapshotState, SyncError> {
+    let path = store.dir().join(SNAPSHOT_STATE_FILE);
+    match store.read_sealed_state(SNAPSHOT_STATE_FILE)? {
+        None => Ok(SnapshotState::default()),
+        Some(bytes) => {
+            postcard::from_bytes(&bytes).map_err(|e| crate::StoreError::damaged(&path, e).into())
+        }
+    }
+}
+
+fn save_state(store: &Store, last_cursor: u64) -> Result<(), SyncError> {
+    let bytes = postcard::to_allocvec(&SnapshotState { v: 1, last_cursor })
+        .map_err(|e| crate::StoreError::damaged(&store.dir().join(SNAPSHOT_STATE_FILE), e))?;
+    store.write_sealed_state(SNAPSHOT_STATE_FILE, &bytes)?;
+    Ok(())
+}
+
+/// What a snapshot upload did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotTaken {
+    /// The relay cursor it covers.
+    pub cursor: u64,
+    /// Entries in it.
+    pub entries: usize,
+    /// Sealed bytes uploaded.
+    pub bytes: usize,
+    /// Envelopes the relay deleted because the snapshot covers them.
+    pub compacted: u64,
+}
+
+/// Whether a sync should take a snapshot now.
+pub(crate) fn due(store: &Store, state: &SyncState) -> Result<bool, SyncError> {
+    let last = load_state(store)?.last_cursor;
+    Ok(state.cursor >= last.saturating_add(SNAPSHOT_EVERY))
+}
+
+/// Seals the journal as of `state`, uploads it and asks the relay to compact.
+///
+/// `None` when there is still something to push (the covers must name only
+/// envelopes the relay holds) or the relay already has a snapshot at least as new.
+pub(crate) async fn take(
+    client: &RelayClient,
+    store: &Store,
+    state: &SyncState,
+) -> Result<Option<SnapshotTaken>, SyncError> {
+    if pending_counts(store)? != (0, 0) || state.cursor == 0 {
+        return Ok(None);
+    }
+    let (journal, device) = ids(store)?;
+    let mut heads: BTreeMap<DeviceId, (DeviceSeq, [u8; 32])> = state
+        .chain
+        .heads()
+        .filter_map(|(d, _)| state.chain.last(d).map(|head| (d, head)))
+        .collect();
+    // This device's own envelopes are all in its documents, pulled back or not.
+    if state.next_seq > 1 {
+        let own = (DeviceSeq(state.next_seq - 1), state.last_hash);
+        heads
+            .entry(device)
+            .and_modify(|h| {
+                if h.0 < own.0 {
+                    *h = own;
+                }
+            })
+            .or_insert(own);
+    }
+    let covers: Vec<Cover> = heads
+        .into_iter()
+        .map(|(device_id, (device_seq, hash))| Cover {
+            device_id,
+            device_seq,
+            hash,
+        })
+        .collect();
+    let ring = store.keyring();
+    let Some((epoch, key)) = ring.current() else {
+        return Err(crate::StoreError::damaged(&store.dir().join("keys"), "no journal key").into());
+    };
+    let header = SnapshotHeader {
+        v: WIRE_VERSION,
+        journal_id: journal,
+        device_id: device,
+        epoch,
+        cursor: RelaySeq(state.cursor),
+        covers,
+        created_unix: u64::try_from(crate::store::now_ms() / 1000).unwrap_or(0),
+    };
+    let entries = store.export_docs()?;
+    let count = entries.len();
+    let mut device_names: Vec<(DeviceId, String)> = state
+        .devices
+        .iter()
+        .filter_map(|(d, info)| info.name.clone().map(|n| (*d, n)))
+        .collect();
+    device_names.retain(|(d, _)| *d != device);
+    device_names.push((device, store.config().device_name.clone()));
+    let plain = zeroize::Zeroizing::new(
+        postcard::to_allocvec(&JournalSnapshot {
+            v: 1,
+            entries: entries
+                .into_iter()
+                .map(|(id, bytes)| (id, serde_bytes::ByteBuf::from(bytes)))
+                .collect(),
+            device_names,
+        })
+        .map_err(|e| crate::StoreError::damaged(store.dir(), e))?,
+    );
+    let snapshot = seal_snapshot(key, store.identity(), header, &plain)?;
+    let bytes = snapshot.encode().len();
+    let stored = match client.put_snapshot(&snapshot).await {
+        Ok(stored) => stored,
+        // Another device got there first with at least as much.
+        Err(SyncError::Refused { code, .. }) if code == "stale_snapshot" => {
+            save_state(store, state.cursor)?;
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    save_state(store, state.cursor)?;
+    let compacted = client.compact(stored.hash).await?;
+    Ok(Some(SnapshotTaken {
+        cursor: state.cursor,
+        entries: count,
+        bytes,
+        compacted: compacted.deleted,
+    }))
+}
+
+/// Starts from the relay's newest snapshot if it is ahead of this device.
+///
+/// Returns whether one was applied. The snapshot must verify (author in the
+/// roster, signature, key, contents) and agree with this device's own chains;
+/// its documents are merged (never replacing anything this device has), then
+/// the chains and cursor move to what it covers.
+pub(crate) async fn start_from(
+    client: &RelayClient,
+    store: &mut Store,
+    state: &mut SyncState,
+    report: &mut SyncReport,
+) -> Result<bool, SyncError> {
+    let (journal, device) = ids(store)?;
+    let response = client.snapshot().await?;
+    let Some(snapshot) = response.snapshot else {
+        return Ok(false);
+    };
+    let header = &snapshot.header;
+    if header.cursor.0 <= state.cursor {
+        return Ok(false);
+    }
+    let plain = open_snapshot(&snapshot, &state.rosters, &store.keyring(), journal)?;
+    for cover in &header.covers {
+        if cover.device_id == device && cover.device_seq.0 >= state.next_seq {
+            return Err(SyncError::StaleDevice(format!(
+                "the journal's snapshot includes this device's envelope #{} but this directory has only sealed up to #{}",
+                cover.device_seq.0,
+                state.next_seq.saturating_sub(1)
+            )));
+        }
+        if let Some((seq, hash)) = state.chain.last(cover.device_id) {
+            if seq == cover.device_seq && hash != cover.hash {
+                return Err(SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(
+                    "it names a different envelope than this device applied",
+                )));
+            }
+        }
+    }
+    let contents: JournalSnapshot = postcard::from_bytes(&plain).map_err(|_| {
+        SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(
+            "its contents do not parse",
+        ))
+    })?;
+    if contents.v != 1 {
+        return Err(SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(
+            "its contents are in a newer format; upgrade Attune",
+        )));
+    }
+    let docs = contents
+        .entries
+        .into_iter()
+        .map(|(id, bytes)| (id, bytes.into_vec()))
+        .collect();
+    report.restored_entries += store.merge_docs(docs)?;
+    for cover in &header.covers {
+        state
+            .chain
+            .set_head(cover.device_id, cover.device_seq, cover.hash);
+    }
+    for (d, name) in contents.device_names {
+        let info = state.devices.entry(d).or_default();
+        if info.name.is_none() {
+            info.name = Some(name);
+        }
+    }
+    state.cursor = header.cursor.0;
+    // Envelopes it covers may still come after its cursor: not replays to warn about.
+    state.high_water = state.high_water.max(response.head.0);
+    state.save(store)?;
+    save_state(store, header.cursor.0)?;
+    report.snapshot_cursor = Some(header.cursor.0);
+    Ok(true)
+}
