@@ -363,9 +363,15 @@ pub async fn snapshots_and_compaction(s: &dyn Storage) {
     assert_eq!(maxima, vec![(a.id, DeviceSeq(3)), (b.id, DeviceSeq(2))]);
 
     // Stored only if the stored one is still the expected one.
-    assert!(s.replace_snapshot(j, None, &prepared(&snap), 7).await.unwrap());
+    assert!(s
+        .replace_snapshot(j, None, &prepared(&snap), 7)
+        .await
+        .unwrap());
     let other = a.snapshot(j, 5, &[&a_env[2], &b_env[1]], b"another");
-    assert!(!s.replace_snapshot(j, None, &prepared(&other), 8).await.unwrap());
+    assert!(!s
+        .replace_snapshot(j, None, &prepared(&other), 8)
+        .await
+        .unwrap());
     let stored = s.snapshot(j).await.unwrap().unwrap();
     assert_eq!((stored.snapshot, stored.hash), (snap.clone(), snap.hash()));
 
@@ -379,12 +385,19 @@ pub async fn snapshots_and_compaction(s: &dyn Storage) {
         .map(|e| e.encode().len() as u64)
         .sum();
     assert_eq!(
-        (outcome.deleted, outcome.freed_bytes, outcome.compacted_through),
+        (
+            outcome.deleted,
+            outcome.freed_bytes,
+            outcome.compacted_through
+        ),
         (4, gone, RelaySeq(5))
     );
     let after = s.journal_stats(j).await.unwrap().unwrap();
     assert_eq!(after.used_bytes, before.used_bytes - gone);
-    assert_eq!((after.head, after.compacted_through), (RelaySeq(6), RelaySeq(5)));
+    assert_eq!(
+        (after.head, after.compacted_through),
+        (RelaySeq(6), RelaySeq(5))
+    );
     let left: Vec<(DeviceId, u64)> = s
         .envelopes_after(j, RelaySeq(0), 100, 1 << 20)
         .await

@@ -39,7 +39,9 @@ pub fn seal_snapshot(
     plaintext: &[u8],
 ) -> Result<Snapshot, CryptoError> {
     if !header.covers_are_canonical() {
-        return Err(CryptoError::BadSnapshot("its covers are not sorted by device"));
+        return Err(CryptoError::BadSnapshot(
+            "its covers are not sorted by device",
+        ));
     }
     let nonce: [u8; ENVELOPE_NONCE_LEN] = random_bytes();
     let padded = padded_len(plaintext.len())?;
@@ -85,7 +87,9 @@ pub fn open_snapshot(
         return Err(CryptoError::BadSnapshot("it belongs to another journal"));
     }
     if !header.covers_are_canonical() {
-        return Err(CryptoError::BadSnapshot("its covers are not sorted by device"));
+        return Err(CryptoError::BadSnapshot(
+            "its covers are not sorted by device",
+        ));
     }
     let member = roster_in_force(rosters, header.epoch)
         .filter(|roster| roster.journal_id == journal)
@@ -122,7 +126,8 @@ pub fn open_snapshot(
             Tag::from_slice(tag),
         )
         .map_err(|_| CryptoError::BadSnapshot("it does not decrypt"))?;
-    let plain = unpad(&framed).map_err(|_| CryptoError::BadSnapshot("its contents are malformed"))?;
+    let plain =
+        unpad(&framed).map_err(|_| CryptoError::BadSnapshot("its contents are malformed"))?;
     Ok(Zeroizing::new(plain.to_vec()))
 }
 
@@ -177,7 +182,9 @@ mod tests {
         let key = ring.get(Epoch(1)).unwrap();
         let snap = seal_snapshot(key, &identity, header(journal, device), b"documents").unwrap();
         assert_eq!(
-            open_snapshot(&snap, &rosters, &ring, journal).unwrap().as_slice(),
+            open_snapshot(&snap, &rosters, &ring, journal)
+                .unwrap()
+                .as_slice(),
             b"documents"
         );
 

@@ -97,9 +97,8 @@ pub async fn put_snapshot(
             "this device is not in the journal's roster",
         )
     })?;
-    let key = VerifyingKey::from_bytes(&member.verifying_key).map_err(|_| {
-        ApiError::forbidden("not_in_roster", "this device's roster key is invalid")
-    })?;
+    let key = VerifyingKey::from_bytes(&member.verifying_key)
+        .map_err(|_| ApiError::forbidden("not_in_roster", "this device's roster key is invalid"))?;
     key.verify_strict(
         &snapshot.signed_digest(),
         &Signature::from_bytes(&snapshot.signature),

@@ -36,7 +36,9 @@ pub enum SnapshotRejection {
         stored_cursor: RelaySeq,
     },
     /// A cover names an envelope this relay does not hold.
-    #[error("the snapshot covers envelope {seq} of device {device}, which this relay does not hold")]
+    #[error(
+        "the snapshot covers envelope {seq} of device {device}, which this relay does not hold"
+    )]
     UnknownEnvelope {
         /// The device.
         device: DeviceId,
@@ -156,7 +158,10 @@ mod tests {
         let h = header(4, vec![cover(1, 2), cover(2, 2)]);
         let facts = CoverFacts {
             hashes: vec![Some(cover(1, 2).hash), Some(cover(2, 2).hash)],
-            maxima: vec![(DeviceId([1; 16]), DeviceSeq(2)), (DeviceId([2; 16]), DeviceSeq(2))],
+            maxima: vec![
+                (DeviceId([1; 16]), DeviceSeq(2)),
+                (DeviceId([2; 16]), DeviceSeq(2)),
+            ],
         };
         assert_eq!(check_snapshot(&h, None, RelaySeq(4), &facts), Ok(()));
         // Cursor past the head.
@@ -195,7 +200,10 @@ mod tests {
             hashes: vec![None, Some(cover(2, 3).hash)],
             maxima: vec![(DeviceId([2; 16]), DeviceSeq(3))],
         };
-        assert_eq!(check_snapshot(&new, Some(&old), RelaySeq(6), &facts), Ok(()));
+        assert_eq!(
+            check_snapshot(&new, Some(&old), RelaySeq(6), &facts),
+            Ok(())
+        );
         // Without the previous snapshot's word the missing envelope is unknown.
         assert!(check_snapshot(&new, None, RelaySeq(6), &facts).is_err());
         // The old snapshot again, or one covering less: stale.

@@ -596,13 +596,14 @@ impl Storage for SqliteStorage {
         snapshot_hash: [u8; 32],
     ) -> Result<Option<CompactOutcome>, StorageError> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let cursor: Option<i64> =
-            sqlx::query_scalar("SELECT cursor_seq FROM snapshots WHERE journal_id = ? AND hash = ?")
-                .bind(&journal.0[..])
-                .bind(&snapshot_hash[..])
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
+        let cursor: Option<i64> = sqlx::query_scalar(
+            "SELECT cursor_seq FROM snapshots WHERE journal_id = ? AND hash = ?",
+        )
+        .bind(&journal.0[..])
+        .bind(&snapshot_hash[..])
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
         let Some(cursor) = cursor else {
             return Ok(None);
         };
