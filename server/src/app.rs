@@ -93,19 +93,15 @@ impl Relay {
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let shutdown = self.state.shutdown.clone();
-        // Connect info gives rate limits and connection caps the client's address.
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                signal.await;
-                tracing::info!("shutting down: finishing in-flight requests");
-                shutdown.cancel();
-            })
-            .await;
+        let header_timeout = self.state.config.request_timeout;
+        crate::connections::serve(listener, self.router(), header_timeout, async move {
+            signal.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            shutdown.cancel();
+        })
+        .await;
         self.finish().await;
-        served
+        Ok(())
     }
 
     /// Closes live connections, commits what is queued and closes storage.

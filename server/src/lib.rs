@@ -29,6 +29,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod fanout;

@@ -379,6 +379,66 @@ async fn a_body_trickled_slowly_is_cut_off_by_the_request_timeout() {
 }
 
 #[tokio::test]
+async fn headers_trickled_slowly_or_never_sent_are_cut_off_by_the_request_timeout() {
+    let served = Served::start(Config {
+        request_timeout: Duration::from_millis(500),
+        ..Config::default()
+    })
+    .await;
+    let mut trickling = served.tcp(A).await;
+    trickling
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: relay\r\n")
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = trickling.into_split();
+    let trickle = tokio::spawn(async move {
+        // A header line every 100 ms, never the blank line that ends them.
+        for i in 0..1000 {
+            let line = format!("x-slow-{i}: y\r\n");
+            if writer.write_all(line.as_bytes()).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let mut silent = served.tcp(A).await;
+
+    // Meanwhile another client is served at once.
+    let http = client_from(B);
+    let (status, _, _) = get(&http, served.url("/healthz")).await;
+    assert_eq!(status, 200);
+
+    for (name, reader) in [
+        (
+            "trickling",
+            &mut reader as &mut (dyn tokio::io::AsyncRead + Unpin + Send),
+        ),
+        ("silent", &mut silent),
+    ] {
+        let mut got = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut buf = [0u8; 1024];
+            loop {
+                match reader.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "the {name} connection was not closed");
+        assert!(
+            !String::from_utf8_lossy(&got).contains(" 200 "),
+            "the {name} connection was served"
+        );
+    }
+    trickle.abort();
+    let (status, _, _) = get(&http, served.url("/healthz")).await;
+    assert_eq!(status, 200);
+    served.stop().await;
+}
+
+#[tokio::test]
 async fn a_journal_over_its_connection_cap_is_refused_and_others_connect() {
     let served = Served::start(Config {
         max_connections_per_journal: 2,
