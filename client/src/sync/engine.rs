@@ -191,6 +191,12 @@ pub async fn push_outbox(client: &RelayClient, store: &Store) -> Result<usize, S
             Err(SyncError::Refused { code, message, .. })
                 if code == "out_of_order" || code == "seq_conflict" =>
             {
+                // Acknowledged once (the ack was lost), then compacted into a
+                // snapshot: the relay no longer holds it to compare, but the
+                // snapshot covers it, so it is delivered.
+                if code == "out_of_order" && drop_covered(client, store, &chunk).await? {
+                    continue;
+                }
                 return Err(SyncError::StaleDevice(format!(
                     "the relay refused envelope {first}: {message}"
                 )));
@@ -207,6 +213,31 @@ pub async fn push_outbox(client: &RelayClient, store: &Store) -> Result<usize, S
             return Ok(pushed);
         }
     }
+}
+
+/// Removes from the outbox the envelopes the relay's snapshot covers (they
+/// were stored, then compacted); whether any were.
+async fn drop_covered(
+    client: &RelayClient,
+    store: &Store,
+    chunk: &[(PathBuf, Envelope)],
+) -> Result<bool, SyncError> {
+    let (journal, device) = ids(store)?;
+    let Some(snapshot) = client.snapshot().await?.snapshot else {
+        return Ok(false);
+    };
+    // Only a member's verified word counts, never the relay's.
+    let state = SyncState::load(store)?;
+    attune_crypto::open_snapshot(&snapshot, &state.rosters, &store.keyring(), journal)?;
+    let covered = snapshot.header.covered(device);
+    let mut dropped = false;
+    for (path, env) in chunk {
+        if env.device_seq <= covered {
+            fs::remove_file(path).map_err(|e| StoreError::io(path, e))?;
+            dropped = true;
+        }
+    }
+    Ok(dropped)
 }
 
 /// The next envelopes to push in one request: at most [`PUSH_CHUNK`] of them
