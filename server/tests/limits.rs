@@ -100,9 +100,14 @@ impl Served {
 }
 
 /// An HTTP client whose connections come from `source`.
+///
+/// It does not keep connections: with the short request timeouts of these
+/// tests the relay closes idle ones quickly, and reusing one just as it closes
+/// would fail a request for a reason that is not under test.
 fn client_from(source: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(source.parse::<IpAddr>().unwrap())
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap()
 }
@@ -435,6 +440,88 @@ async fn headers_trickled_slowly_or_never_sent_are_cut_off_by_the_request_timeou
     trickle.abort();
     let (status, _, _) = get(&http, served.url("/healthz")).await;
     assert_eq!(status, 200);
+    served.stop().await;
+}
+
+#[tokio::test]
+async fn a_live_client_that_does_not_read_is_disconnected_and_the_others_get_everything() {
+    let served = Served::start(Config {
+        ws_send_timeout: Duration::from_millis(300),
+        max_connections_per_journal: 2,
+        ..Config::default()
+    })
+    .await;
+    let http = client_from(A);
+    let (d, e, j) = (Device::new(1), Device::new(2), journal(1));
+    let token_d = login(&http, &served.base, j, &d, Some(genesis(j, &[&d, &e], &d))).await;
+    let token_e = login(&http, &served.base, j, &e, None).await;
+
+    // The slow client never reads, with a small receive window.
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind(SocketAddr::new(A.parse().unwrap(), 0)).unwrap();
+    let stream = socket.connect(served.addr).await.unwrap();
+    let (_slow, _) =
+        tokio_tungstenite::client_async(served.ws_url(j, &token_e), MaybeTlsStream::Plain(stream))
+            .await
+            .unwrap();
+    // The active client reads everything.
+    let mut active = served.ws(A, j, &token_d).await.unwrap();
+    let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reader = tokio::spawn({
+        let received = received.clone();
+        async move {
+            while let Some(Ok(message)) = active.next().await {
+                if let Message::Binary(bytes) = message {
+                    if let ServerFrame::Envelopes(list) =
+                        ServerMessage::decode(&bytes).unwrap().frame
+                    {
+                        received.fetch_add(list.len(), std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+    });
+
+    // 10 MB of envelopes: far more than the socket buffers between the relay
+    // and the slow client hold.
+    let (count, per_push) = (100u64, 4usize);
+    let mut prev = [0u8; 32];
+    let mut envelopes = Vec::new();
+    for seq in 1..=count {
+        let envelope = d.envelope(j, seq, prev, &vec![seq as u8; 100 * 1024]);
+        prev = envelope.hash();
+        envelopes.push(envelope);
+    }
+    for batch in envelopes.chunks(per_push) {
+        let push = PushRequest {
+            v: WIRE_VERSION,
+            envelopes: batch.to_vec(),
+        };
+        let (status, body) = post(
+            &http,
+            served.url(&format!("/v1/journals/{j}/envelopes")),
+            Some(&token_d),
+            push.encode(),
+        )
+        .await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    }
+
+    // The slow client was dropped (its place is free again)…
+    let mut again = eventually(|| async { served.ws(B, j, &token_e).await.ok() }).await;
+    assert_live(&mut again).await;
+    // …and the active one received every envelope.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while received.load(std::sync::atomic::Ordering::SeqCst) < count as usize {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the active client received {} of {count}",
+            received.load(std::sync::atomic::Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    reader.abort();
     served.stop().await;
 }
 
