@@ -1,5 +1,9 @@
 //! The HTTP API against the real router (in process): creating journals, authentication, rosters.
+//!
+//! Every test runs on SQLite (`sqlite::…`) and on a fresh PostgreSQL schema
+//! (`postgres::…`), instantiated by `on_each_backend!` at the end of this file.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
@@ -8,9 +12,9 @@ use attune_proto::*;
 use attune_relay::Config;
 use axum::http::{Method, StatusCode};
 use common::*;
-#[tokio::test]
-async fn healthz_and_unknown_routes() {
-    let t = relay().await;
+
+async fn healthz_and_unknown_routes(on: &Backend) {
+    let t = on.relay().await;
     let reply = call(&t.router, Method::GET, "/healthz", None, Vec::new()).await;
     assert_eq!(reply.ok(), b"ok");
     call(&t.router, Method::GET, "/nope", None, Vec::new())
@@ -36,9 +40,8 @@ async fn healthz_and_unknown_routes() {
     .refused(StatusCode::BAD_REQUEST, "invalid_journal_id");
 }
 
-#[tokio::test]
-async fn first_device_creates_the_journal_and_members_log_in() {
-    let t = relay().await;
+async fn first_device_creates_the_journal_and_members_log_in(on: &Backend) {
+    let t = on.relay().await;
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(9);
     // Unknown journal, no genesis.
@@ -87,9 +90,8 @@ async fn first_device_creates_the_journal_and_members_log_in() {
     .refused(StatusCode::UNAUTHORIZED, "invalid_token");
 }
 
-#[tokio::test]
-async fn bad_genesis_rosters_are_refused() {
-    let t = relay().await;
+async fn bad_genesis_rosters_are_refused(on: &Backend) {
+    let t = on.relay().await;
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(3);
     try_login(&t.router, j, &a, Some(genesis(journal(4), &[&a], &a)))
@@ -122,9 +124,8 @@ async fn bad_genesis_rosters_are_refused() {
         .refused(StatusCode::NOT_FOUND, "unknown_journal");
 }
 
-#[tokio::test]
-async fn challenge_failures() {
-    let t = relay().await;
+async fn challenge_failures(on: &Backend) {
+    let t = on.relay().await;
     let (a, b, c) = (Device::new(1), Device::new(2), Device::new(3));
     let j = journal(5);
     create_journal(&t.router, j, &[&a, &b]).await;
@@ -169,13 +170,13 @@ async fn challenge_failures() {
         .refused(StatusCode::FORBIDDEN, "not_in_roster");
 }
 
-#[tokio::test]
-async fn expired_challenge_is_refused() {
-    let t = relay_with(Config {
-        challenge_ttl: Duration::ZERO,
-        ..Config::default()
-    })
-    .await;
+async fn expired_challenge_is_refused(on: &Backend) {
+    let t = on
+        .relay_with(Config {
+            challenge_ttl: Duration::ZERO,
+            ..Config::default()
+        })
+        .await;
     let a = Device::new(1);
     let j = journal(5);
     try_login(&t.router, j, &a, Some(genesis(j, &[&a], &a)))
@@ -183,9 +184,8 @@ async fn expired_challenge_is_refused() {
         .refused(StatusCode::UNAUTHORIZED, "challenge_expired");
 }
 
-#[tokio::test]
-async fn roster_update_rules_and_revocation() {
-    let t = relay().await;
+async fn roster_update_rules_and_revocation(on: &Backend) {
+    let t = on.relay().await;
     let (a, b, c, outsider) = (
         Device::new(1),
         Device::new(2),
@@ -291,3 +291,12 @@ async fn roster_update_rules_and_revocation() {
     .unwrap();
     assert_eq!(list.rosters, vec![v1, v2, v3]);
 }
+
+on_each_backend!(
+    healthz_and_unknown_routes,
+    first_device_creates_the_journal_and_members_log_in,
+    bad_genesis_rosters_are_refused,
+    challenge_failures,
+    expired_challenge_is_refused,
+    roster_update_rules_and_revocation,
+);

@@ -1,7 +1,11 @@
 //! Snapshots and compaction through the real router (in process): what the
 //! relay refuses (forged, stale, lying about coverage), and that compaction
 //! deletes only what a verified snapshot covers.
+//!
+//! Every test runs on SQLite (`sqlite::…`) and on a fresh PostgreSQL schema
+//! (`postgres::…`), instantiated by `on_each_backend!` at the end of this file.
 
+#[macro_use]
 mod common;
 
 use attune_proto::*;
@@ -47,9 +51,10 @@ async fn get_snapshot(t: &TestRelay, j: JournalId, token: &str) -> SnapshotRespo
     SnapshotResponse::decode(reply.ok()).unwrap()
 }
 
-#[tokio::test]
-async fn forged_lying_and_stale_snapshots_are_refused_and_compaction_keeps_the_uncovered() {
-    let t = relay().await;
+async fn forged_lying_and_stale_snapshots_are_refused_and_compaction_keeps_the_uncovered(
+    on: &Backend,
+) {
+    let t = on.relay().await;
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(7);
     let token_a = create_journal(&t.router, j, &[&a, &b]).await;
@@ -155,14 +160,14 @@ async fn forged_lying_and_stale_snapshots_are_refused_and_compaction_keeps_the_u
     push_ok(&t.router, j, &token_b, b.chain(j, 3, Some(&b_env[1]), 1)).await;
 }
 
-#[tokio::test]
-async fn snapshots_have_their_own_size_limit() {
-    let t = relay_with(Config {
-        max_body_bytes: 64 * 1024,
-        max_snapshot_bytes: 512 * 1024,
-        ..Config::default()
-    })
-    .await;
+async fn snapshots_have_their_own_size_limit(on: &Backend) {
+    let t = on
+        .relay_with(Config {
+            max_body_bytes: 64 * 1024,
+            max_snapshot_bytes: 512 * 1024,
+            ..Config::default()
+        })
+        .await;
     let a = Device::new(1);
     let j = journal(8);
     let token = create_journal(&t.router, j, &[&a]).await;
@@ -179,3 +184,8 @@ async fn snapshots_have_their_own_size_limit() {
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(get_snapshot(&t, j, &token).await.snapshot, Some(big));
 }
+
+on_each_backend!(
+    forged_lying_and_stale_snapshots_are_refused_and_compaction_keeps_the_uncovered,
+    snapshots_have_their_own_size_limit,
+);

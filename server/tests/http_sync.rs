@@ -1,14 +1,18 @@
 //! The HTTP API against the real router (in process): bad bodies, limits, push, pull and keys.
+//!
+//! Every test runs on SQLite (`sqlite::…`) and on a fresh PostgreSQL schema
+//! (`postgres::…`), instantiated by `on_each_backend!` at the end of this file.
 
+#[macro_use]
 mod common;
 
 use attune_proto::*;
 use attune_relay::Config;
 use axum::http::{Method, StatusCode};
 use common::*;
-#[tokio::test]
-async fn malformed_truncated_and_wrong_version_bodies() {
-    let t = relay().await;
+
+async fn malformed_truncated_and_wrong_version_bodies(on: &Backend) {
+    let t = on.relay().await;
     let a = Device::new(1);
     let j = journal(5);
     let token = create_journal(&t.router, j, &[&a]).await;
@@ -77,14 +81,14 @@ async fn malformed_truncated_and_wrong_version_bodies() {
     );
 }
 
-#[tokio::test]
-async fn oversized_body_and_envelope() {
-    let t = relay_with(Config {
-        max_body_bytes: 64 * 1024,
-        max_envelope_bytes: 1024,
-        ..Config::default()
-    })
-    .await;
+async fn oversized_body_and_envelope(on: &Backend) {
+    let t = on
+        .relay_with(Config {
+            max_body_bytes: 64 * 1024,
+            max_envelope_bytes: 1024,
+            ..Config::default()
+        })
+        .await;
     let a = Device::new(1);
     let j = journal(5);
     let token = create_journal(&t.router, j, &[&a]).await;
@@ -115,9 +119,8 @@ async fn oversized_body_and_envelope() {
     .await;
 }
 
-#[tokio::test]
-async fn push_rules() {
-    let t = relay().await;
+async fn push_rules(on: &Backend) {
+    let t = on.relay().await;
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(5);
     let token_a = create_journal(&t.router, j, &[&a, &b]).await;
@@ -224,13 +227,13 @@ async fn push_rules() {
     assert_eq!(page.envelopes[2].envelope.device_id, b.id);
 }
 
-#[tokio::test]
-async fn quota_is_enforced_per_journal() {
-    let t = relay_with(Config {
-        journal_quota_bytes: 1000,
-        ..Config::default()
-    })
-    .await;
+async fn quota_is_enforced_per_journal(on: &Backend) {
+    let t = on
+        .relay_with(Config {
+            journal_quota_bytes: 1000,
+            ..Config::default()
+        })
+        .await;
     let (a, b) = (Device::new(1), Device::new(2));
     let token_a = create_journal(&t.router, journal(1), &[&a]).await;
     let token_b = create_journal(&t.router, journal(2), &[&b]).await;
@@ -255,9 +258,8 @@ async fn quota_is_enforced_per_journal() {
     push_ok(&t.router, journal(1), &token_a, vec![filler]).await;
 }
 
-#[tokio::test]
-async fn wrapped_keys_are_stored_per_device_and_epoch() {
-    let t = relay().await;
+async fn wrapped_keys_are_stored_per_device_and_epoch(on: &Backend) {
+    let t = on.relay().await;
     let (a, b, c) = (Device::new(1), Device::new(2), Device::new(3));
     let j = journal(5);
     let token_a = create_journal(&t.router, j, &[&a, &b]).await;
@@ -320,9 +322,8 @@ async fn wrapped_keys_are_stored_per_device_and_epoch() {
     assert_eq!(get(token_a).await, vec![key(&a, 1, b"for a")]);
 }
 
-#[tokio::test]
-async fn pulls_are_paged() {
-    let t = relay().await;
+async fn pulls_are_paged(on: &Backend) {
+    let t = on.relay().await;
     let a = Device::new(1);
     let j = journal(5);
     let token = create_journal(&t.router, j, &[&a]).await;
@@ -367,9 +368,8 @@ async fn pulls_are_paged() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_pushes_get_gap_free_relay_sequences() {
-    let t = relay().await;
+async fn concurrent_pushes_get_gap_free_relay_sequences(on: &Backend) {
+    let t = on.relay().await;
     let devices: Vec<Device> = (1..=4).map(Device::new).collect();
     let j = journal(5);
     let refs: Vec<&Device> = devices.iter().collect();
@@ -400,13 +400,13 @@ async fn concurrent_pushes_get_gap_free_relay_sequences() {
     assert_eq!(relay_seqs, (1..=160).collect::<Vec<_>>());
 }
 
-#[tokio::test]
-async fn pull_pages_are_bounded_by_the_body_limit() {
-    let t = relay_with(Config {
-        max_body_bytes: 4096,
-        ..Config::default()
-    })
-    .await;
+async fn pull_pages_are_bounded_by_the_body_limit(on: &Backend) {
+    let t = on
+        .relay_with(Config {
+            max_body_bytes: 4096,
+            ..Config::default()
+        })
+        .await;
     let a = Device::new(1);
     let j = journal(5);
     let token = create_journal(&t.router, j, &[&a]).await;
@@ -439,3 +439,14 @@ async fn pull_pages_are_bounded_by_the_body_limit() {
     }
     assert_eq!((after, pages), (10, 4));
 }
+
+on_each_backend!(
+    malformed_truncated_and_wrong_version_bodies,
+    oversized_body_and_envelope,
+    push_rules,
+    quota_is_enforced_per_journal,
+    wrapped_keys_are_stored_per_device_and_epoch,
+    pulls_are_paged,
+    concurrent_pushes_get_gap_free_relay_sequences,
+    pull_pages_are_bounded_by_the_body_limit,
+);

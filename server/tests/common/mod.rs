@@ -379,3 +379,69 @@ pub async fn pull(router: &Router, journal: JournalId, token: &str, query: &str)
     )
     .await
 }
+
+/// Where an in-process relay keeps its data. Each test gets fresh storage:
+/// a new SQLite directory per relay, or the PostgreSQL schema held here.
+pub enum Backend {
+    /// A SQLite file in a temporary directory made for each relay.
+    Sqlite,
+    /// A fresh PostgreSQL schema, dropped with this value. Relays made from
+    /// the same `Backend` share it, as instances of one deployment would.
+    Postgres(pg::PgSchema),
+}
+
+impl Backend {
+    /// A relay with the default configuration.
+    pub async fn relay(&self) -> TestRelay {
+        self.relay_with(Config::default()).await
+    }
+
+    /// A relay with `config`.
+    pub async fn relay_with(&self, config: Config) -> TestRelay {
+        match self {
+            Backend::Sqlite => relay_with(config).await,
+            Backend::Postgres(schema) => {
+                let storage = attune_relay::storage::postgres::PostgresStorage::connect_with(
+                    schema.options(),
+                )
+                .await
+                .unwrap();
+                let relay = Relay::new(config, Arc::new(storage));
+                TestRelay {
+                    router: relay.router(),
+                    relay,
+                    // Unused: PostgreSQL keeps no files here.
+                    dir: tempfile::tempdir().unwrap(),
+                }
+            }
+        }
+    }
+}
+
+/// Runs each listed `async fn(&Backend)` on both backends, as the tests
+/// `sqlite::<name>` and `postgres::<name>` (a fresh schema each; see `pg.rs`
+/// for how an unreachable PostgreSQL fails the test, or skips it loudly).
+#[allow(unused_macros)]
+macro_rules! on_each_backend {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(&crate::common::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let Some(schema) = crate::common::pg::schema().await else {
+                        return;
+                    };
+                    super::$case(&crate::common::Backend::Postgres(schema)).await;
+                }
+            )+
+        }
+    };
+}
