@@ -25,7 +25,7 @@ use tracing::{field, Span};
 use crate::auth::{AuthLimits, Authenticator};
 use crate::config::Config;
 use crate::fanout::Hub;
-use crate::routes::{envelopes, keys, live, pairing, roster, session};
+use crate::routes::{envelopes, keys, live, pairing, roster, session, snapshots};
 use crate::state::{AppState, Shared};
 use crate::storage::Storage;
 use crate::writer::{Writer, WriterTask};
@@ -156,6 +156,7 @@ async fn ready(
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let max_snapshot = state.config.max_snapshot_bytes;
     let timeout = state.config.request_timeout;
     let journal = "/v1/journals/{jid}";
     // Unauthenticated endpoints also count against a stricter per-client rate.
@@ -192,6 +193,19 @@ pub fn router(state: AppState) -> Router {
             // Reads are polled (every 150 ms by the client): the general rate only.
             get(pairing::read).merge(post(pairing::post).layer(auth_rate)),
         )
+        // Bodies of every route above are bounded by max_body; a snapshot
+        // upload (the whole sealed journal) by its own, larger limit.
+        .route_layer(RequestBodyLimitLayer::new(max_body))
+        .route(
+            &format!("{journal}/snapshot"),
+            get(snapshots::get_snapshot)
+                .put(snapshots::put_snapshot)
+                .layer(RequestBodyLimitLayer::new(max_snapshot)),
+        )
+        .route(
+            &format!("{journal}/compact"),
+            post(snapshots::compact).layer(RequestBodyLimitLayer::new(max_body)),
+        )
         // Every API route is above this line: the per-client rate limit covers
         // them; operations endpoints below are exempt (monitoring is never refused).
         .route_layer(state.limits.rate_limit())
@@ -214,7 +228,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         // Innermost first: body limit and timeout, then their refusals made JSON,
         // then request ids and the one log line per request outside them all.
-        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body.max(max_snapshot)))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
