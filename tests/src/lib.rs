@@ -35,6 +35,20 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
 
+/// Relay flags that lift its per-address rate limits. Every device of a test
+/// connects from 127.0.0.1, so limits meant for one client each would refuse
+/// the syncs of several busy devices (two logins per sync).
+pub const NO_RATE_LIMITS: &[&str] = &[
+    "--auth-rate-limit-burst",
+    "100000",
+    "--auth-rate-limit-per-second",
+    "100000",
+    "--rate-limit-burst",
+    "100000",
+    "--rate-limit-per-second",
+    "100000",
+];
+
 /// A real `attune-relay` process on 127.0.0.1, killed when dropped.
 pub struct Relay {
     child: Option<Child>,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
-use attune_e2e::{binary, Device, Relay};
+use attune_e2e::{binary, Device, Relay, NO_RATE_LIMITS};
 
 fn watch(d: &Device) -> Child {
     Command::new(binary("attune"))
@@ -177,20 +177,9 @@ fn kill_9_of_one_instance_mid_burst_then_failover_to_the_other_loses_no_acknowle
     };
     let tmp = tempfile::tempdir().unwrap();
     let url = schema.url();
-    // Every device here is 127.0.0.1: per-address rate limits, meant for one
-    // client each, would refuse the four devices' syncs (two logins each).
-    let args = [
-        "--database",
-        &url,
-        "--auth-rate-limit-burst",
-        "100000",
-        "--auth-rate-limit-per-second",
-        "100000",
-        "--rate-limit-burst",
-        "100000",
-        "--rate-limit-per-second",
-        "100000",
-    ];
+    // Four busy devices, all on 127.0.0.1 (see NO_RATE_LIMITS).
+    let mut args = vec!["--database", &url];
+    args.extend_from_slice(NO_RATE_LIMITS);
     let mut relay_a = Relay::start_with(&tmp.path().join("relay-a"), "127.0.0.1:0", "info", &args);
     let relay_b = Relay::start_with(&tmp.path().join("relay-b"), "127.0.0.1:0", "info", &args);
 
