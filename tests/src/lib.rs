@@ -37,7 +37,8 @@ use std::process::{Child, Output, Stdio};
 
 /// Relay flags that lift its per-address rate limits. Every device of a test
 /// connects from 127.0.0.1, so limits meant for one client each would refuse
-/// the syncs of several busy devices (two logins per sync).
+/// the syncs of several busy devices. [`Relay::start_with`] adds them unless
+/// the test passes its own `--rate-limit-burst`.
 pub const NO_RATE_LIMITS: &[&str] = &[
     "--auth-rate-limit-burst",
     "100000",
@@ -90,6 +91,13 @@ impl Relay {
         }
         let mut child = command
             .args(extra)
+            // Every test device connects from 127.0.0.1: lift the per-address
+            // rates unless the test sets them (server/tests/limits.rs tests them).
+            .args(if extra.contains(&"--rate-limit-burst") {
+                &[][..]
+            } else {
+                NO_RATE_LIMITS
+            })
             .env("RUST_LOG", log_level)
             .stdout(Stdio::piped())
             .stderr(log_file)
