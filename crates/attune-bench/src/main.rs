@@ -1,6 +1,7 @@
 //! `attune-bench`: one subcommand per area, one `name: value unit` line per figure.
 
 mod journal;
+mod relay;
 mod sync;
 
 use anyhow::Result;
@@ -33,6 +34,31 @@ enum Area {
         /// Envelopes per device in the intake runs (scaled down as devices grow).
         #[arg(long, default_value_t = 500)]
         per_device: usize,
+    },
+    /// The relay holding thousands of idle live connections (RSS), and pushes and fan-out meanwhile; SQLite and PostgreSQL (real relay on loopback).
+    Relay {
+        /// Live connection counts to measure at.
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+        connections: Vec<usize>,
+        /// Devices per journal, each with one live connection.
+        #[arg(long, default_value_t = 4)]
+        devices_per_journal: usize,
+        /// Loopback source addresses (127.0.0.2 onwards) the connections come from.
+        #[arg(long, default_value_t = 8)]
+        sources: u8,
+        /// Journals pushing at once while the connections are held.
+        #[arg(long, default_value_t = 100)]
+        pushers: usize,
+        /// Envelopes (1 KiB) each pushing journal sends one per request; four times as many go ten per request.
+        #[arg(long, default_value_t = 50)]
+        pushes: usize,
+        /// Storage backends to measure: `sqlite`, `postgres` (skipped loudly when unreachable).
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+        backends: Vec<relay::Backend>,
+        /// Hold the connections this many seconds after measuring each count,
+        /// with the relay's pid printed, to inspect it (pmap, gdb).
+        #[arg(long, default_value_t = 0)]
+        inspect_secs: u64,
     },
 }
 
@@ -77,5 +103,22 @@ fn main() -> Result<()> {
             reps,
         } => journal::run(entries, text_mb, reps),
         Area::Sync { per_device } => sync::run(per_device),
+        Area::Relay {
+            connections,
+            devices_per_journal,
+            sources,
+            pushers,
+            pushes,
+            backends,
+            inspect_secs,
+        } => relay::run(&relay::Options {
+            connections,
+            devices_per_journal,
+            sources,
+            pushers,
+            pushes,
+            backends,
+            inspect_secs,
+        }),
     }
 }

@@ -22,7 +22,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::{median, print_figure};
 
-fn percentile(values: &mut [f64], p: f64) -> f64 {
+/// The `p` quantile (0 to 1) of some measurements.
+pub(crate) fn percentile(values: &mut [f64], p: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
@@ -152,10 +153,10 @@ fn crypto_figures() -> Result<()> {
 }
 
 /// A synthetic journal with `n` devices in its roster, all sharing one journal key.
-struct Journal {
-    id: JournalId,
-    key: JournalKey,
-    devices: Vec<(DeviceId, DeviceIdentity)>,
+pub(crate) struct Journal {
+    pub(crate) id: JournalId,
+    pub(crate) key: JournalKey,
+    pub(crate) devices: Vec<(DeviceId, DeviceIdentity)>,
 }
 
 async fn make_journal(relay: &Relay, n: usize) -> Result<Journal> {
@@ -188,7 +189,7 @@ async fn make_journal(relay: &Relay, n: usize) -> Result<Journal> {
 }
 
 /// `count` chained envelopes of one device, sealed ahead of time.
-fn chain_of(
+pub(crate) fn chain_of(
     j: &Journal,
     device: usize,
     count: usize,

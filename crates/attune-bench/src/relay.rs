@@ -1,0 +1,913 @@
+//! `attune-bench relay`: the relay under many idle live connections, on each
+//! storage backend, over loopback.
+//!
+//! For SQLite (in a temporary directory) and PostgreSQL (a fresh schema of the
+//! `test` database at 127.0.0.1:5432; skipped loudly when unreachable), it
+//! starts the real `attune-relay` binary, creates journals of a few devices,
+//! authenticates every device, then holds one live WebSocket per device from
+//! several loopback source addresses. At each connection count it prints the
+//! connections held (confirmed by the relay's own gauge) and the relay's RSS,
+//! then, with those connections held, the durable push rate and the fan-out
+//! to live listeners, with push-to-delivery latencies.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use attune_crypto::{genesis_roster, next_roster, DeviceIdentity, JournalKey};
+use attune_proto::{
+    auth_message, Challenge, ChallengeRequest, DeviceId, DeviceSeq, Envelope, Epoch, JournalId,
+    PushRequest, PushResponse, Roster, RosterDevice, ServerFrame, ServerMessage, Session,
+    SessionRequest, WIRE_VERSION,
+};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use crate::print_figure;
+use crate::sync::{chain_of, percentile, Journal};
+
+/// The largest number of open files a process may have on the machines this runs on.
+const OPEN_FILES_CEILING: u64 = 20_000;
+/// Files the relay needs besides its live connections (listener, database, log, HTTP).
+const OPEN_FILES_SPARE: usize = 500;
+/// Requests in flight while setting up (journals, sessions, connections).
+const SETUP_CONCURRENCY: usize = 128;
+/// The longest a phase may wait for its last delivery.
+const DELIVERY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// What to measure.
+pub struct Options {
+    /// Live connection counts to measure at, ascending.
+    pub connections: Vec<usize>,
+    /// Devices (one live connection each) per journal.
+    pub devices_per_journal: usize,
+    /// Loopback source addresses (127.0.0.2 onwards) the connections come from.
+    pub sources: u8,
+    /// Journals pushing at once in each push phase.
+    pub pushers: usize,
+    /// Envelopes each pushing journal sends one per request (four times as
+    /// many, ten per request, in the batched phase).
+    pub pushes: usize,
+    /// Storage backends to measure, in order.
+    pub backends: Vec<Backend>,
+    /// Seconds to hold the connections after measuring each count, for inspection.
+    pub inspect_secs: u64,
+}
+
+/// A storage backend of the relay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// SQLite in a temporary directory.
+    Sqlite,
+    /// A fresh schema of the `test` database at 127.0.0.1:5432.
+    Postgres,
+}
+
+/// Run the relay benchmark and print its figures.
+pub fn run(options: &Options) -> Result<()> {
+    let mut asked = options.connections.clone();
+    asked.sort_unstable();
+    asked.dedup();
+    ensure!(
+        !asked.is_empty() && options.devices_per_journal > 0,
+        "give at least one connection count and one device per journal"
+    );
+    ensure!(options.sources > 0, "give at least one source address");
+    // Raised before the relay starts: it inherits the limit.
+    let files = raise_open_files_limit()?;
+    print_figure("relay_bench_open_files_limit", files as f64, "files");
+    let ceiling = (files as usize).saturating_sub(OPEN_FILES_SPARE);
+    let connections: Vec<usize> = asked.iter().map(|&n| n.min(ceiling)).collect();
+    if connections != asked {
+        eprintln!(
+            "\n*** The open-file limit is {files}: measuring at {connections:?} connections instead of {asked:?}. ***\n"
+        );
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("runtime")?;
+    let tmp = tempfile::tempdir()?;
+    let relay_bin = attune_e2e::binary("attune-relay");
+
+    let most = *connections.last().unwrap_or(&0);
+    for backend in &options.backends {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tmp.path().join("sqlite");
+                let data = dir.display().to_string();
+                let relay = RelayProcess::start(&relay_bin, &dir, &["--data", &data], most)?;
+                rt.block_on(measure("sqlite", &relay, &connections, options))?;
+                relay.stop();
+            }
+            Backend::Postgres => {
+                let Some(schema) = rt.block_on(pg::schema()) else {
+                    continue;
+                };
+                let dir = tmp.path().join("postgres");
+                let url = schema.url();
+                let relay = RelayProcess::start(&relay_bin, &dir, &["--database", &url], most)?;
+                let measured = rt.block_on(measure("postgres", &relay, &connections, options));
+                relay.stop();
+                rt.block_on(schema.drop());
+                measured?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every figure of one backend, on a relay already running.
+async fn measure(
+    name: &str,
+    relay: &RelayProcess,
+    connections: &[usize],
+    options: &Options,
+) -> Result<()> {
+    let most = *connections.last().unwrap_or(&0);
+    let per = options.devices_per_journal;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(SETUP_CONCURRENCY)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let start = Instant::now();
+    let journals = create_journals(&http, &relay.url, most.div_ceil(per), per).await?;
+    print_figure(
+        &format!("relay_{name}_setup_devices_authenticated"),
+        (journals.len() * per) as f64,
+        "devices",
+    );
+    print_figure(
+        &format!("relay_{name}_setup_time"),
+        start.elapsed().as_secs_f64(),
+        "s",
+    );
+    let baseline = relay.rss_mib()?;
+    print_figure(&format!("relay_{name}_rss_0_ws"), baseline, "MiB");
+
+    let deliveries = Arc::new(Deliveries::default());
+    let mut held: Vec<JoinHandle<()>> = Vec::with_capacity(most);
+    for &count in connections {
+        let opened = Instant::now();
+        let before = held.len();
+        open_connections(
+            relay,
+            &journals,
+            per,
+            held.len()..count,
+            options.sources,
+            &deliveries,
+            &mut held,
+        )
+        .await?;
+        let open_s = opened.elapsed().as_secs_f64();
+        // Let every connection reach its idle loop before measuring.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let gauge = live_gauge(&http, &relay.url).await?;
+        ensure!(
+            gauge as usize == count,
+            "the relay counts {gauge} live connections, expected {count}"
+        );
+        let rss = relay.rss_mib()?;
+        print_figure(
+            &format!("relay_{name}_ws_held_{count}"),
+            gauge,
+            "connections",
+        );
+        print_figure(
+            &format!("relay_{name}_ws_open_rate_{count}"),
+            (count - before) as f64 / open_s,
+            "connections/s",
+        );
+        print_figure(&format!("relay_{name}_rss_{count}_ws"), rss, "MiB");
+        print_figure(
+            &format!("relay_{name}_rss_per_ws_{count}"),
+            (rss - baseline) * 1024.0 / count as f64,
+            "KiB",
+        );
+        if options.inspect_secs > 0 {
+            eprintln!(
+                "holding {count} connections for {} s; the relay is pid {}",
+                options.inspect_secs,
+                relay.pid()?
+            );
+            tokio::time::sleep(Duration::from_secs(options.inspect_secs)).await;
+        }
+
+        // The journals connected last push (their chains continue across phases).
+        let connected = count / per;
+        let pushers = &journals[connected - options.pushers.min(connected)..connected];
+        let prefix = format!("relay_{name}_{count}_ws");
+        // As fast as acknowledged, one envelope per request (live typing).
+        let one = Load {
+            journals: pushers,
+            each: options.pushes,
+            per_request: 1,
+            interval: None,
+        };
+        push_phase(&http, &relay.url, per, &one, &deliveries)
+            .await?
+            .print(&prefix);
+        // As fast as acknowledged, ten per request (a device catching up).
+        let batched = Load {
+            journals: pushers,
+            each: options.pushes * 4,
+            per_request: 10,
+            interval: None,
+        };
+        push_phase(&http, &relay.url, per, &batched, &deliveries)
+            .await?
+            .print(&format!("{prefix}_batch10"));
+        // A steady 100 envelopes/s in all: latency without queueing.
+        let paced = Load {
+            journals: pushers,
+            each: 5,
+            per_request: 1,
+            interval: Some(Duration::from_secs_f64(pushers.len() as f64 / 100.0)),
+        };
+        let paced = push_phase(&http, &relay.url, per, &paced, &deliveries).await?;
+        print_figure(
+            &format!("{prefix}_fanout_latency_p50_at_100_per_s"),
+            paced.latency_p50_ms,
+            "ms",
+        );
+        print_figure(
+            &format!("{prefix}_fanout_latency_p99_at_100_per_s"),
+            paced.latency_p99_ms,
+            "ms",
+        );
+    }
+
+    new_device_catch_up(name, &http, relay, &journals).await?;
+
+    for task in &held {
+        task.abort();
+    }
+    for task in held {
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+/// New-device catch-up, with and without a snapshot, on this relay while it
+/// holds every live connection.
+///
+/// Not measured yet: the figures (`relay_{backend}_catch_up_…`) go here once
+/// snapshots land: a device that joins a journal with a long history, pulling
+/// every envelope against fetching the snapshot and the envelopes after it.
+/// `journals` are authenticated, with their keys and device identities.
+async fn new_device_catch_up(
+    _backend: &str,
+    _http: &reqwest::Client,
+    _relay: &RelayProcess,
+    _journals: &[BenchJournal],
+) -> Result<()> {
+    Ok(())
+}
+
+/// A journal of the benchmark: its keys and devices, and each device's session token.
+struct BenchJournal {
+    journal: Journal,
+    tokens: Vec<String>,
+    /// Device 0's last pushed sequence number and envelope hash.
+    pushed: Mutex<(u64, [u8; 32])>,
+}
+
+async fn post_wire(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    method: reqwest::Method,
+    body: Vec<u8>,
+) -> Result<Vec<u8>> {
+    let mut request = http.request(method, url).body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.with_context(|| url.to_string())?;
+    let status = response.status();
+    let bytes = response.bytes().await?;
+    if !status.is_success() {
+        bail!("{url}: {status} {}", String::from_utf8_lossy(&bytes));
+    }
+    Ok(bytes.to_vec())
+}
+
+/// Challenge and session of one device; `genesis` creates the journal.
+async fn authenticate(
+    http: &reqwest::Client,
+    base: &str,
+    journal: JournalId,
+    device: DeviceId,
+    identity: &DeviceIdentity,
+    genesis: Option<Roster>,
+) -> Result<String> {
+    let url = format!("{base}/v1/journals/{journal}");
+    let request = ChallengeRequest {
+        v: WIRE_VERSION,
+        device_id: device,
+    };
+    let challenge = Challenge::decode(
+        &post_wire(
+            http,
+            &format!("{url}/challenge"),
+            None,
+            reqwest::Method::POST,
+            request.encode(),
+        )
+        .await?,
+    )?;
+    let request = SessionRequest {
+        v: WIRE_VERSION,
+        device_id: device,
+        nonce: challenge.nonce,
+        signature: identity.sign(&auth_message(journal, device, &challenge.nonce)),
+        genesis,
+    };
+    let session = Session::decode(
+        &post_wire(
+            http,
+            &format!("{url}/session"),
+            None,
+            reqwest::Method::POST,
+            request.encode(),
+        )
+        .await?,
+    )?;
+    Ok(session.token)
+}
+
+/// `count` journals of `per` devices each, every device authenticated.
+async fn create_journals(
+    http: &reqwest::Client,
+    base: &str,
+    count: usize,
+    per: usize,
+) -> Result<Vec<BenchJournal>> {
+    stream::iter(0..count)
+        .map(|_| create_journal(http, base, per))
+        .buffered(SETUP_CONCURRENCY / per.clamp(1, 8))
+        .try_collect()
+        .await
+}
+
+async fn create_journal(http: &reqwest::Client, base: &str, per: usize) -> Result<BenchJournal> {
+    let id = JournalId(attune_crypto::random_bytes());
+    let devices: Vec<(DeviceId, DeviceIdentity)> = (0..per)
+        .map(|_| {
+            (
+                DeviceId(attune_crypto::random_bytes()),
+                DeviceIdentity::generate(),
+            )
+        })
+        .collect();
+    let (d0, id0) = &devices[0];
+    let genesis = genesis_roster(id0, id, *d0, Epoch(1));
+    let first = authenticate(http, base, id, *d0, id0, Some(genesis.clone())).await?;
+    if per > 1 {
+        let members = devices
+            .iter()
+            .map(|(d, i)| RosterDevice {
+                device_id: *d,
+                verifying_key: i.verifying_key(),
+                age_recipient: i.age_recipient(),
+            })
+            .collect();
+        let roster = next_roster(id0, *d0, &genesis, members, Epoch(1));
+        post_wire(
+            http,
+            &format!("{base}/v1/journals/{id}/roster"),
+            Some(&first),
+            reqwest::Method::PUT,
+            roster.encode(),
+        )
+        .await?;
+    }
+    let mut tokens = vec![first];
+    for (d, identity) in &devices[1..] {
+        tokens.push(authenticate(http, base, id, *d, identity, None).await?);
+    }
+    Ok(BenchJournal {
+        journal: Journal {
+            id,
+            key: JournalKey::generate(),
+            devices,
+        },
+        tokens,
+        pushed: Mutex::new((0, [0; 32])),
+    })
+}
+
+type Live = WebSocketStream<TcpStream>;
+
+/// A live WebSocket from `source`, with small buffers so the benchmark's side stays cheap too.
+async fn open_live(relay: SocketAddr, source: Ipv4Addr, url: &str) -> Result<Live> {
+    let socket = TcpSocket::new_v4()?;
+    socket
+        .bind(SocketAddr::from((source, 0)))
+        .with_context(|| format!("binding to {source}"))?;
+    let stream = socket.connect(relay).await?;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await?;
+    Ok(ws)
+}
+
+/// Opens the live connections `range` (connection k is device k % per of journal k / per).
+async fn open_connections(
+    relay: &RelayProcess,
+    journals: &[BenchJournal],
+    per: usize,
+    range: std::ops::Range<usize>,
+    sources: u8,
+    deliveries: &Arc<Deliveries>,
+    held: &mut Vec<JoinHandle<()>>,
+) -> Result<()> {
+    let ws_base = relay.url.replace("http://", "ws://");
+    let opened: Vec<Live> = stream::iter(range)
+        .map(|k| {
+            let journal = &journals[k / per];
+            let url = format!(
+                "{ws_base}/v1/journals/{}/ws?token={}",
+                journal.journal.id,
+                journal.tokens[k % per]
+            );
+            // 127.0.0.2, 127.0.0.3, …: each source address has its own ports.
+            let source = Ipv4Addr::new(127, 0, 0, 2 + (k % usize::from(sources)) as u8);
+            async move {
+                open_live(relay.addr, source, &url)
+                    .await
+                    .with_context(|| format!("live connection {k}"))
+            }
+        })
+        .buffered(SETUP_CONCURRENCY)
+        .try_collect()
+        .await?;
+    for ws in opened {
+        held.push(tokio::spawn(listen(ws, deliveries.clone())));
+    }
+    Ok(())
+}
+
+/// Reads a live connection until it closes, recording each envelope's delivery.
+/// Reading also answers the relay's pings, so idle connections stay open.
+async fn listen(mut ws: Live, deliveries: Arc<Deliveries>) {
+    while let Some(Ok(message)) = ws.next().await {
+        if let Message::Binary(bytes) = message {
+            if let Ok(ServerMessage {
+                frame: ServerFrame::Envelopes(list),
+                ..
+            }) = ServerMessage::decode(&bytes)
+            {
+                let now = Instant::now();
+                for stored in &list {
+                    deliveries.delivered(&stored.envelope, now);
+                }
+            }
+        }
+    }
+}
+
+/// When each pushed envelope was sent, and how long each delivery took.
+#[derive(Default)]
+struct Deliveries {
+    sent: Mutex<HashMap<(JournalId, DeviceSeq), Instant>>,
+    latencies_ms: Mutex<Vec<f64>>,
+    last: Mutex<Option<Instant>>,
+    count: AtomicUsize,
+}
+
+impl Deliveries {
+    fn sending(&self, envelopes: &[Envelope], at: Instant) {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        for e in envelopes {
+            sent.insert((e.journal_id, e.device_seq), at);
+        }
+    }
+
+    fn delivered(&self, envelope: &Envelope, at: Instant) {
+        let sent = self
+            .sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(envelope.journal_id, envelope.device_seq))
+            .copied();
+        if let Some(sent) = sent {
+            self.latencies_ms
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(at.saturating_duration_since(sent).as_secs_f64() * 1000.0);
+            *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Forgets the last phase.
+    fn reset(&self) {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.latencies_ms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.count.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The figures of one push phase.
+struct Phase {
+    envelopes: usize,
+    durable_per_s: f64,
+    deliveries: usize,
+    deliveries_per_s: f64,
+    latency_p50_ms: f64,
+    latency_p99_ms: f64,
+}
+
+impl Phase {
+    fn print(&self, prefix: &str) {
+        print_figure(
+            &format!("{prefix}_envelopes_pushed"),
+            self.envelopes as f64,
+            "envelopes",
+        );
+        print_figure(
+            &format!("{prefix}_durable_envelopes"),
+            self.durable_per_s,
+            "envelopes/s",
+        );
+        print_figure(
+            &format!("{prefix}_fanout_deliveries"),
+            self.deliveries as f64,
+            "deliveries",
+        );
+        print_figure(
+            &format!("{prefix}_fanout"),
+            self.deliveries_per_s,
+            "deliveries/s",
+        );
+        print_figure(
+            &format!("{prefix}_fanout_latency_p50"),
+            self.latency_p50_ms,
+            "ms",
+        );
+        print_figure(
+            &format!("{prefix}_fanout_latency_p99"),
+            self.latency_p99_ms,
+            "ms",
+        );
+    }
+}
+
+/// What a push phase sends: device 0 of each journal pushes `each`
+/// envelopes of 1 KiB, `per_request` at a time; with `interval`, each journal
+/// pushes once per interval (journals staggered), else as fast as acknowledged.
+struct Load<'a> {
+    journals: &'a [BenchJournal],
+    each: usize,
+    per_request: usize,
+    interval: Option<Duration>,
+}
+
+/// Runs one push phase while every device of the pushing journals (the
+/// pusher too) listens live; waits for every delivery.
+async fn push_phase(
+    http: &reqwest::Client,
+    base: &str,
+    per: usize,
+    load: &Load<'_>,
+    deliveries: &Arc<Deliveries>,
+) -> Result<Phase> {
+    let journals = load.journals;
+    let (each, interval) = (load.each, load.interval);
+    deliveries.reset();
+    // Sealed ahead, continuing each chain from what earlier phases pushed.
+    let mut chains = Vec::with_capacity(journals.len());
+    for j in journals {
+        let mut pushed = j.pushed.lock().unwrap_or_else(|e| e.into_inner());
+        let chain = chain_of(&j.journal, 0, each, pushed.0 + 1, pushed.1)?;
+        if let Some(last) = chain.last() {
+            *pushed = (last.device_seq.0, last.hash());
+        }
+        chains.push(chain);
+    }
+    let start = Instant::now();
+    let tasks: Vec<JoinHandle<Result<()>>> = journals
+        .iter()
+        .zip(chains)
+        .enumerate()
+        .map(|(i, (j, chain))| {
+            let http = http.clone();
+            let url = format!("{base}/v1/journals/{}/envelopes", j.journal.id);
+            let token = j.tokens[0].clone();
+            let deliveries = deliveries.clone();
+            let offset = interval.map(|every| every.mul_f64(i as f64 / journals.len() as f64));
+            let per_request = load.per_request.max(1);
+            tokio::spawn(async move {
+                for (n, envelopes) in chain.chunks(per_request).enumerate() {
+                    if let (Some(every), Some(offset)) = (interval, offset) {
+                        tokio::time::sleep_until((start + offset + every * n as u32).into()).await;
+                    }
+                    let request = PushRequest {
+                        v: WIRE_VERSION,
+                        envelopes: envelopes.to_vec(),
+                    };
+                    deliveries.sending(&request.envelopes, Instant::now());
+                    let answer = post_wire(
+                        &http,
+                        &url,
+                        Some(&token),
+                        reqwest::Method::POST,
+                        request.encode(),
+                    )
+                    .await?;
+                    ensure!(
+                        PushResponse::decode(&answer)?.acks.len() == request.envelopes.len(),
+                        "a push was not acknowledged envelope by envelope"
+                    );
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let durable = start.elapsed().as_secs_f64();
+    let envelopes = journals.len() * each;
+    let expected = envelopes * per;
+    let deadline = Instant::now() + DELIVERY_DEADLINE;
+    while deliveries.count.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let delivered = deliveries.count.load(Ordering::Relaxed);
+    if delivered < expected {
+        eprintln!(
+            "\n*** Only {delivered} of {expected} deliveries arrived within {} s. ***\n",
+            DELIVERY_DEADLINE.as_secs()
+        );
+    }
+    let last = deliveries
+        .last
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or(start);
+    let mut latencies = std::mem::take(
+        &mut *deliveries
+            .latencies_ms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    Ok(Phase {
+        envelopes,
+        durable_per_s: envelopes as f64 / durable,
+        deliveries: delivered,
+        deliveries_per_s: delivered as f64 / last.duration_since(start).as_secs_f64(),
+        latency_p50_ms: percentile(&mut latencies, 0.5),
+        latency_p99_ms: percentile(&mut latencies, 0.99),
+    })
+}
+
+/// Sets the open-file soft limit to the hard one (at most [`OPEN_FILES_CEILING`]); returns it.
+fn raise_open_files_limit() -> Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return Err(std::io::Error::last_os_error()).context("reading the open-file limit");
+        }
+        limit.rlim_cur = limit.rlim_max.min(OPEN_FILES_CEILING);
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+            return Err(std::io::Error::last_os_error()).context("raising the open-file limit");
+        }
+    }
+    Ok(limit.rlim_cur)
+}
+
+/// The relay's `attune_relay_live_connections` gauge, from `/metrics`.
+async fn live_gauge(http: &reqwest::Client, base: &str) -> Result<f64> {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("attune_relay_live_connections "))
+        .map_or(Ok(0.0), |v| v.trim().parse::<f64>())
+        .context("the live connections gauge")
+}
+
+/// A real `attune-relay` process, like `attune_e2e::Relay` but with its pid
+/// (for its RSS) and the limits this benchmark needs; killed when dropped.
+struct RelayProcess {
+    child: Option<Child>,
+    url: String,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl RelayProcess {
+    /// Starts the relay with `storage` arguments, caps raised for `connections` live connections.
+    fn start(binary: &Path, dir: &Path, storage: &[&str], connections: usize) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let log = dir.join("relay.log");
+        let caps = connections.max(1).to_string();
+        let lots = "1000000";
+        let mut child = Command::new(binary)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(storage)
+            // One client address opens thousands of connections and sessions
+            // here; the defaults are for the open internet.
+            .args(["--max-connections-per-ip", &caps])
+            .args(["--max-sessions", &(connections + 1000).to_string()])
+            .args(["--rate-limit-burst", lots, "--rate-limit-per-second", lots])
+            .args(["--auth-rate-limit-burst", lots])
+            .args(["--auth-rate-limit-per-second", lots])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stdout = child.stdout.take().context("relay stdout")?;
+        let mut banner = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut banner)?;
+        let url = banner
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let Some(addr) = url.strip_prefix("http://").and_then(|a| a.parse().ok()) else {
+            let _ = child.kill();
+            bail!(
+                "the relay did not start ({banner:?}); its log: {}\n{}",
+                log.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        Ok(Self {
+            child: Some(child),
+            url,
+            addr,
+            log,
+        })
+    }
+
+    /// The relay's process id.
+    fn pid(&self) -> Result<u32> {
+        Ok(self.child.as_ref().context("relay stopped")?.id())
+    }
+
+    /// The relay's resident set (VmRSS), in MiB.
+    fn rss_mib(&self) -> Result<f64> {
+        let pid = self.pid()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| anyhow!("no VmRSS in /proc/{pid}/status"))?;
+        Ok(kib / 1024.0)
+    }
+
+    /// Stops the relay with SIGTERM (SIGKILL after 15 s).
+    fn stop(mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let Ok(pid) = libc::pid_t::try_from(child.id()) else {
+            let _ = child.kill();
+            return;
+        };
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!(
+            "the relay did not stop within 15 s; killing it (log: {})",
+            self.log.display()
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A fresh PostgreSQL schema, as the relay's tests make them.
+mod pg {
+    use std::time::Duration;
+
+    use sqlx::{Connection, PgConnection};
+
+    /// Servers tried in order (trust auth, database `test`).
+    const CANDIDATES: &[&str] = &[
+        "postgres://postgres@127.0.0.1:5432/test",
+        "postgres://127.0.0.1:5432/test",
+    ];
+
+    /// A schema of this benchmark; [`Schema::drop`] removes it.
+    pub struct Schema {
+        server: String,
+        name: String,
+    }
+
+    impl Schema {
+        /// A URL whose connections use this schema (`search_path`), for `--database`.
+        pub fn url(&self) -> String {
+            format!(
+                "{}?application_name={}&options=-c%20search_path%3D{}",
+                self.server, self.name, self.name
+            )
+        }
+
+        /// Drops the schema and everything in it (a killed relay's connections first).
+        pub async fn drop(self) {
+            let dropped = async {
+                let mut conn = PgConnection::connect(&self.server).await?;
+                sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                )
+                .bind(&self.name)
+                .execute(&mut conn)
+                .await?;
+                sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await
+            };
+            if let Err(e) = dropped.await {
+                eprintln!("warning: could not drop schema {}: {e}", self.name);
+            }
+        }
+    }
+
+    /// A fresh schema `bench_<random>`, or `None` (said loudly) when PostgreSQL is unreachable.
+    pub async fn schema() -> Option<Schema> {
+        let mut errors = Vec::new();
+        for server in CANDIDATES {
+            let conn =
+                tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(server)).await;
+            let mut conn = match conn {
+                Ok(Ok(conn)) => conn,
+                Ok(Err(e)) => {
+                    errors.push(format!("{server}: {e}"));
+                    continue;
+                }
+                Err(_) => {
+                    errors.push(format!("{server}: no answer within 5 s"));
+                    continue;
+                }
+            };
+            let name = format!("bench_{}", hex::encode(attune_crypto::random_bytes::<8>()));
+            let created = sqlx::raw_sql(&format!("CREATE SCHEMA {name}"))
+                .execute(&mut conn)
+                .await;
+            let _ = conn.close().await;
+            match created {
+                Ok(_) => {
+                    return Some(Schema {
+                        server: server.to_string(),
+                        name,
+                    })
+                }
+                Err(e) => errors.push(format!("{server}: creating a schema: {e}")),
+            }
+        }
+        eprintln!(
+            "\n*** PostgreSQL SKIPPED: not reachable ({}). Start it at 127.0.0.1:5432 \
+             (trust auth, database `test`) to measure the relay on PostgreSQL. ***\n",
+            errors.join("; ")
+        );
+        None
+    }
+}
