@@ -12,13 +12,11 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use attune_crypto::{genesis_roster, next_roster, DeviceIdentity, JournalKey};
 use attune_proto::{
     auth_message, Challenge, ChallengeRequest, DeviceId, DeviceSeq, Envelope, Epoch, JournalId,
@@ -34,9 +32,11 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::print_figure;
 use crate::sync::{chain_of, percentile, Journal};
+use process::{live_gauge, raise_open_files_limit, RelayProcess};
 
-/// The largest number of open files a process may have on the machines this runs on.
-const OPEN_FILES_CEILING: u64 = 20_000;
+mod pg;
+mod process;
+
 /// Files the relay needs besides its live connections (listener, database, log, HTTP).
 const OPEN_FILES_SPARE: usize = 500;
 /// Requests in flight while setting up (journals, sessions, connections).
@@ -676,238 +676,4 @@ async fn push_phase(
         latency_p50_ms: percentile(&mut latencies, 0.5),
         latency_p99_ms: percentile(&mut latencies, 0.99),
     })
-}
-
-/// Sets the open-file soft limit to the hard one (at most [`OPEN_FILES_CEILING`]); returns it.
-fn raise_open_files_limit() -> Result<u64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-            return Err(std::io::Error::last_os_error()).context("reading the open-file limit");
-        }
-        limit.rlim_cur = limit.rlim_max.min(OPEN_FILES_CEILING);
-        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-            return Err(std::io::Error::last_os_error()).context("raising the open-file limit");
-        }
-    }
-    Ok(limit.rlim_cur)
-}
-
-/// The relay's `attune_relay_live_connections` gauge, from `/metrics`.
-async fn live_gauge(http: &reqwest::Client, base: &str) -> Result<f64> {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    text.lines()
-        .find_map(|line| line.strip_prefix("attune_relay_live_connections "))
-        .map_or(Ok(0.0), |v| v.trim().parse::<f64>())
-        .context("the live connections gauge")
-}
-
-/// A real `attune-relay` process, like `attune_e2e::Relay` but with its pid
-/// (for its RSS) and the limits this benchmark needs; killed when dropped.
-struct RelayProcess {
-    child: Option<Child>,
-    url: String,
-    addr: SocketAddr,
-    log: PathBuf,
-}
-
-impl RelayProcess {
-    /// Starts the relay with `storage` arguments, caps raised for `connections` live connections.
-    fn start(binary: &Path, dir: &Path, storage: &[&str], connections: usize) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let log = dir.join("relay.log");
-        let caps = connections.max(1).to_string();
-        let lots = "1000000";
-        let mut child = Command::new(binary)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(storage)
-            // One client address opens thousands of connections and sessions
-            // here; the defaults are for the open internet.
-            .args(["--max-connections-per-ip", &caps])
-            .args(["--max-sessions", &(connections + 1000).to_string()])
-            .args(["--rate-limit-burst", lots, "--rate-limit-per-second", lots])
-            .args(["--auth-rate-limit-burst", lots])
-            .args(["--auth-rate-limit-per-second", lots])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("starting {}", binary.display()))?;
-        let stdout = child.stdout.take().context("relay stdout")?;
-        let mut banner = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut banner)?;
-        let url = banner
-            .trim()
-            .rsplit(' ')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let Some(addr) = url.strip_prefix("http://").and_then(|a| a.parse().ok()) else {
-            let _ = child.kill();
-            bail!(
-                "the relay did not start ({banner:?}); its log: {}\n{}",
-                log.display(),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        };
-        Ok(Self {
-            child: Some(child),
-            url,
-            addr,
-            log,
-        })
-    }
-
-    /// The relay's process id.
-    fn pid(&self) -> Result<u32> {
-        Ok(self.child.as_ref().context("relay stopped")?.id())
-    }
-
-    /// The relay's resident set (VmRSS), in MiB.
-    fn rss_mib(&self) -> Result<f64> {
-        let pid = self.pid()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| anyhow!("no VmRSS in /proc/{pid}/status"))?;
-        Ok(kib / 1024.0)
-    }
-
-    /// Stops the relay with SIGTERM (SIGKILL after 15 s).
-    fn stop(mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let Ok(pid) = libc::pid_t::try_from(child.id()) else {
-            let _ = child.kill();
-            return;
-        };
-        // SAFETY: kill only sends a signal to our own child.
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!(
-            "the relay did not stop within 15 s; killing it (log: {})",
-            self.log.display()
-        );
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// A fresh PostgreSQL schema, as the relay's tests make them.
-mod pg {
-    use std::time::Duration;
-
-    use sqlx::{Connection, PgConnection};
-
-    /// Servers tried in order (trust auth, database `test`).
-    const CANDIDATES: &[&str] = &[
-        "postgres://postgres@127.0.0.1:5432/test",
-        "postgres://127.0.0.1:5432/test",
-    ];
-
-    /// A schema of this benchmark; [`Schema::drop`] removes it.
-    pub struct Schema {
-        server: String,
-        name: String,
-    }
-
-    impl Schema {
-        /// A URL whose connections use this schema (`search_path`), for `--database`.
-        pub fn url(&self) -> String {
-            format!(
-                "{}?application_name={}&options=-c%20search_path%3D{}",
-                self.server, self.name, self.name
-            )
-        }
-
-        /// Drops the schema and everything in it (a killed relay's connections first).
-        pub async fn drop(self) {
-            let dropped = async {
-                let mut conn = PgConnection::connect(&self.server).await?;
-                sqlx::query(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                     WHERE application_name = $1 AND pid <> pg_backend_pid()",
-                )
-                .bind(&self.name)
-                .execute(&mut conn)
-                .await?;
-                sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
-                    .execute(&mut conn)
-                    .await?;
-                conn.close().await
-            };
-            if let Err(e) = dropped.await {
-                eprintln!("warning: could not drop schema {}: {e}", self.name);
-            }
-        }
-    }
-
-    /// A fresh schema `bench_<random>`, or `None` (said loudly) when PostgreSQL is unreachable.
-    pub async fn schema() -> Option<Schema> {
-        let mut errors = Vec::new();
-        for server in CANDIDATES {
-            let conn =
-                tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(server)).await;
-            let mut conn = match conn {
-                Ok(Ok(conn)) => conn,
-                Ok(Err(e)) => {
-                    errors.push(format!("{server}: {e}"));
-                    continue;
-                }
-                Err(_) => {
-                    errors.push(format!("{server}: no answer within 5 s"));
-                    continue;
-                }
-            };
-            let name = format!("bench_{}", hex::encode(attune_crypto::random_bytes::<8>()));
-            let created = sqlx::raw_sql(&format!("CREATE SCHEMA {name}"))
-                .execute(&mut conn)
-                .await;
-            let _ = conn.close().await;
-            match created {
-                Ok(_) => {
-                    return Some(Schema {
-                        server: server.to_string(),
-                        name,
-                    })
-                }
-                Err(e) => errors.push(format!("{server}: creating a schema: {e}")),
-            }
-        }
-        eprintln!(
-            "\n*** PostgreSQL SKIPPED: not reachable ({}). Start it at 127.0.0.1:5432 \
-             (trust auth, database `test`) to measure the relay on PostgreSQL. ***\n",
-            errors.join("; ")
-        );
-        None
-    }
 }
