@@ -273,6 +273,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check => {
             let mut store = ctx.open()?;
             let problems = store.check()?;
+            for note in store.take_warnings() {
+                println!("{note}");
+            }
             if problems.is_empty() {
                 println!(
                     "Every file of the journal in {} reads correctly.",

@@ -396,44 +396,67 @@ impl Store {
 
     /// Merge entry documents from a snapshot into this journal (idempotent, any order).
     ///
-    /// An entry this device lacks is taken whole; one it has receives the
-    /// snapshot's changes it is missing. Every written file is durable when
-    /// this returns, flushed once for the whole batch. Returns the number of
-    /// entries written.
-    pub fn merge_docs(&mut self, docs: Vec<(EntryId, Vec<u8>)>) -> Result<usize, StoreError> {
+    /// An entry this device lacks is taken whole: its saved document as it
+    /// came, and its view row from `entry` when given (so thousands of entries
+    /// need no Automerge work); one it has receives the snapshot's changes it
+    /// is missing. Every written file is durable when this returns, flushed
+    /// once for the whole batch. Returns the number of entries written.
+    pub fn merge_docs(
+        &mut self,
+        docs: Vec<(EntryId, Vec<u8>, Option<Entry>)>,
+    ) -> Result<usize, StoreError> {
         let actor = self.config.actor();
-        let mut changed = Vec::new();
-        for (id, bytes) in docs {
-            let theirs = EntryDoc::load(id, &bytes, &actor).map_err(|e| {
-                StoreError::damaged(&self.dir.join("snapshot"), format!("entry {id}: {e}"))
-            })?;
-            match self.load_doc(id)? {
-                None => changed.push(theirs),
-                Some(mut mine) => {
-                    let all = theirs.all_changes();
-                    let report = mine.apply_changes(all.iter().map(Vec::as_slice))?;
-                    if report.applied > 0 || report.waiting > 0 {
-                        changed.push(mine);
-                    }
+        let damaged = |id: EntryId, e: &dyn std::fmt::Display| {
+            StoreError::damaged(&self.dir.join("snapshot"), format!("entry {id}: {e}"))
+        };
+        let mut loaded = Vec::new();
+        let mut taken = Vec::new();
+        for (id, bytes, entry) in docs {
+            if self.entry_path(id).exists() {
+                let theirs = EntryDoc::load(id, &bytes, &actor).map_err(|e| damaged(id, &e))?;
+                let Some(mut mine) = self.load_doc(id)? else {
+                    continue;
+                };
+                let all = theirs.all_changes();
+                let report = mine.apply_changes(all.iter().map(Vec::as_slice))?;
+                if report.applied > 0 || report.waiting > 0 {
+                    loaded.push(mine);
+                }
+                continue;
+            }
+            match entry.filter(|e| e.id == id) {
+                Some(entry) => taken.push((id, bytes, Some(entry))),
+                // No view row given: read it from the document.
+                None => {
+                    let doc = EntryDoc::load(id, &bytes, &actor).map_err(|e| damaged(id, &e))?;
+                    let entry = doc.entry().ok();
+                    taken.push((id, bytes, entry));
                 }
             }
         }
-        let n = changed.len();
-        self.write_docs_and_views_batched(&changed)?;
+        let n = loaded.len() + taken.len();
+        let mut rows: Vec<(EntryId, Vec<u8>, Option<Entry>)> = loaded
+            .iter()
+            .map(|doc| (doc.id(), doc.save(), doc.entry().ok()))
+            .collect();
+        rows.extend(taken);
+        self.write_saved_docs_batched(rows)?;
         Ok(n)
     }
 
-    /// [`Store::write_docs_and_views`] for many documents: one flush for all files.
-    fn write_docs_and_views_batched(&mut self, docs: &[EntryDoc]) -> Result<(), StoreError> {
-        let mut files_out = Vec::with_capacity(docs.len());
+    /// Writes saved documents and their view rows, flushed to disk once for all files.
+    fn write_saved_docs_batched(
+        &mut self,
+        rows: Vec<(EntryId, Vec<u8>, Option<Entry>)>,
+    ) -> Result<(), StoreError> {
+        let mut files_out = Vec::with_capacity(rows.len());
         let mut touched = BTreeSet::new();
-        for doc in docs {
-            let id = doc.id();
+        for (id, saved, entry) in rows {
             files_out.push((
                 self.entry_path(id),
-                seal_blob(&self.key, "entry", &id.to_string(), &doc.save())?,
+                seal_blob(&self.key, "entry", &id.to_string(), &saved)?,
             ));
-            if let Ok(entry) = doc.entry() {
+            if let Some(entry) = entry {
                 let month = entry.created.local_month();
                 self.load_month(&month)?;
                 if let Some(view) = self.views.get_mut(&month) {
@@ -452,6 +475,26 @@ impl Store {
             files_out.push((path, seal_blob(&self.key, "view", &name, &plain)?));
         }
         files::write_atomic_batch(&files_out)
+    }
+
+    /// [`Store::write_docs_and_views`] for many documents: one flush for all files.
+    fn write_docs_and_views_batched(&mut self, docs: &[EntryDoc]) -> Result<(), StoreError> {
+        let rows = docs
+            .iter()
+            .map(|doc| (doc.id(), doc.save(), doc.entry().ok()))
+            .collect();
+        self.write_saved_docs_batched(rows)
+    }
+
+    /// The view row of every entry (what this device shows in lists), by id.
+    pub fn view_rows(&mut self) -> Result<BTreeMap<EntryId, Entry>, StoreError> {
+        // Every month (deleted entries included: they are rows of the views too).
+        self.load_for(&Query::default())?;
+        Ok(self
+            .views
+            .values()
+            .flat_map(|v| v.entries.iter().map(|(id, e)| (*id, e.clone())))
+            .collect())
     }
 
     /// Every change of every entry (what a device that has never synced must send).
@@ -934,16 +977,19 @@ impl Store {
     /// Check every file of the journal; returns the damaged ones.
     pub fn check(&mut self) -> Result<Vec<Problem>, StoreError> {
         let mut problems = Vec::new();
+        // List rows are derived from the documents (a snapshot brings the
+        // author's): any that differ are rebuilt from the documents here.
+        let rows = self.view_rows()?;
+        let mut rows_differ = false;
         for id in self.entry_ids()? {
             match self.load_doc(id) {
-                Ok(Some(doc)) => {
-                    if let Err(e) = doc.entry() {
-                        problems.push(Problem {
-                            path: self.entry_path(id),
-                            reason: e.to_string(),
-                        });
-                    }
-                }
+                Ok(Some(doc)) => match doc.entry() {
+                    Ok(entry) => rows_differ |= rows.get(&id) != Some(&entry),
+                    Err(e) => problems.push(Problem {
+                        path: self.entry_path(id),
+                        reason: e.to_string(),
+                    }),
+                },
                 Ok(None) => {}
                 Err(StoreError::Damaged { path, reason }) => {
                     problems.push(Problem { path, reason })
@@ -964,6 +1010,11 @@ impl Store {
             if let Err(reason) = self.open_view(&name, &files::read(&path)?) {
                 problems.push(Problem { path, reason });
             }
+        }
+        if rows_differ && problems.is_empty() {
+            self.rebuild_views()?;
+            self.warnings
+                .push("some list rows differed from their entries; rebuilt them".into());
         }
         Ok(problems)
     }

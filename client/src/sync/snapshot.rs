@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use attune_core::EntryId;
+use attune_core::{Entry, EntryId};
 use attune_crypto::{open_snapshot, seal_snapshot};
 use attune_proto::{Cover, DeviceId, DeviceSeq, RelaySeq, SnapshotHeader, WIRE_VERSION};
 use serde::{Deserialize, Serialize};
@@ -26,15 +26,50 @@ pub const SNAPSHOT_EVERY: u64 = 1000;
 /// Sealed file remembering the cursor of the last snapshot this device took or used.
 const SNAPSHOT_STATE_FILE: &str = "snapshot-state";
 
-/// The plaintext of a snapshot: every entry document, and the devices' names.
+/// The plaintext of a snapshot (deflated postcard): every entry document, and the devices' names.
 #[derive(Serialize, Deserialize)]
 struct JournalSnapshot {
     /// Format version.
     v: u8,
-    /// Each entry's saved (compressed) Automerge document.
-    entries: Vec<(EntryId, serde_bytes::ByteBuf)>,
+    /// Every entry.
+    entries: Vec<SnapshotEntry>,
     /// The names devices gave themselves, as far as the author knew them.
     device_names: Vec<(DeviceId, String)>,
+}
+
+/// One entry of a snapshot.
+#[derive(Serialize, Deserialize)]
+struct SnapshotEntry {
+    id: EntryId,
+    /// Its saved (compressed) Automerge document: the truth.
+    doc: serde_bytes::ByteBuf,
+    /// What the author's lists show for it, so a new device need not load
+    /// thousands of documents to build its own (derived from `doc`).
+    row: Option<Entry>,
+}
+
+/// Deflate level: fast; the documents inside are already compressed.
+const DEFLATE_LEVEL: u32 = 1;
+/// Largest inflated snapshot accepted (a bound against a decompression bomb from a faulty author).
+const MAX_INFLATED: u64 = 1 << 30;
+
+fn deflate(plain: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(plain.len() / 2),
+        flate2::Compression::new(DEFLATE_LEVEL),
+    );
+    encoder.write_all(plain)?;
+    encoder.finish()
+}
+
+fn inflate(compressed: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity(compressed.len() * 2);
+    flate2::read::DeflateDecoder::new(compressed)
+        .take(MAX_INFLATED)
+        .read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// What this device remembers about snapshots.
@@ -87,7 +122,7 @@ pub(crate) fn due(store: &Store, state: &SyncState) -> Result<bool, SyncError> {
 /// envelopes the relay holds) or the relay already has a snapshot at least as new.
 pub(crate) async fn take(
     client: &RelayClient,
-    store: &Store,
+    store: &mut Store,
     state: &SyncState,
 ) -> Result<Option<SnapshotTaken>, SyncError> {
     if pending_counts(store)? != (0, 0) || state.cursor == 0 {
@@ -134,6 +169,7 @@ pub(crate) async fn take(
     };
     let entries = store.export_docs()?;
     let count = entries.len();
+    let mut rows = store.view_rows()?;
     let mut device_names: Vec<(DeviceId, String)> = state
         .devices
         .iter()
@@ -141,17 +177,25 @@ pub(crate) async fn take(
         .collect();
     device_names.retain(|(d, _)| *d != device);
     device_names.push((device, store.config().device_name.clone()));
-    let plain = zeroize::Zeroizing::new(
+    let encoded = zeroize::Zeroizing::new(
         postcard::to_allocvec(&JournalSnapshot {
             v: 1,
             entries: entries
                 .into_iter()
-                .map(|(id, bytes)| (id, serde_bytes::ByteBuf::from(bytes)))
+                .map(|(id, bytes)| SnapshotEntry {
+                    id,
+                    doc: serde_bytes::ByteBuf::from(bytes),
+                    row: rows.remove(&id),
+                })
                 .collect(),
             device_names,
         })
         .map_err(|e| crate::StoreError::damaged(store.dir(), e))?,
     );
+    let plain = zeroize::Zeroizing::new(
+        deflate(&encoded).map_err(|e| crate::StoreError::io(store.dir(), e))?,
+    );
+    drop(encoded);
     let snapshot = seal_snapshot(key, store.identity(), header, &plain)?;
     let bytes = snapshot.encode().len();
     let stored = match client.put_snapshot(&snapshot).await {
@@ -211,7 +255,12 @@ pub(crate) async fn start_from(
             }
         }
     }
-    let contents: JournalSnapshot = postcard::from_bytes(&plain).map_err(|_| {
+    let inflated = zeroize::Zeroizing::new(inflate(&plain).map_err(|_| {
+        SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(
+            "its contents do not inflate",
+        ))
+    })?);
+    let contents: JournalSnapshot = postcard::from_bytes(&inflated).map_err(|_| {
         SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(
             "its contents do not parse",
         ))
@@ -224,7 +273,7 @@ pub(crate) async fn start_from(
     let docs = contents
         .entries
         .into_iter()
-        .map(|(id, bytes)| (id, bytes.into_vec()))
+        .map(|e| (e.id, e.doc.into_vec(), e.row))
         .collect();
     report.restored_entries += store.merge_docs(docs)?;
     for cover in &header.covers {

@@ -95,8 +95,8 @@ const WORDS: &[&str] = &[
 ];
 
 /// One generated entry: its document, plus how many characters were typed.
-struct Generated {
-    docs: Vec<EntryDoc>,
+pub(crate) struct Generated {
+    pub(crate) docs: Vec<EntryDoc>,
     text_bytes: usize,
     splices: usize,
 }
@@ -152,7 +152,7 @@ fn type_body(doc: &mut EntryDoc, at: Timestamp, text: &str, sittings: usize) -> 
     Ok(splices)
 }
 
-fn generate(entries: usize, target_text_bytes: usize) -> Result<Generated> {
+pub(crate) fn generate(entries: usize, target_text_bytes: usize) -> Result<Generated> {
     let mut rng = Rng(0x5eed_a77e);
     let per_entry = target_text_bytes / entries;
     let mut docs = Vec::with_capacity(entries);

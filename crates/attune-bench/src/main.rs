@@ -1,5 +1,6 @@
 //! `attune-bench`: one subcommand per area, one `name: value unit` line per figure.
 
+mod catchup;
 mod journal;
 mod relay;
 mod sync;

@@ -108,6 +108,7 @@ pub fn run(options: &Options) -> Result<()> {
                 let relay = RelayProcess::start(&relay_bin, &dir, &["--data", &data], most)?;
                 rt.block_on(measure("sqlite", &relay, &connections, options))?;
                 relay.stop();
+                crate::catchup::run("sqlite", &[])?;
             }
             Backend::Postgres => {
                 let Some(schema) = rt.block_on(pg::schema()) else {
@@ -118,8 +119,10 @@ pub fn run(options: &Options) -> Result<()> {
                 let relay = RelayProcess::start(&relay_bin, &dir, &["--database", &url], most)?;
                 let measured = rt.block_on(measure("postgres", &relay, &connections, options));
                 relay.stop();
+                let caught_up =
+                    measured.and_then(|()| crate::catchup::run("postgres", &["--database", &url]));
                 rt.block_on(schema.drop());
-                measured?;
+                caught_up?;
             }
         }
     }
@@ -247,30 +250,12 @@ async fn measure(
         );
     }
 
-    new_device_catch_up(name, &http, relay, &journals).await?;
-
     for task in &held {
         task.abort();
     }
     for task in held {
         let _ = task.await;
     }
-    Ok(())
-}
-
-/// New-device catch-up, with and without a snapshot, on this relay while it
-/// holds every live connection.
-///
-/// Not measured yet: the figures (`relay_{backend}_catch_up_…`) go here once
-/// snapshots land: a device that joins a journal with a long history, pulling
-/// every envelope against fetching the snapshot and the envelopes after it.
-/// `journals` are authenticated, with their keys and device identities.
-async fn new_device_catch_up(
-    _backend: &str,
-    _http: &reqwest::Client,
-    _relay: &RelayProcess,
-    _journals: &[BenchJournal],
-) -> Result<()> {
     Ok(())
 }
 

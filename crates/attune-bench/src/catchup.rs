@@ -1,0 +1,107 @@
+//! A new device catching up on a ten-year journal, with and without a snapshot,
+//! through the real relay process and the real `attune` CLI.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use attune_e2e::{open_store, Device, Relay};
+
+use crate::journal::generate;
+use crate::print_figure;
+
+/// Entries of the journal: ten years, one a day.
+const ENTRIES: usize = 3650;
+/// Body text in it (about the journal benchmark's).
+const TEXT_BYTES: usize = 10 * 1024 * 1024;
+
+/// `join start` + `device add` + `join finish`; returns the seconds `join finish` took.
+fn join_seconds(new: &Device, existing: &Device, relay: &Relay) -> Result<f64> {
+    let out = new.ok(&[
+        "join",
+        "start",
+        "--relay",
+        &relay.url,
+        "--name",
+        "new device",
+        "--no-passphrase",
+    ]);
+    let request = out
+        .split_whitespace()
+        .find(|w| w.starts_with("attune-join-v1."))
+        .context("no join request printed")?
+        .to_string();
+    let added = existing.ok(&["device", "add", &request]);
+    let journal = added
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("attune join finish "))
+        .context("no journal id printed")?
+        .trim()
+        .to_string();
+    let start = Instant::now();
+    let done = new.run(&["join", "finish", &journal]);
+    let seconds = start.elapsed().as_secs_f64();
+    if !done.status.success() {
+        bail!(
+            "join finish failed: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+    Ok(seconds)
+}
+
+fn entry_count(d: &Device) -> usize {
+    d.json(&["list", "--json"]).as_array().map_or(0, Vec::len)
+}
+
+/// Measures catch-up on a relay started with `relay_args` (backend selection); `label` names the backend.
+pub fn run(label: &str, relay_args: &[&str]) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let relay = Relay::start_with(&tmp.path().join("relay"), "127.0.0.1:0", "warn", relay_args);
+    let writer = Device::new(tmp.path().join("writer"));
+    writer.init_with_relay("writer", &relay);
+    writer.ok(&["sync"]);
+    {
+        let generated = generate(ENTRIES, TEXT_BYTES)?;
+        let mut store = open_store(&writer);
+        store.insert_docs(&generated.docs)?;
+        store.queue_history_for_sync()?;
+    }
+    writer.ok(&["sync"]);
+
+    let fresh = |name: &str| Device::new(tmp.path().join(name));
+    let without = fresh("without");
+    let seconds_without = join_seconds(&without, &writer, &relay)?;
+    check_complete(&without)?;
+    print_figure(
+        &format!("relay_{label}_catch_up_10y_without_snapshot"),
+        seconds_without,
+        "s",
+    );
+
+    let taken = writer.json(&["sync", "--snapshot", "--json"]);
+    let bytes = taken["snapshot_taken"]["bytes"]
+        .as_f64()
+        .context("no snapshot was taken")?;
+    print_figure(
+        &format!("relay_{label}_snapshot_10y_size"),
+        bytes / (1024.0 * 1024.0),
+        "MiB",
+    );
+    let with = fresh("with");
+    let seconds_with = join_seconds(&with, &writer, &relay)?;
+    check_complete(&with)?;
+    print_figure(
+        &format!("relay_{label}_catch_up_10y_with_snapshot"),
+        seconds_with,
+        "s",
+    );
+    Ok(())
+}
+
+fn check_complete(d: &Device) -> Result<()> {
+    let n = entry_count(d);
+    if n != ENTRIES {
+        bail!("the new device has {n} entries, not {ENTRIES}");
+    }
+    Ok(())
+}
