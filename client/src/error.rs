@@ -43,7 +43,7 @@ pub enum StoreError {
     #[error("that passphrase does not open this journal; nothing was changed")]
     WrongPassphrase,
     /// This device asked to join a journal and has not been added yet.
-    #[error("this device is waiting to join a journal: run `attune device add REQUEST` on a device of the journal, then `attune join finish JOURNAL_ID` here")]
+    #[error("this device is waiting to join a journal: run `attune device add REQUEST` on a device of the journal, then `attune join finish TICKET` here")]
     JoinPending,
     /// No entry matches the id the writer typed.
     #[error("no entry matches {0:?}; `attune list` shows the ids")]

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use attune_crypto::{unwrap_journal_key, DeviceIdentity};
+use attune_crypto::{accept_wrapped_key, DeviceIdentity};
+use attune_proto::{Roster, WrappedKey};
 
 use crate::config::Config;
 use crate::files::{self, DirLock};
@@ -86,17 +87,32 @@ impl JoiningDevice {
     }
 
     /// Become a full device of `journal_id` with the journal keys wrapped to this device.
-    /// Nothing is written unless every key opens.
-    pub fn finish(self, journal_id: &str, wrapped_keys: &[Vec<u8>]) -> Result<Store, StoreError> {
+    ///
+    /// Only keys that the verified roster chain `rosters` commits to are kept;
+    /// the others (planted by the relay or a member) are counted in the second
+    /// value and never written. Nothing is written unless the key of the
+    /// roster's current epoch is among the accepted ones.
+    pub fn finish(
+        self,
+        journal_id: &str,
+        rosters: &[Roster],
+        wrapped_keys: &[WrappedKey],
+    ) -> Result<(Store, usize), StoreError> {
         let mut keys = BTreeMap::new();
-        for blob in wrapped_keys {
-            let (epoch, key) = unwrap_journal_key(blob, &self.identity)?;
-            keys.insert(epoch, (key, blob.clone()));
+        let mut refused = 0;
+        for wrapped in wrapped_keys {
+            match accept_wrapped_key(&wrapped.blob, &self.identity, rosters, wrapped.epoch) {
+                Ok(key) => {
+                    keys.insert(wrapped.epoch.0, (key, wrapped.blob.clone()));
+                }
+                Err(_) => refused += 1,
+            }
         }
-        if keys.is_empty() {
+        let current = rosters.last().map(|r| r.epoch.0);
+        if current.is_none_or(|epoch| !keys.contains_key(&epoch)) {
             return Err(StoreError::damaged(
                 &self.dir.join("keys"),
-                "the relay holds no journal key for this device yet",
+                "the relay holds no journal key for this device that the journal's signed device list commits to",
             ));
         }
         for sub in SUBDIRS {
@@ -108,17 +124,20 @@ impl JoiningDevice {
                 blob,
             )?;
         }
+        let at_rest = crate::at_rest::create(&self.dir, &self.identity)?;
         let mut config = self.config;
         config.journal_id = journal_id.to_string();
         config.save(&self.dir)?;
         let keys = keys.into_iter().map(|(e, (k, _))| (e, k)).collect();
-        Store::assemble(
+        let store = Store::assemble(
             &self.dir,
             config,
+            at_rest,
             keys,
             self.identity,
             self._lock,
             Vec::new(),
-        )
+        );
+        Ok((store, refused))
     }
 }

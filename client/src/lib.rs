@@ -4,6 +4,7 @@
 //! is sealed with the journal key except the config (ids and settings) and the
 //! device identity (0600, optionally passphrase-protected).
 
+mod at_rest;
 pub mod config;
 mod error;
 pub mod files;

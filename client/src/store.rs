@@ -3,7 +3,9 @@
 //! ```text
 //! attune.json            ids and settings (no secrets, no content)
 //! identity               device identity, 0600, optionally passphrase-protected (age scrypt)
-//! keys/epoch-N.age       the journal key of epoch N, wrapped (age) to this device
+//! at-rest-key            this device's own key for its files, wrapped (age) to the identity
+//! keys/epoch-N.age       the journal key of epoch N, wrapped (age) to this device; only
+//!                        keys the signed roster commits to are ever written here
 //! entries/<id>.am        one sealed Automerge document per entry
 //! views/<name>.view      sealed materialised entries of one month; <name> is a keyed hash
 //! pending/<n>.chg        sealed changes being saved (replayed after a crash)
@@ -26,9 +28,10 @@ use attune_core::{
     ApplyReport, Edit, Entry, EntryChange, EntryDoc, EntryId, NewEntry, Query, Timestamp,
 };
 use attune_crypto::{
-    open_blob, private_name, seal_blob, unwrap_journal_key, wrap_journal_key, DeviceIdentity,
-    JournalKey,
+    accept_wrapped_key, open_blob, private_name, seal_blob, unwrap_journal_key, wrap_journal_key,
+    DeviceIdentity, JournalKey,
 };
+use attune_proto::{Epoch, Roster, WrappedKey};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +41,9 @@ use crate::safety::SafetyPlan;
 use crate::StoreError;
 
 pub(crate) const IDENTITY_FILE: &str = "identity";
-const SAFETY_FILE: &str = "safety-plan";
+pub(crate) const SAFETY_FILE: &str = "safety-plan";
+/// The sealed genesis roster a new journal will create the relay journal with.
+pub(crate) const GENESIS_FILE: &str = "genesis";
 pub(crate) const SUBDIRS: [&str; 5] = ["entries", "views", "pending", "keys", OUTBOX_DIR];
 /// Sealed change records written here and waiting to be sealed into envelopes.
 pub const OUTBOX_DIR: &str = "outbox";
@@ -88,7 +93,7 @@ pub struct Problem {
 pub struct Store {
     dir: PathBuf,
     config: Config,
-    /// The at-rest key: the journal key of the lowest epoch, which every device holds.
+    /// The at-rest key: this device's own, never a journal key (see [`crate::at_rest`]).
     key: JournalKey,
     keys: BTreeMap<u32, JournalKey>,
     identity: DeviceIdentity,
@@ -132,6 +137,7 @@ impl Store {
         )?;
         let wrapped = wrap_journal_key(&key, 1, &[identity.age_recipient()])?;
         files::write_private(&dir.join("keys").join("epoch-1.age"), &wrapped)?;
+        let at_rest = crate::at_rest::create(dir, &identity)?;
         // The journal id comes from the recovery secret, so the words alone find it again.
         let recovery = attune_crypto::RecoverySecret::generate();
         let device_name = if options.device_name.trim().is_empty() {
@@ -154,14 +160,17 @@ impl Store {
             recovery: Some(crate::config::RecoveryDevice::of(&recovery)?),
         };
         config.save(dir)?;
+        let genesis = kit_signed_genesis(dir, &config, &identity, &recovery, &key)?;
         let mut store = Store::assemble(
             dir,
             config,
+            at_rest,
             BTreeMap::from([(1, key)]),
             identity,
             lock,
             Vec::new(),
-        )?;
+        );
+        store.write_sealed_state(GENESIS_FILE, &genesis.encode())?;
         store.recovery_words = Some(recovery.to_words());
         Ok(store)
     }
@@ -188,26 +197,32 @@ impl Store {
             return Err(StoreError::JoinPending);
         }
         let keys = Self::load_keys(dir, &identity)?;
-        let mut store = Store::assemble(dir, config, keys, identity, lock, warnings)?;
+        // Journals from before per-device at-rest keys sealed their files with
+        // the lowest epoch's journal key: migrate them to a key of their own.
+        let at_rest = crate::at_rest::load_or_migrate(dir, &identity, keys.values().next())?;
+        let mut store = Store::assemble(dir, config, at_rest.key, keys, identity, lock, warnings);
+        if at_rest.migrated {
+            store.rebuild_views()?;
+            store.warnings.push(
+                "this device's files were re-sealed with a key of its own (a one-time upgrade); nothing was lost"
+                    .into(),
+            );
+        }
         store.replay_pending()?;
         Ok(store)
     }
 
-    /// An open store from its parts; the at-rest key is the lowest epoch's.
+    /// An open store from its parts.
     pub(crate) fn assemble(
         dir: &Path,
         config: Config,
+        key: JournalKey,
         keys: BTreeMap<u32, JournalKey>,
         identity: DeviceIdentity,
         lock: DirLock,
         warnings: Vec<String>,
-    ) -> Result<Store, StoreError> {
-        let key = keys
-            .values()
-            .next()
-            .cloned()
-            .ok_or_else(|| StoreError::damaged(&dir.join("keys"), "no journal key found"))?;
-        Ok(Store {
+    ) -> Store {
+        Store {
             dir: dir.to_path_buf(),
             config,
             key,
@@ -218,7 +233,7 @@ impl Store {
             warnings,
             recovery_words: None,
             _lock: lock,
-        })
+        }
     }
 
     /// The recovery words of a journal just created (shown once, never stored).
@@ -253,18 +268,54 @@ impl Store {
         ring
     }
 
-    /// Keep a journal key wrapped to this device (from another device, via the relay).
-    /// Returns its epoch; a blob this device cannot open is refused.
-    pub fn add_wrapped_key(&mut self, wrapped: &[u8]) -> Result<u32, StoreError> {
-        let (epoch, key) = unwrap_journal_key(wrapped, &self.identity)?;
-        if !self.keys.contains_key(&epoch) {
-            files::write_private(
-                &self.dir.join("keys").join(format!("epoch-{epoch}.age")),
-                wrapped,
-            )?;
-            self.keys.insert(epoch, key);
+    /// Keep a journal key wrapped to this device (from another device, via the
+    /// relay), but only if the verified roster chain `rosters` commits to it.
+    ///
+    /// Returns whether the key was new. A planted key (an epoch no roster
+    /// names, or a key other than the committed one) is refused with
+    /// [`attune_crypto::CryptoError::KeyNotCommitted`] and never written.
+    pub fn accept_key(
+        &mut self,
+        wrapped: &WrappedKey,
+        rosters: &[Roster],
+    ) -> Result<bool, StoreError> {
+        if self.holds_committed_key(wrapped.epoch, rosters) {
+            return Ok(false);
         }
-        Ok(epoch)
+        let key = accept_wrapped_key(&wrapped.blob, &self.identity, rosters, wrapped.epoch)?;
+        self.keep_key(wrapped.epoch, key, &wrapped.blob)?;
+        Ok(true)
+    }
+
+    /// Whether this device holds the key of `epoch` that `rosters` commits to.
+    pub fn holds_committed_key(&self, epoch: Epoch, rosters: &[Roster]) -> bool {
+        let Some(key) = self.keys.get(&epoch.0) else {
+            return false;
+        };
+        rosters
+            .iter()
+            .find(|r| r.epoch == epoch)
+            .is_some_and(|r| key.commitment(r.journal_id, epoch) == r.key_commitment)
+    }
+
+    /// Keep a journal key this device made itself (a rotation it signs).
+    pub fn add_own_key(&mut self, epoch: Epoch, key: JournalKey) -> Result<(), StoreError> {
+        let wrapped = wrap_journal_key(&key, epoch.0, &[self.identity.age_recipient()])?;
+        self.keep_key(epoch, key, &wrapped)
+    }
+
+    fn keep_key(
+        &mut self,
+        epoch: Epoch,
+        key: JournalKey,
+        wrapped: &[u8],
+    ) -> Result<(), StoreError> {
+        files::write_private(
+            &self.dir.join("keys").join(format!("epoch-{}.age", epoch.0)),
+            wrapped,
+        )?;
+        self.keys.insert(epoch.0, key);
+        Ok(())
     }
 
     /// The journal directory.
@@ -563,7 +614,20 @@ impl Store {
 
     /// Put every change of the journal in the outbox (a journal that starts syncing).
     pub fn queue_history_for_sync(&mut self) -> Result<usize, StoreError> {
-        let changes = self.all_changes()?;
+        self.queue_own_history_for_sync()
+    }
+
+    /// Put every change this device wrote in the outbox again: other devices
+    /// accept changes only from their author, and apply each at most once.
+    /// Used when a journal starts syncing, and when the relay serves one of
+    /// this device's envelopes damaged.
+    pub fn queue_own_history_for_sync(&mut self) -> Result<usize, StoreError> {
+        let actor = self.config.actor();
+        let changes: Vec<EntryChange> = self
+            .all_changes()?
+            .into_iter()
+            .filter(|c| c.author().is_ok_and(|a| a == actor))
+            .collect();
         let n = changes.len();
         let outbox = self.dir.join(OUTBOX_DIR);
         files::create_private_dir(&outbox)?;
@@ -1095,6 +1159,49 @@ pub fn now_ms() -> i64 {
 }
 
 #[allow(dead_code)]
+/// The genesis roster of a new journal: this device and the recovery kit's
+/// device at epoch 1, **signed by the recovery kit**. Recovery later accepts
+/// only a roster chain that starts with a genesis the kit signed, so a relay
+/// cannot show a recovering device a journal of its own making.
+fn kit_signed_genesis(
+    dir: &Path,
+    config: &Config,
+    identity: &DeviceIdentity,
+    recovery: &attune_crypto::RecoverySecret,
+    key: &JournalKey,
+) -> Result<Roster, StoreError> {
+    let journal: attune_proto::JournalId = config
+        .journal_id
+        .parse()
+        .map_err(|_| StoreError::damaged(&Config::path(dir), "bad journal id"))?;
+    let device: attune_proto::DeviceId = config
+        .device_id
+        .parse()
+        .map_err(|_| StoreError::damaged(&Config::path(dir), "bad device id"))?;
+    let kit = recovery.identity()?;
+    let kit_id = attune_proto::DeviceId(recovery.device_id());
+    let devices = vec![
+        attune_proto::RosterDevice {
+            device_id: device,
+            verifying_key: identity.verifying_key(),
+            age_recipient: identity.age_recipient(),
+        },
+        attune_proto::RosterDevice {
+            device_id: kit_id,
+            verifying_key: kit.verifying_key(),
+            age_recipient: kit.age_recipient(),
+        },
+    ];
+    Ok(attune_crypto::genesis_roster(
+        &kit,
+        kit_id,
+        journal,
+        devices,
+        Epoch(1),
+        key,
+    ))
+}
+
 fn _assert_send() {
     fn is_send<T: Send>() {}
     is_send::<Store>();

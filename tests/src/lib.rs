@@ -310,3 +310,34 @@ pub fn relay_envelopes(relay: &Relay, store: &attune::Store) -> Vec<attune_proto
             .envelopes
     })
 }
+
+/// Run a future to completion on a fresh single-threaded runtime.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+/// A device's journal and device ids.
+pub fn ids_of(d: &Device) -> (attune_proto::JournalId, attune_proto::DeviceId) {
+    let store = open_store(d);
+    (
+        store.config().journal_id.parse().expect("journal id"),
+        store.config().device_id.parse().expect("device id"),
+    )
+}
+
+/// A session with the relay as device `d`, for a test playing a hostile member.
+pub fn session_as(relay: &Relay, d: &Device) -> attune::sync::RelayClient {
+    let store = open_store(d);
+    block_on(attune::sync::RelayClient::connect(
+        &relay.url,
+        store.config().journal_id.parse().expect("journal id"),
+        store.config().device_id.parse().expect("device id"),
+        store.identity(),
+        None,
+    ))
+    .expect("connect to the relay")
+}

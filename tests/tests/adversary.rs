@@ -94,7 +94,7 @@ fn replayed_reordered_and_forged_envelopes_are_rejected() {
     //    once claiming to be A and once as an unknown device.
     let intruder = attune_crypto::DeviceIdentity::generate();
     let ring = store.keyring();
-    let (epoch, key) = ring.current().unwrap();
+    let (epoch, key) = ring.for_roster(state.roster().unwrap()).unwrap();
     let last_a = &from_a[n - 1].envelope;
     let batch = attune::sync::ChangeBatch {
         v: 1,

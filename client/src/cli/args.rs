@@ -202,7 +202,9 @@ pub enum JoinAction {
     },
     /// After `attune device add` ran on the other device: fetch the keys and the journal.
     Finish {
-        /// The journal id printed by `attune device add`.
+        /// The ticket printed by `attune device add` (the journal id and the
+        /// hash of the device list that added this device).
+        #[arg(value_name = "TICKET")]
         journal_id: String,
     },
 }

@@ -282,7 +282,7 @@ pub(crate) fn join(ctx: &Ctx, args: JoinArgs) -> Result<()> {
             println!("This device's fingerprint: {}", request.fingerprint());
             println!("On a device that already has the journal, run:\n");
             println!("  attune device add {}\n", request.encode());
-            println!("then come back here and run `attune join finish JOURNAL_ID` with the id it prints.");
+            println!("then come back here and run `attune join finish TICKET` with the ticket it prints.");
         }
         JoinAction::Finish { journal_id } => {
             let file = ctx.passphrase_file.clone();
@@ -297,7 +297,8 @@ pub(crate) fn join(ctx: &Ctx, args: JoinArgs) -> Result<()> {
             };
             let device = attune::JoiningDevice::open(&ctx.dir, &mut source)?;
             let rt = runtime()?;
-            let (store, report) = rt.block_on(attune::sync::finish_join(device, &journal_id))?;
+            let ticket: attune::sync::JoinTicket = journal_id.parse()?;
+            let (store, report) = rt.block_on(attune::sync::finish_join(device, &ticket))?;
             println!(
                 "This device is now part of the journal; {} entries arrived.",
                 store.entry_ids()?.len()
@@ -319,11 +320,8 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
                 request.name,
                 request.fingerprint()
             );
-            rt.block_on(attune::sync::add_device(&mut store, &request))?;
-            println!(
-                "Done. On the new device run:\n\n  attune join finish {}\n",
-                store.config().journal_id
-            );
+            let ticket = rt.block_on(attune::sync::add_device(&mut store, &request))?;
+            println!("Done. On the new device run:\n\n  attune join finish {ticket}\n");
             println!(
                 "Check that the new device showed the same fingerprint: {}",
                 request.fingerprint()

@@ -1,8 +1,8 @@
 //! Removing a device: a new journal key only the remaining devices receive.
 
-use attune_crypto::{next_roster, verify_roster_chain, wrap_journal_key, JournalKey};
+use attune_crypto::{next_roster, verify_roster_chain, wrap_journal_key, JournalKey, RosterChange};
 use attune_proto::{
-    DeviceId, Epoch, JournalId, RosterDevice, WrappedKey, WrappedKeys, WIRE_VERSION,
+    DeviceId, DeviceSeq, Epoch, JournalId, RosterDevice, RosterUpdate, WrappedKey, WIRE_VERSION,
 };
 
 use crate::sync::state::SyncState;
@@ -64,49 +64,56 @@ pub async fn revoke_device(store: &mut Store, typed: &str) -> Result<Revoked, Sy
         .filter(|d| d.device_id != target)
         .cloned()
         .collect();
-    let epoch = latest.epoch.0 + 1;
+    let epoch = Epoch(latest.epoch.0.checked_add(1).ok_or_else(|| {
+        SyncError::StaleDevice("the journal has used every key epoch there is".into())
+    })?);
     let key = JournalKey::generate();
     let mut keys = Vec::new();
-    let mut own_blob = None;
     for device in &remaining {
-        let blob = wrap_journal_key(&key, epoch, std::slice::from_ref(&device.age_recipient))?;
-        if device.device_id == me {
-            own_blob = Some(blob.clone());
-        }
         keys.push(WrappedKey {
             device_id: device.device_id,
-            epoch: Epoch(epoch),
-            blob,
+            epoch,
+            blob: wrap_journal_key(&key, epoch.0, std::slice::from_ref(&device.age_recipient))?,
         });
     }
-    let own_blob = own_blob.ok_or(SyncError::NotInRoster)?;
+    if !remaining.iter().any(|d| d.device_id == me) {
+        return Err(SyncError::NotInRoster);
+    }
+    // The roster records the removed device's last envelope this device has
+    // applied: every device refuses anything it signs after that, at any epoch.
+    let chain_heads = state.chain.clone();
     let roster = next_roster(
         store.identity(),
         me,
         &latest,
-        remaining.clone(),
-        Epoch(epoch),
+        RosterChange {
+            devices: remaining.clone(),
+            epoch,
+            key: &key,
+            last_envelopes: &|device| chain_heads.last(device).unwrap_or((DeviceSeq(0), [0; 32])),
+        },
     );
     let mut chain = state.rosters.clone();
     chain.push(roster.clone());
     verify_roster_chain(&chain, journal).map_err(SyncError::Roster)?;
 
-    // Keys first (harmless alone: nobody uses an epoch before the roster names it),
-    // then our own copy, then the roster that makes the new epoch current.
-    let client = super::engine::connect(store, &state).await?;
+    // The roster and the new epoch's keys (our own copy included) go to the
+    // relay in one step; only once it took them is the key kept here (after a
+    // crash in between, the next sync fetches our copy like any other key).
+    let client = super::membership::connect(store, &state).await?;
     client
-        .put_keys(&WrappedKeys {
+        .put_roster(&RosterUpdate {
             v: WIRE_VERSION,
+            roster,
             keys,
         })
         .await?;
-    store.add_wrapped_key(&own_blob)?;
-    client.put_roster(&roster).await?;
+    store.add_own_key(epoch, key)?;
     state.rosters = chain;
     state.save(store)?;
     Ok(Revoked {
         device: target,
-        epoch,
+        epoch: epoch.0,
         remaining: remaining.len(),
     })
 }

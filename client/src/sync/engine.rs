@@ -4,22 +4,21 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use attune_crypto::{
-    genesis_roster, open_envelope, seal_envelope, sign_roster, verify_roster_chain,
-    verify_roster_extends, wrap_journal_key, CryptoError,
-};
+use attune_crypto::seal_envelope;
 use attune_proto::{
-    ClientFrame, ClientMessage, DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq,
-    ServerFrame, ServerMessage, StoredEnvelope,
+    ClientFrame, ClientMessage, DeviceSeq, Envelope, Epoch, RelaySeq, ServerFrame, ServerMessage,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::files;
 use crate::store::OUTBOX_DIR;
+use crate::sync::inbound::{check_claims, process_envelopes};
+use crate::sync::membership::{connect, refresh_roster};
 use crate::sync::relay::RelayClient;
+use crate::sync::report::SyncReport;
 use crate::sync::snapshot;
-use crate::sync::state::{ChangeBatch, SyncState};
+use crate::sync::state::{ids, ChangeBatch, SyncState};
 use crate::sync::SyncError;
 use crate::{Store, StoreError};
 
@@ -31,40 +30,6 @@ const PUSH_CHUNK: usize = 100;
 const PUSH_BYTES: usize = 768 * 1024;
 /// Envelopes per pull page.
 const PULL_PAGE: u32 = 500;
-
-/// What one sync did, for the writer.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SyncReport {
-    /// Envelopes this device pushed.
-    pub pushed: usize,
-    /// Envelopes received from the relay and verified.
-    pub received: usize,
-    /// Automerge changes that were new here.
-    pub applied: usize,
-    /// The relay's latest sequence number.
-    pub head: u64,
-    /// Problems found (rejected envelopes, gaps, rollbacks), in plain words.
-    pub problems: Vec<String>,
-    /// Entries written from a snapshot this sync started from.
-    pub restored_entries: usize,
-    /// The relay cursor of the snapshot this sync started from, if it used one.
-    pub snapshot_cursor: Option<u64>,
-    /// The snapshot this sync took and uploaded, if it took one.
-    pub snapshot_taken: Option<crate::sync::SnapshotTaken>,
-}
-
-pub(crate) fn ids(store: &Store) -> Result<(JournalId, DeviceId), SyncError> {
-    let config = store.config();
-    let journal = config
-        .journal_id
-        .parse()
-        .map_err(|_| StoreError::damaged(&crate::Config::path(store.dir()), "bad journal id"))?;
-    let device = config
-        .device_id
-        .parse()
-        .map_err(|_| StoreError::damaged(&crate::Config::path(store.dir()), "bad device id"))?;
-    Ok((journal, device))
-}
 
 fn envelope_dir(store: &Store) -> PathBuf {
     store.dir().join(OUTBOX_DIR).join("envelopes")
@@ -110,8 +75,15 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
             state.save(store)?;
         }
     }
+    // Seal only under the epoch of the roster this device trusts (epoch 1, the
+    // genesis's, before the first sync), with the key that roster commits to.
     let ring = store.keyring();
-    let Some((epoch, key)) = ring.current() else {
+    let epoch = state.roster().map_or(Epoch(1), |r| r.epoch);
+    if state.roster().is_some() && !store.holds_committed_key(epoch, &state.rosters) {
+        // The next roster refresh fetches the key (or says why it cannot).
+        return Ok(0);
+    }
+    let Some(key) = ring.get(epoch) else {
         return Err(StoreError::damaged(&store.dir().join("keys"), "no journal key").into());
     };
     let pending = store.outbox_changes()?;
@@ -276,259 +248,6 @@ async fn push_with_retry(
     client.push(envelopes).await
 }
 
-/// Verify, open and apply envelopes received from the relay, in relay order.
-///
-/// The chain and the cursor advance only after the changes are durable
-/// locally. A rejected envelope is reported and never applied; the cursor
-/// stops before it so that the next sync asks for it again.
-pub fn process_envelopes(
-    store: &mut Store,
-    state: &mut SyncState,
-    envelopes: &[StoredEnvelope],
-    report: &mut SyncReport,
-) -> Result<(), SyncError> {
-    let (journal, device) = ids(store)?;
-    let ring = store.keyring();
-    let mut chain = state.chain.clone();
-    let mut changes = Vec::new();
-    let mut cursor = state.cursor;
-    let mut blocked = false;
-    // The relay numbers envelopes without gaps; whatever order they arrive in,
-    // they are applied in that order and the cursor only moves over a
-    // contiguous run of envelopes that were applied (or already were).
-    let mut sorted: Vec<&StoredEnvelope> = envelopes.iter().collect();
-    sorted.sort_by_key(|e| e.relay_seq.0);
-    for stored in sorted {
-        let seq = stored.relay_seq.0;
-        if seq <= cursor {
-            continue;
-        }
-        let env = &stored.envelope;
-        let outcome = open_envelope(env, &state.rosters, &ring, &chain, journal);
-        let settled = match outcome {
-            Ok(plain) => {
-                report.received += 1;
-                if env.device_id == device && env.device_seq.0 >= state.next_seq {
-                    return Err(SyncError::StaleDevice(format!(
-                        "the relay holds this device's envelope #{} but this directory has only sealed up to #{}",
-                        env.device_seq.0,
-                        state.next_seq.saturating_sub(1)
-                    )));
-                }
-                if env.device_id != device {
-                    match ChangeBatch::decode(&plain) {
-                        Ok(batch) => {
-                            let info = state.devices.entry(env.device_id).or_default();
-                            info.name = Some(batch.device_name.clone());
-                            info.last_seen_unix = Some(stored.received_unix);
-                            for (seen_device, seq) in &batch.seen {
-                                let known = state.claims.get(seen_device).map_or(0, |c| c.0);
-                                if *seen_device != device && *seq > known {
-                                    state.claims.insert(*seen_device, (*seq, env.device_id));
-                                }
-                            }
-                            changes.extend(batch.changes)
-                        }
-                        Err(e) => report.problems.push(format!(
-                            "envelope #{seq} from device {} opened but holds no readable changes ({e}); skipped",
-                            short(env.device_id)
-                        )),
-                    }
-                }
-                chain.record(env);
-                true
-            }
-            Err(CryptoError::Replay { .. }) => {
-                if seq > state.high_water {
-                    report.problems.push(format!(
-                        "the relay served envelope {} of device {} again as #{seq}: a replay, ignored",
-                        env.device_seq.0,
-                        short(env.device_id)
-                    ));
-                }
-                true
-            }
-            Err(CryptoError::Gap { expected, got, .. }) => {
-                report.problems.push(format!(
-                    "envelopes of device {} are missing (expected #{expected}, the relay sent #{got}): they were withheld, lost or rejected; they will be asked for again",
-                    short(env.device_id)
-                ));
-                false
-            }
-            Err(e) => {
-                report.problems.push(format!(
-                    "rejected envelope #{seq} from device {}: {e}",
-                    short(env.device_id)
-                ));
-                false
-            }
-        };
-        if settled && !blocked && seq == cursor + 1 {
-            cursor = seq;
-        } else {
-            blocked = true;
-        }
-        state.high_water = state.high_water.max(seq);
-    }
-    if !changes.is_empty() {
-        let applied = store.apply_changes(changes)?;
-        report.applied += applied.applied;
-    }
-    state.chain = chain;
-    state.cursor = cursor;
-    state.save(store)?;
-    Ok(())
-}
-
-fn short(device: DeviceId) -> String {
-    device.to_string()[..8].to_string()
-}
-
-/// Report devices whose envelopes another device has seen but the relay did not give us.
-fn check_claims(state: &SyncState, report: &mut SyncReport) {
-    for (device, (claimed, by)) in &state.claims {
-        let have = state.chain.last(*device).map_or(0, |(seq, _)| seq.0);
-        if *claimed > have {
-            report.problems.push(format!(
-                "device {} has seen envelopes of device {} up to #{claimed}, but the relay gave this device only up to #{have}: the relay is withholding them",
-                short(*by),
-                short(*device)
-            ));
-        }
-    }
-}
-
-/// Check the relay's roster against the one this device trusts; fetch new epoch keys.
-async fn refresh_roster(
-    client: &RelayClient,
-    store: &mut Store,
-    state: &mut SyncState,
-) -> Result<(), SyncError> {
-    let (journal, device) = ids(store)?;
-    let served = client.rosters().await?;
-    let latest = match state.roster() {
-        None => verify_roster_chain(&served, journal)
-            .map_err(SyncError::Roster)?
-            .clone(),
-        Some(trusted) => verify_roster_extends(trusted, &served)
-            .map_err(SyncError::Roster)?
-            .clone(),
-    };
-    // Keep the whole verified chain: old envelopes are checked against the
-    // roster in force at their epoch.
-    if state.rosters.is_empty() || latest.version > state.roster().map_or(0, |r| r.version) {
-        verify_roster_chain(&served, journal).map_err(SyncError::Roster)?;
-        state.rosters = served;
-    }
-    if latest.device(device).is_none() {
-        return Err(SyncError::NotInRoster);
-    }
-    let now = crate::store::now_ms() / 1000;
-    for member in &latest.devices {
-        let info = state.devices.entry(member.device_id).or_default();
-        if info.added_unix.is_none() {
-            info.added_unix = Some(now);
-        }
-    }
-    if store.keyring().get(latest.epoch).is_none() {
-        fetch_keys(client, store, device).await?;
-    }
-    if store.keyring().get(latest.epoch).is_none() {
-        return Err(SyncError::StaleDevice(format!(
-            "the journal is at key epoch {} and this device holds no key for it",
-            latest.epoch.0
-        )));
-    }
-    upload_recovery_keys(client, store, state, &latest).await?;
-    Ok(())
-}
-
-/// Wrap every journal key this device holds to the recovery device, once per epoch.
-async fn upload_recovery_keys(
-    client: &RelayClient,
-    store: &Store,
-    state: &mut SyncState,
-    latest: &attune_proto::Roster,
-) -> Result<(), SyncError> {
-    let Some(recovery) = store
-        .config()
-        .recovery
-        .as_ref()
-        .and_then(|r| r.roster_device())
-    else {
-        return Ok(());
-    };
-    if state.recovery_epoch >= latest.epoch.0 || latest.device(recovery.device_id).is_none() {
-        return Ok(());
-    }
-    let ring = store.keyring();
-    let mut keys = Vec::new();
-    for epoch in 1..=latest.epoch.0 {
-        if let Some(key) = ring.get(Epoch(epoch)) {
-            keys.push(attune_proto::WrappedKey {
-                device_id: recovery.device_id,
-                epoch: Epoch(epoch),
-                blob: wrap_journal_key(key, epoch, std::slice::from_ref(&recovery.age_recipient))?,
-            });
-        }
-    }
-    client
-        .put_keys(&attune_proto::WrappedKeys {
-            v: attune_proto::WIRE_VERSION,
-            keys,
-        })
-        .await?;
-    state.recovery_epoch = latest.epoch.0;
-    state.save(store)?;
-    Ok(())
-}
-
-/// Fetch the journal keys wrapped to this device that it does not hold yet.
-async fn fetch_keys(
-    client: &RelayClient,
-    store: &mut Store,
-    device: DeviceId,
-) -> Result<(), SyncError> {
-    {
-        for wrapped in client.keys().await?.keys {
-            if wrapped.device_id == device && store.keyring().get(wrapped.epoch).is_none() {
-                store.add_wrapped_key(&wrapped.blob)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Authenticate to the relay, creating the journal there if this device made it.
-pub async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, SyncError> {
-    let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
-    let (journal, device) = ids(store)?;
-    let genesis = (state.rosters.is_empty() && !store.config().joined).then(|| {
-        let mut genesis = genesis_roster(store.identity(), journal, device, Epoch(1));
-        // The recovery kit's device is a member from the start.
-        if let Some(recovery) = store
-            .config()
-            .recovery
-            .as_ref()
-            .and_then(|r| r.roster_device())
-        {
-            genesis.devices.push(recovery);
-            genesis = sign_roster(store.identity(), genesis);
-        }
-        genesis
-    });
-    let known = !state.rosters.is_empty();
-    match RelayClient::connect(&relay, journal, device, store.identity(), genesis).await {
-        Err(SyncError::Refused { code, .. }) if code == "unknown_journal" && known => {
-            Err(SyncError::WrongRelay(relay))
-        }
-        Err(SyncError::Refused { code, .. }) if code == "not_in_roster" => {
-            Err(SyncError::NotInRoster)
-        }
-        other => other,
-    }
-}
-
 /// Pull every page after the cursor.
 async fn pull_all(
     client: &RelayClient,
@@ -602,7 +321,7 @@ pub async fn sync_once_with(
     let mut report = SyncReport::default();
     seal_outbox(store, &mut state)?;
     let client = connect(store, &state).await?;
-    refresh_roster(&client, store, &mut state).await?;
+    refresh_roster(&client, store, &mut state, &mut report).await?;
     // The seal above may have used an older epoch if a new key just arrived;
     // envelopes already sealed stay valid, new ones use the newest key.
     seal_outbox(store, &mut state)?;
@@ -715,6 +434,10 @@ async fn run_live(
                             state.save(&store)?;
                         }
                         on_report(&report);
+                        if report.roster_stale {
+                            // A new device or key epoch: a full sync (on reconnect) fetches the roster.
+                            return Err(SyncError::Network("the journal's device list changed; syncing again".into()));
+                        }
                     }
                     ServerFrame::Acked(resp) => {
                         let store = open()?;
@@ -729,6 +452,9 @@ async fn run_live(
                         on_report(&report);
                     }
                     ServerFrame::Error(e) => {
+                        if e.error == "not_in_roster" {
+                            return Err(SyncError::NotInRoster);
+                        }
                         if e.error == "out_of_order" || e.error == "seq_conflict" {
                             return Err(SyncError::StaleDevice(e.message));
                         }

@@ -10,22 +10,25 @@
 
 mod devices;
 mod engine;
+mod inbound;
 mod join;
+mod membership;
 mod pair;
 mod recover;
 mod relay;
+mod report;
 mod snapshot;
 mod state;
 
 pub use devices::{find_device, revoke_device, Revoked};
-pub use engine::{
-    connect, pending_counts, process_envelopes, push_outbox, seal_outbox, sync_once,
-    sync_once_with, watch, SyncReport,
-};
-pub use join::{add_device, finish_join, JoinRequest};
+pub use engine::{pending_counts, push_outbox, seal_outbox, sync_once, sync_once_with, watch};
+pub use inbound::{process_envelopes, QUARANTINE_DIR};
+pub use join::{add_device, finish_join, JoinRequest, JoinTicket};
+pub use membership::connect;
 pub use pair::{join_with_code, pair_device, PairingOffer};
 pub use recover::recover;
 pub use relay::{RelayClient, Rendezvous};
+pub use report::SyncReport;
 pub use snapshot::{SnapshotTaken, SNAPSHOT_EVERY};
 pub use state::{ChangeBatch, SyncState};
 
@@ -55,6 +58,9 @@ pub enum SyncError {
     /// The relay's roster does not verify, or it went back in time.
     #[error("the relay's list of devices cannot be trusted: {0}")]
     Roster(attune_crypto::CryptoError),
+    /// A device of the journal removed the recovery kit from the journal (a signed, visible step).
+    #[error("the recovery kit was removed from this journal by one of its devices (see `attune sync` on a device of the journal); these words can no longer restore it")]
+    RecoveryKitRemoved,
     /// This device is not (or no longer) part of the journal.
     #[error(
         "the relay says this device is not in the journal's list of devices: it was revoked, or the relay is serving an old or altered list; nothing was pushed"

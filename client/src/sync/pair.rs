@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, PairingRole};
 
-use crate::sync::join::{add_device_after_sync, JoinRequest};
+use crate::sync::join::{add_device_after_sync, JoinRequest, JoinTicket};
 use crate::sync::relay::Rendezvous;
 use crate::sync::state::SyncState;
 use crate::sync::{finish_join, sync_once, SyncError, SyncReport};
@@ -34,7 +34,7 @@ pub async fn pair_device(
 ) -> Result<JoinRequest, SyncError> {
     sync_once(store).await?;
     let state = SyncState::load(store)?;
-    let client = super::engine::connect(store, &state).await?;
+    let client = super::membership::connect(store, &state).await?;
     let slot = client.open_pairing().await?;
     let code = format!("{}-{}", slot.nameplate, pairing_words());
     show(&PairingOffer {
@@ -58,9 +58,11 @@ pub async fn pair_device(
         }
         // Synced when the pairing started; had the roster moved since, the relay
         // refuses the stale version (roster_conflict) and nothing changes.
-        add_device_after_sync(store, &request).await?;
+        // The ticket names the roster version that lists the new device: the
+        // new device trusts the relay's roster chain only if it contains it.
+        let ticket = add_device_after_sync(store, &request).await?;
         rendezvous
-            .send(key.seal(store.config().journal_id.as_bytes())?)
+            .send(key.seal(ticket.to_string().as_bytes())?)
             .await?;
         Ok(request)
     }
@@ -95,10 +97,11 @@ pub async fn join_with_code(
             .send(key.seal(request.encode().as_bytes())?)
             .await?;
         let sealed = rendezvous.receive(deadline).await?;
-        let journal_id = String::from_utf8(key.open(&sealed)?)
-            .map_err(|_| SyncError::Crypto(attune_crypto::CryptoError::PairingFailed))?;
+        let ticket: JoinTicket = String::from_utf8(key.open(&sealed)?)
+            .map_err(|_| SyncError::Crypto(attune_crypto::CryptoError::PairingFailed))?
+            .parse()?;
         rendezvous.close().await;
-        finish_join(joining, &journal_id).await
+        finish_join(joining, &ticket).await
     }
     .await;
     if result.is_err() {

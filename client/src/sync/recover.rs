@@ -1,11 +1,15 @@
 //! `attune recover`: a new device from the recovery words alone.
 
 use attune_crypto::{
-    next_roster, unwrap_journal_key, verify_roster_chain, wrap_journal_key, RecoverySecret,
+    accept_wrapped_key, next_roster, verify_roster_chain, wrap_journal_key, JournalKey,
+    RecoverySecret, RosterChange,
 };
-use attune_proto::{DeviceId, JournalId, RosterDevice, WrappedKey, WrappedKeys, WIRE_VERSION};
+use attune_proto::{
+    DeviceId, DeviceSeq, Epoch, JournalId, RosterDevice, RosterUpdate, WrappedKey, WIRE_VERSION,
+};
 
 use crate::config::RecoveryDevice;
+use crate::sync::join::JoinTicket;
 use crate::sync::relay::RelayClient;
 use crate::sync::{finish_join, SyncError, SyncReport};
 use crate::{InitOptions, JoiningDevice, Store};
@@ -34,13 +38,24 @@ pub async fn recover(
     let latest = verify_roster_chain(&rosters, journal)
         .map_err(SyncError::Roster)?
         .clone();
-    if latest.device(recovery_id).is_none() {
-        return Err(SyncError::NotInRoster);
+    // The chain must start with a genesis the recovery kit itself signed: a
+    // relay cannot make one up, so it cannot show us a journal of its own.
+    if rosters.first().map(|g| g.signer) != Some(recovery_id) {
+        return Err(SyncError::Roster(
+            attune_crypto::CryptoError::RosterNotVouchedFor,
+        ));
     }
+    if latest.device(recovery_id).is_none() {
+        return Err(SyncError::RecoveryKitRemoved);
+    }
+    // Only keys the signed roster commits to; a bad blob (planted by a member
+    // or the relay) is skipped, never a reason to give up.
     let mut keys = Vec::new();
     for wrapped in client.keys().await?.keys {
         if wrapped.device_id == recovery_id {
-            keys.push(unwrap_journal_key(&wrapped.blob, &recovery)?);
+            if let Ok(key) = accept_wrapped_key(&wrapped.blob, &recovery, &rosters, wrapped.epoch) {
+                keys.push((wrapped.epoch.0, key));
+            }
         }
     }
     if !keys.iter().any(|(epoch, _)| *epoch == latest.epoch.0) {
@@ -92,12 +107,27 @@ async fn add_and_join(
         verifying_key: joining.identity().verifying_key(),
         age_recipient: joining.identity().age_recipient(),
     });
-    let roster = next_roster(recovery, recovery_id, latest, devices, latest.epoch);
+    let current: &JournalKey = keys
+        .iter()
+        .find(|(epoch, _)| *epoch == latest.epoch.0)
+        .map(|(_, key)| key)
+        .ok_or(SyncError::NotInRoster)?;
+    let roster = next_roster(
+        recovery,
+        recovery_id,
+        latest,
+        RosterChange {
+            devices,
+            epoch: latest.epoch,
+            key: current,
+            last_envelopes: &|_| (DeviceSeq(0), [0; 32]),
+        },
+    );
     let mut wrapped = Vec::new();
     for (epoch, key) in keys {
         wrapped.push(WrappedKey {
             device_id: me,
-            epoch: attune_proto::Epoch(*epoch),
+            epoch: Epoch(*epoch),
             blob: wrap_journal_key(
                 key,
                 *epoch,
@@ -105,13 +135,16 @@ async fn add_and_join(
             )?,
         });
     }
-    // The relay stores keys only for devices of the latest roster: roster first.
-    client.put_roster(&roster).await?;
+    let ticket = JoinTicket {
+        journal,
+        roster_head: roster.hash(),
+    };
     client
-        .put_keys(&WrappedKeys {
+        .put_roster(&RosterUpdate {
             v: WIRE_VERSION,
+            roster,
             keys: wrapped,
         })
         .await?;
-    finish_join(joining, &journal.to_string()).await
+    finish_join(joining, &ticket).await
 }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use attune_crypto::DeviceIdentity;
 use attune_proto::{
     auth_message, Challenge, ChallengeRequest, DeviceId, Envelope, ErrorBody, JournalId,
-    PullResponse, PushRequest, PushResponse, RelaySeq, Roster, RosterList, Session, SessionRequest,
-    WrappedKeys, WIRE_VERSION,
+    PullResponse, PushRequest, PushResponse, RelaySeq, Roster, RosterList, RosterUpdate, Session,
+    SessionRequest, WrappedKeys, WIRE_VERSION,
 };
 use reqwest::StatusCode;
 
@@ -144,9 +144,9 @@ impl RelayClient {
         Ok(RosterList::decode(&self.get("roster").await?)?.rosters)
     }
 
-    /// Publish the next roster version.
-    pub async fn put_roster(&self, roster: &Roster) -> Result<(), SyncError> {
-        self.send(reqwest::Method::PUT, "roster", roster.encode())
+    /// Publish the next roster version together with the keys it needs, in one step.
+    pub async fn put_roster(&self, update: &RosterUpdate) -> Result<(), SyncError> {
+        self.send(reqwest::Method::PUT, "roster", update.encode())
             .await
             .map(|_| ())
     }

@@ -15,8 +15,9 @@ use attune_crypto::{open_snapshot, seal_snapshot};
 use attune_proto::{Cover, DeviceId, DeviceSeq, RelaySeq, SnapshotHeader, WIRE_VERSION};
 use serde::{Deserialize, Serialize};
 
-use crate::sync::engine::{ids, pending_counts};
+use crate::sync::engine::pending_counts;
 use crate::sync::relay::RelayClient;
+use crate::sync::state::ids;
 use crate::sync::state::SyncState;
 use crate::sync::{SyncError, SyncReport};
 use crate::Store;
@@ -154,9 +155,16 @@ pub(crate) async fn take(
             hash,
         })
         .collect();
+    // Sealed under the trusted roster's epoch, with the key it commits to.
     let ring = store.keyring();
-    let Some((epoch, key)) = ring.current() else {
-        return Err(crate::StoreError::damaged(&store.dir().join("keys"), "no journal key").into());
+    let Some(roster) = state.roster() else {
+        return Ok(None);
+    };
+    if !store.holds_committed_key(roster.epoch, &state.rosters) {
+        return Ok(None);
+    }
+    let Some((epoch, key)) = ring.for_roster(roster) else {
+        return Ok(None);
     };
     let header = SnapshotHeader {
         v: WIRE_VERSION,

@@ -2,13 +2,15 @@
 
 use attune_core::EntryChange;
 use attune_crypto::ChainState;
-use attune_proto::{DeviceId, Roster};
+use attune_proto::{DeviceId, JournalId, Roster};
 use serde::{Deserialize, Serialize};
 
 use crate::sync::SyncError;
-use crate::Store;
+use crate::{Store, StoreError};
 
 const STATE_FILE: &str = "sync-state";
+/// Format of the sync state: 2 since rosters commit to keys and record revocations.
+const STATE_VERSION: u8 = 2;
 
 /// The plaintext inside an envelope: a batch of Automerge changes, each tagged with its entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,6 +71,17 @@ pub struct SyncState {
     pub claims: std::collections::BTreeMap<DeviceId, (u64, DeviceId)>,
     /// What this device knows of the others: name, first seen in the roster, last envelope.
     pub devices: std::collections::BTreeMap<DeviceId, DeviceInfo>,
+    /// Per device, the sequence number of an envelope the relay served
+    /// unreadable (damaged or forged): the device's next envelope is accepted
+    /// across it, and its author sends its changes again.
+    pub lost: std::collections::BTreeMap<DeviceId, u64>,
+    /// Envelopes applied so far (replays and rejected ones not counted).
+    pub applied_envelopes: u64,
+    /// Set by a sync that has just verified the relay's roster: an envelope of
+    /// an unknown device or epoch is then refused for good instead of waiting
+    /// for a roster this device does not have yet. Never stored.
+    #[serde(skip)]
+    pub roster_fresh: bool,
 }
 
 /// What a device knows about another device of the journal.
@@ -85,7 +98,7 @@ pub struct DeviceInfo {
 impl Default for SyncState {
     fn default() -> Self {
         SyncState {
-            v: 1,
+            v: STATE_VERSION,
             cursor: 0,
             high_water: 0,
             chain: ChainState::new(),
@@ -97,6 +110,9 @@ impl Default for SyncState {
             recovery_epoch: 0,
             claims: std::collections::BTreeMap::new(),
             devices: std::collections::BTreeMap::new(),
+            lost: std::collections::BTreeMap::new(),
+            applied_envelopes: 0,
+            roster_fresh: false,
         }
     }
 }
@@ -107,16 +123,17 @@ impl SyncState {
         match store.read_sealed_state(STATE_FILE)? {
             None => Ok(SyncState::default()),
             Some(bytes) => {
-                let state: SyncState = postcard::from_bytes(&bytes)
-                    .map_err(|e| crate::StoreError::damaged(&store.dir().join(STATE_FILE), e))?;
-                if state.v != 1 {
+                let path = store.dir().join(STATE_FILE);
+                let version = bytes.first().copied().unwrap_or(0);
+                if version != STATE_VERSION {
                     return Err(crate::StoreError::damaged(
-                        &store.dir().join(STATE_FILE),
-                        format!("unsupported sync state version {}", state.v),
+                        &path,
+                        format!("sync state version {version} is not supported: this version reads {STATE_VERSION} (journals synced by a version before signed key commitments cannot sync with this one; their entries stay readable)"),
                     )
                     .into());
                 }
-                Ok(state)
+                postcard::from_bytes(&bytes)
+                    .map_err(|e| crate::StoreError::damaged(&path, e).into())
             }
         }
     }
@@ -133,4 +150,18 @@ impl SyncState {
     pub fn roster(&self) -> Option<&Roster> {
         self.rosters.last()
     }
+}
+
+/// The journal and device ids of an open journal.
+pub(crate) fn ids(store: &Store) -> Result<(JournalId, DeviceId), SyncError> {
+    let config = store.config();
+    let journal = config
+        .journal_id
+        .parse()
+        .map_err(|_| StoreError::damaged(&crate::Config::path(store.dir()), "bad journal id"))?;
+    let device = config
+        .device_id
+        .parse()
+        .map_err(|_| StoreError::damaged(&crate::Config::path(store.dir()), "bad device id"))?;
+    Ok((journal, device))
 }

@@ -39,6 +39,18 @@ pub struct EntryChange {
     pub bytes: Vec<u8>,
 }
 
+impl EntryChange {
+    /// The author (Automerge actor) of this change, after checking that it parses.
+    ///
+    /// Receivers check it against the device that sent the change, so a
+    /// device can only ever deliver changes it wrote itself.
+    pub fn author(&self) -> Result<Vec<u8>, CoreError> {
+        let change = Change::from_bytes(self.bytes.clone())
+            .map_err(|e| CoreError::BadChange(e.to_string()))?;
+        Ok(change.actor_id().to_bytes().to_vec())
+    }
+}
+
 /// What a new entry starts with.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewEntry {

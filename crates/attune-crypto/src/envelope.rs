@@ -221,6 +221,20 @@ fn sender_key(
         .filter(|roster| roster.journal_id == expected_journal)
         .and_then(|roster| roster.device(env.device_id))
         .ok_or(CryptoError::UnknownDevice)?;
+    // A revoked device may have kept every key it had: whatever it signs after
+    // the last envelope its revocation recorded is refused, at any epoch.
+    if let Some(revoked) = rosters
+        .last()
+        .and_then(|latest| latest.revoked_device(env.device_id))
+    {
+        let after = env.device_seq > revoked.last_seq;
+        let replaced = env.device_seq == revoked.last_seq && env.hash() != revoked.last_hash;
+        if after || replaced {
+            return Err(CryptoError::SentAfterRevocation {
+                seq: env.device_seq.0,
+            });
+        }
+    }
     // A verified roster holds only valid keys; an invalid one cannot have signed anything.
     VerifyingKey::from_bytes(&member.verifying_key).map_err(|_| CryptoError::BadEnvelopeSignature)
 }

@@ -177,6 +177,24 @@ pub enum CryptoError {
         reason: &'static str,
     },
 
+    /// A revoked device signed an envelope after the last one its revocation recorded.
+    #[error("change {seq} was signed by a device after it was removed from the journal, so it was refused")]
+    SentAfterRevocation {
+        /// The device sequence number of the refused envelope.
+        seq: u64,
+    },
+
+    /// A wrapped journal key is not the key the signed roster committed to for its epoch.
+    #[error("a journal key for epoch {epoch} was refused: no signed device list commits to it (it was planted by the relay or another device); it was not used")]
+    KeyNotCommitted {
+        /// The epoch the key claimed.
+        epoch: u32,
+    },
+
+    /// The roster chain served does not contain the version this device was told to expect.
+    #[error("the device list the relay served is not the one the existing device vouched for (the relay may be showing a fabricated journal), so nothing was joined")]
+    RosterNotVouchedFor,
+
     /// The relay served a roster older than, or forked from, the one this device already trusts.
     #[error("the relay served an older or different device list (version {served}) than the one this device trusts (version {trusted}); it may be hiding a revocation, so nothing was changed")]
     RosterRollback {

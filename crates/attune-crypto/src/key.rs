@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use attune_proto::Epoch;
+use attune_proto::{Epoch, JournalId, Roster};
 
 use zeroize::Zeroizing;
 
@@ -37,7 +37,24 @@ impl JournalKey {
     pub fn expose_bytes(&self) -> &[u8; JOURNAL_KEY_LEN] {
         &self.0
     }
+
+    /// The commitment a roster carries for this key as the key of `epoch` of `journal`.
+    ///
+    /// BLAKE3 keyed with the key itself over a domain-separated label, the
+    /// journal id and the epoch: it tells nothing about the key, and no other
+    /// key (or epoch, or journal) gives the same value. A wrapped key is used
+    /// only when its commitment matches the signed roster's.
+    pub fn commitment(&self, journal: JournalId, epoch: Epoch) -> [u8; 32] {
+        let mut message = Vec::with_capacity(COMMITMENT_DOMAIN.len() + 20);
+        message.extend_from_slice(COMMITMENT_DOMAIN);
+        message.extend_from_slice(&journal.0);
+        message.extend_from_slice(&epoch.0.to_be_bytes());
+        *blake3::keyed_hash(&self.0, &message).as_bytes()
+    }
 }
+
+/// Domain separation label of [`JournalKey::commitment`].
+const COMMITMENT_DOMAIN: &[u8] = b"attune-journal-key-commitment-v1";
 
 impl fmt::Debug for JournalKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,9 +84,16 @@ impl KeyRing {
         self.keys.get(&epoch)
     }
 
-    /// The key of the highest epoch: the one to seal new envelopes with.
-    pub fn current(&self) -> Option<(Epoch, &JournalKey)> {
-        self.keys.last_key_value().map(|(epoch, key)| (*epoch, key))
+    /// The key to seal with under `roster`: the key of the roster's own epoch,
+    /// never simply the highest epoch held (a key for a later epoch that no
+    /// roster names is not a key of this journal).
+    pub fn for_roster(&self, roster: &Roster) -> Option<(Epoch, &JournalKey)> {
+        self.get(roster.epoch).map(|key| (roster.epoch, key))
+    }
+
+    /// The epochs held, lowest first.
+    pub fn epochs(&self) -> impl Iterator<Item = Epoch> + '_ {
+        self.keys.keys().copied()
     }
 }
 
@@ -78,16 +102,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn key_ring_picks_the_highest_epoch() {
+    fn key_ring_seals_under_the_roster_epoch_not_the_highest() {
         let mut ring = KeyRing::new();
-        assert!(ring.current().is_none());
-        ring.insert(Epoch(2), JournalKey::from_bytes([2; 32]));
+        ring.insert(Epoch(7), JournalKey::from_bytes([7; 32]));
         ring.insert(Epoch(1), JournalKey::from_bytes([1; 32]));
-        let (epoch, key) = ring.current().unwrap();
-        assert_eq!((epoch, key.expose_bytes()), (Epoch(2), &[2; 32]));
-        assert_eq!(ring.get(Epoch(1)).unwrap().expose_bytes(), &[1; 32]);
+        let roster = Roster {
+            v: attune_proto::ROSTER_VERSION,
+            journal_id: JournalId([0; 16]),
+            version: 1,
+            prev_hash: [0; 32],
+            epoch: Epoch(1),
+            key_commitment: [0; 32],
+            devices: vec![],
+            revoked: vec![],
+            signer: attune_proto::DeviceId([0; 16]),
+            signature: [0; 64],
+        };
+        let (epoch, key) = ring.for_roster(&roster).unwrap();
+        assert_eq!((epoch, key.expose_bytes()), (Epoch(1), &[1; 32]));
+        let later = Roster {
+            epoch: Epoch(2),
+            ..roster
+        };
+        assert!(ring.for_roster(&later).is_none());
+        assert_eq!(ring.epochs().collect::<Vec<_>>(), [Epoch(1), Epoch(7)]);
         assert!(ring.get(Epoch(3)).is_none());
-        assert!(!format!("{ring:?}").contains("2, 2"));
+        assert!(!format!("{ring:?}").contains("7, 7"));
+    }
+
+    #[test]
+    fn commitments_bind_key_journal_and_epoch() {
+        let key = JournalKey::from_bytes([1; 32]);
+        let c = key.commitment(JournalId([2; 16]), Epoch(3));
+        assert_eq!(c, key.commitment(JournalId([2; 16]), Epoch(3)));
+        assert_ne!(c, key.commitment(JournalId([2; 16]), Epoch(4)));
+        assert_ne!(c, key.commitment(JournalId([3; 16]), Epoch(3)));
+        assert_ne!(
+            c,
+            JournalKey::from_bytes([9; 32]).commitment(JournalId([2; 16]), Epoch(3))
+        );
+    }
+
+    /// The commitment is signed into every roster: its layout must not change silently.
+    #[test]
+    fn commitment_layout_is_as_documented() {
+        let key = JournalKey::from_bytes(std::array::from_fn(|i| i as u8));
+        let journal = JournalId([0xaa; 16]);
+        let mut message = b"attune-journal-key-commitment-v1".to_vec();
+        message.extend_from_slice(&[0xaa; 16]);
+        message.extend_from_slice(&[0x01, 0x02, 0x03, 0x04]);
+        let expected = blake3::keyed_hash(key.expose_bytes(), &message);
+        assert_eq!(
+            key.commitment(journal, Epoch(0x0102_0304)),
+            *expected.as_bytes()
+        );
+        // It is not a plain hash of the key: without the key it cannot be checked.
+        assert_ne!(
+            key.commitment(journal, Epoch(0x0102_0304)),
+            *blake3::hash(key.expose_bytes()).as_bytes()
+        );
     }
 
     #[test]

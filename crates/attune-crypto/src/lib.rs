@@ -14,8 +14,10 @@
 //!   change batches padded, sealed under the key of an epoch (a [`KeyRing`]),
 //!   signed by the device, and opened only in each device's order ([`ChainState`]).
 //! - [`genesis_roster`], [`next_roster`], [`verify_roster_chain`],
-//!   [`verify_roster_extends`]: the signed device roster and its rule for
-//!   revoked devices, [`roster_in_force`].
+//!   [`verify_roster_extends`]: the signed device roster (checked with the
+//!   relay's own rule, `attune-roster`) and its rule for revoked devices,
+//!   [`roster_in_force`]; [`accept_wrapped_key`] takes a journal key only when
+//!   the roster commits to it.
 //!
 //! All failures are a [`CryptoError`].
 //!
@@ -53,11 +55,22 @@
 //! # fn main() -> Result<(), CryptoError> {
 //! let (journal, device) = (JournalId(random_bytes()), DeviceId(random_bytes()));
 //! let identity = DeviceIdentity::generate();
-//! let rosters = vec![genesis_roster(&identity, journal, device, Epoch(1))];
-//! verify_roster_chain(&rosters, journal)?;
+//! let member = attune_proto::RosterDevice {
+//!     device_id: device,
+//!     verifying_key: identity.verifying_key(),
+//!     age_recipient: identity.age_recipient(),
+//! };
+//! let journal_key = JournalKey::generate();
+//! let rosters = vec![genesis_roster(&identity, device, journal, vec![member], Epoch(1), &journal_key)];
+//! let roster = verify_roster_chain(&rosters, journal)?;
+//!
+//! // The key travels wrapped to the device and is accepted only if the roster commits to it.
+//! let wrapped = wrap_journal_key(&journal_key, 1, &[identity.age_recipient()])?;
 //! let mut keys = KeyRing::new();
-//! keys.insert(Epoch(1), JournalKey::generate());
-//! let (epoch, key) = keys.current().expect("a key was inserted");
+//! keys.insert(Epoch(1), accept_wrapped_key(&wrapped, &identity, &rosters, Epoch(1))?);
+//! let planted = wrap_journal_key(&JournalKey::generate(), 1, &[identity.age_recipient()])?;
+//! assert!(accept_wrapped_key(&planted, &identity, &rosters, Epoch(1)).is_err());
+//! let (epoch, key) = keys.for_roster(roster).expect("the roster's key is held");
 //!
 //! let first = seal_envelope(key, &identity, journal, device, epoch, DeviceSeq(1), [0; 32], b"batch 1")?;
 //! let mut chain = ChainState::new();
@@ -108,8 +121,8 @@ pub use pairing::{
 pub use random::random_bytes;
 pub use recovery::RecoverySecret;
 pub use roster::{
-    genesis_roster, next_roster, roster_in_force, sign_roster, verify_roster_chain,
-    verify_roster_extends,
+    accept_wrapped_key, check_roster_contains, genesis_roster, next_roster, roster_in_force,
+    sign_roster, verify_roster_chain, verify_roster_extends, RosterChange,
 };
 pub use snapshot::{open_snapshot, seal_snapshot};
-pub use wrap::{unwrap_journal_key, wrap_journal_key};
+pub use wrap::{unwrap_at_rest_key, unwrap_journal_key, wrap_at_rest_key, wrap_journal_key};

@@ -1,27 +1,20 @@
-//! The signed device roster: making, signing and verifying its chain of versions.
+//! The signed device roster: making and signing versions, and verifying chains
+//! with the one rule the relay also applies ([`attune_roster`]).
 //!
-//! Version 1 (the genesis) is signed by a device it lists and has a zero
-//! `prev_hash`. Every later version has the next version number, names the
-//! previous version's [`Roster::hash`], and is signed (Ed25519 over
-//! [`Roster::signing_message`], exactly what the relay checks) by a device of
-//! the **previous** version, so the relay can never add a device.
-//!
-//! Besides the links, a chain must keep these rules, which make the
-//! revocation rule of [`roster_in_force`] sound:
-//!
-//! - the epoch never decreases, and a version that removes a device raises it
-//!   (revocation rotates the journal key);
-//! - a device that stays keeps its Ed25519 key (a re-keyed device is a new device);
-//! - every version lists at least one device, each id once, each key a valid
-//!   and non-weak Ed25519 key.
+//! On top of that rule, a device checks what only a key holder can: that a
+//! wrapped journal key matches the commitment of the roster that introduced
+//! its epoch ([`accept_wrapped_key`]), and that a served chain extends the one
+//! it already trusts ([`verify_roster_extends`]).
 
-use std::collections::BTreeSet;
-
-use attune_proto::{DeviceId, Epoch, JournalId, Roster, RosterDevice, WIRE_VERSION};
-use ed25519_dalek::{Signature, VerifyingKey};
+use attune_proto::{
+    DeviceId, DeviceSeq, Epoch, JournalId, RevokedDevice, Roster, RosterDevice, ROSTER_VERSION,
+};
+use attune_roster::RosterError;
 
 use crate::error::CryptoError;
 use crate::identity::DeviceIdentity;
+use crate::key::JournalKey;
+use crate::wrap::unwrap_journal_key;
 
 /// Fills `roster.signature` with `identity`'s signature over [`Roster::signing_message`]; the caller sets `signer`.
 pub fn sign_roster(identity: &DeviceIdentity, mut roster: Roster) -> Roster {
@@ -29,48 +22,78 @@ pub fn sign_roster(identity: &DeviceIdentity, mut roster: Roster) -> Roster {
     roster
 }
 
-/// The first roster of a new journal: this device alone, self-signed.
+/// The first roster of a new journal: `devices` at `epoch`, committing to `key`, signed by `identity` as `signer`.
 pub fn genesis_roster(
     identity: &DeviceIdentity,
+    signer: DeviceId,
     journal: JournalId,
-    device: DeviceId,
+    devices: Vec<RosterDevice>,
     epoch: Epoch,
+    key: &JournalKey,
 ) -> Roster {
     let roster = Roster {
-        v: WIRE_VERSION,
+        v: ROSTER_VERSION,
         journal_id: journal,
         version: 1,
         prev_hash: [0; 32],
         epoch,
-        devices: vec![RosterDevice {
-            device_id: device,
-            verifying_key: identity.verifying_key(),
-            age_recipient: identity.age_recipient(),
-        }],
-        signer: device,
+        key_commitment: key.commitment(journal, epoch),
+        devices,
+        revoked: Vec::new(),
+        signer,
         signature: [0; 64],
     };
     sign_roster(identity, roster)
 }
 
-/// The version after `previous` with `devices` at `epoch`, signed by `identity` as device `signer`.
+/// What the next roster version changes.
+pub struct RosterChange<'a> {
+    /// The devices of the next version.
+    pub devices: Vec<RosterDevice>,
+    /// The epoch of the next version and its key: the previous one's to keep
+    /// it, or a fresh key at a higher epoch to rotate.
+    pub epoch: Epoch,
+    /// The key of `epoch`.
+    pub key: &'a JournalKey,
+    /// For each device removed by this version, its last envelope the signer
+    /// has applied (`(0, zeros)` when none).
+    pub last_envelopes: &'a dyn Fn(DeviceId) -> (DeviceSeq, [u8; 32]),
+}
+
+/// The version after `previous` with `change` applied, signed by `identity` as device `signer`.
 ///
-/// Raise the epoch (and wrap a fresh journal key) whenever a device is removed,
-/// or [`verify_roster_chain`] refuses the result.
+/// Devices removed by `change` are recorded as revoked with their last
+/// envelope; remove one only with a fresh key at a higher epoch, or
+/// [`verify_roster_chain`] refuses the result.
 pub fn next_roster(
     identity: &DeviceIdentity,
     signer: DeviceId,
     previous: &Roster,
-    devices: Vec<RosterDevice>,
-    epoch: Epoch,
+    change: RosterChange<'_>,
 ) -> Roster {
+    let mut revoked = previous.revoked.clone();
+    for gone in previous
+        .devices
+        .iter()
+        .filter(|d| !change.devices.iter().any(|n| n.device_id == d.device_id))
+    {
+        let (last_seq, last_hash) = (change.last_envelopes)(gone.device_id);
+        revoked.push(RevokedDevice {
+            device_id: gone.device_id,
+            verifying_key: gone.verifying_key,
+            last_seq,
+            last_hash,
+        });
+    }
     let roster = Roster {
-        v: WIRE_VERSION,
+        v: ROSTER_VERSION,
         journal_id: previous.journal_id,
         version: previous.version.saturating_add(1),
         prev_hash: previous.hash(),
-        epoch,
-        devices,
+        epoch: change.epoch,
+        key_commitment: change.key.commitment(previous.journal_id, change.epoch),
+        devices: change.devices,
+        revoked,
         signer,
         signature: [0; 64],
     };
@@ -79,25 +102,7 @@ pub fn next_roster(
 
 /// Verifies every version of a journal's roster, oldest (the genesis) first, and returns the latest.
 pub fn verify_roster_chain(rosters: &[Roster], journal: JournalId) -> Result<&Roster, CryptoError> {
-    let Some((genesis, rest)) = rosters.split_first() else {
-        return Err(broken(1, "no roster version was given"));
-    };
-    check_format(genesis, journal)?;
-    if genesis.version != 1 {
-        return Err(broken(
-            genesis.version,
-            "the first version is not version 1",
-        ));
-    }
-    if genesis.prev_hash != [0; 32] {
-        return Err(broken(1, "the first version names a previous version"));
-    }
-    check_signed_by_member_of(genesis, genesis)?;
-    check_devices(genesis)?;
-    rest.iter().try_fold(genesis, |previous, next| {
-        check_successor(previous, next)?;
-        Ok(next)
-    })
+    Ok(attune_roster::verify_chain(rosters, journal)?)
 }
 
 /// Verifies versions served after a `trusted` one and returns the latest; detects rollbacks and forks.
@@ -142,118 +147,77 @@ pub fn verify_roster_extends<'a>(
         {
             return Err(rollback(roster.version));
         }
-        check_successor(latest, roster)?;
+        attune_roster::check_successor(latest, roster)?;
         latest = roster;
     }
     Ok(latest)
+}
+
+/// Checks that a verified chain contains the version with hash `head`
+/// (what a pairing code or `device add` told a new device to expect).
+pub fn check_roster_contains(rosters: &[Roster], head: [u8; 32]) -> Result<(), CryptoError> {
+    if rosters.iter().any(|r| r.hash() == head) {
+        Ok(())
+    } else {
+        Err(CryptoError::RosterNotVouchedFor)
+    }
 }
 
 /// The roster version in force at `epoch`: the latest one whose epoch is at most `epoch`.
 ///
 /// **Rule for revoked devices.** An envelope of device D sealed at epoch E is
 /// accepted only if D is in `roster_in_force(rosters, E)`, and is verified
-/// with D's key there. Since a version that removes a device must raise the
-/// epoch, a revoked device's envelopes from before its revocation (lower
-/// epochs) still open when history is replayed, while anything it signs at
-/// the revoking epoch or later is refused. Envelopes of current devices at an
-/// epoch newer than the newest roster are checked against the newest roster
-/// (and then fail as an unknown epoch until the key arrives).
+/// with D's key there; and if the newest roster records D as revoked, only up
+/// to the last envelope recorded there. Since a version that removes a device
+/// must raise the epoch, a revoked device's envelopes from before its
+/// revocation still open when history is replayed, while anything it signs
+/// later (at any epoch) is refused.
 ///
 /// `rosters` must be a chain checked by [`verify_roster_chain`], oldest first.
 pub fn roster_in_force(rosters: &[Roster], epoch: Epoch) -> Option<&Roster> {
     rosters.iter().rev().find(|roster| roster.epoch <= epoch)
 }
 
-/// Checks that `next` validly follows `previous` (both already past their own checks).
-fn check_successor(previous: &Roster, next: &Roster) -> Result<(), CryptoError> {
-    check_format(next, previous.journal_id)?;
-    if Some(next.version) != previous.version.checked_add(1) {
-        return Err(broken(next.version, "its version number does not follow"));
+/// Opens a journal key wrapped to `identity` and accepts it only as the key
+/// of `epoch` named and committed to by a version of the verified chain `rosters`.
+///
+/// A relay, or any member, can wrap a key of its choosing to a device's public
+/// age recipient (age does not authenticate senders); this is the check that
+/// makes such a planted key useless.
+pub fn accept_wrapped_key(
+    wrapped: &[u8],
+    identity: &DeviceIdentity,
+    rosters: &[Roster],
+    epoch: Epoch,
+) -> Result<JournalKey, CryptoError> {
+    let (inner, key) = unwrap_journal_key(wrapped, identity)?;
+    if inner != epoch.0 {
+        return Err(CryptoError::KeyNotCommitted { epoch: epoch.0 });
     }
-    if next.prev_hash != previous.hash() {
-        return Err(broken(
-            next.version,
-            "it does not name the hash of the previous version",
-        ));
-    }
-    check_signed_by_member_of(next, previous)?;
-    check_devices(next)?;
-    if next.epoch < previous.epoch {
-        return Err(broken(next.version, "its key epoch goes backwards"));
-    }
-    let removes_a_device = previous
-        .devices
-        .iter()
-        .any(|d| next.device(d.device_id).is_none());
-    if removes_a_device && next.epoch == previous.epoch {
-        return Err(broken(
-            next.version,
-            "it removes a device without rotating the journal key to a new epoch",
-        ));
-    }
-    let rekeys_a_device = next.devices.iter().any(|d| {
-        previous
-            .device(d.device_id)
-            .is_some_and(|old| old.verifying_key != d.verifying_key)
-    });
-    if rekeys_a_device {
-        return Err(broken(
-            next.version,
-            "it changes the signing key of a device",
-        ));
-    }
-    Ok(())
-}
-
-/// Checks the format version and the journal of one roster version.
-fn check_format(roster: &Roster, journal: JournalId) -> Result<(), CryptoError> {
-    if roster.v != WIRE_VERSION {
-        return Err(CryptoError::UnsupportedRosterVersion(roster.v));
-    }
-    if roster.journal_id != journal {
-        return Err(CryptoError::RosterWrongJournal);
-    }
-    Ok(())
-}
-
-/// Checks that `roster` is signed by its `signer`, who must be a device of `signers`.
-fn check_signed_by_member_of(roster: &Roster, signers: &Roster) -> Result<(), CryptoError> {
-    let refused = CryptoError::RosterNotSignedByMember {
-        version: roster.version,
+    let Some(introduced) = rosters.iter().find(|r| r.epoch == epoch) else {
+        return Err(CryptoError::KeyNotCommitted { epoch: epoch.0 });
     };
-    let signer = signers.device(roster.signer).ok_or(refused.clone())?;
-    let key = VerifyingKey::from_bytes(&signer.verifying_key).map_err(|_| refused.clone())?;
-    key.verify_strict(
-        &roster.signing_message(),
-        &Signature::from_bytes(&roster.signature),
-    )
-    .map_err(|_| refused)
+    if key.commitment(introduced.journal_id, epoch) != introduced.key_commitment {
+        return Err(CryptoError::KeyNotCommitted { epoch: epoch.0 });
+    }
+    Ok(key)
 }
 
-/// Checks the device list of one version: non-empty, unique ids, valid non-weak keys.
-fn check_devices(roster: &Roster) -> Result<(), CryptoError> {
-    if roster.devices.is_empty() {
-        return Err(broken(roster.version, "it lists no device"));
-    }
-    let mut seen = BTreeSet::new();
-    for device in &roster.devices {
-        if !seen.insert(device.device_id) {
-            return Err(broken(roster.version, "it lists a device twice"));
-        }
-        match VerifyingKey::from_bytes(&device.verifying_key) {
-            Ok(key) if !key.is_weak() => {}
-            _ => {
-                return Err(broken(
-                    roster.version,
-                    "a device's signing key is not a valid Ed25519 key",
-                ))
+impl From<RosterError> for CryptoError {
+    fn from(e: RosterError) -> Self {
+        match e {
+            RosterError::UnsupportedVersion(v) => CryptoError::UnsupportedRosterVersion(v),
+            RosterError::WrongJournal => CryptoError::RosterWrongJournal,
+            RosterError::NotSignedByMember { version } => {
+                CryptoError::RosterNotSignedByMember { version }
+            }
+            RosterError::NotNext { version } => CryptoError::RosterChainBroken {
+                version,
+                reason: "it does not name the previous version and its hash",
+            },
+            RosterError::Invalid { version, reason } => {
+                CryptoError::RosterChainBroken { version, reason }
             }
         }
     }
-    Ok(())
-}
-
-/// A [`CryptoError::RosterChainBroken`] for `version`.
-fn broken(version: u64, reason: &'static str) -> CryptoError {
-    CryptoError::RosterChainBroken { version, reason }
 }

@@ -97,6 +97,26 @@ pub fn open_snapshot(
         .ok_or(CryptoError::BadSnapshot(
             "its author is not a device of this journal",
         ))?;
+    // Revocation: a removed device's snapshot is not trusted (it may have
+    // been made after its removal with the keys it kept), and no snapshot
+    // may cover a removed device beyond the last envelope its removal recorded.
+    if let Some(latest) = rosters.last() {
+        if latest.revoked_device(header.device_id).is_some() {
+            return Err(CryptoError::BadSnapshot(
+                "its author was removed from the journal",
+            ));
+        }
+        let beyond = header.covers.iter().any(|cover| {
+            latest
+                .revoked_device(cover.device_id)
+                .is_some_and(|r| cover.device_seq > r.last_seq)
+        });
+        if beyond {
+            return Err(CryptoError::BadSnapshot(
+                "it holds changes a removed device made after its removal",
+            ));
+        }
+    }
     let verifying = VerifyingKey::from_bytes(&member.verifying_key)
         .map_err(|_| CryptoError::BadSnapshot("its author's key is invalid"))?;
     verifying
@@ -152,9 +172,15 @@ mod tests {
         let identity = DeviceIdentity::generate();
         let journal = JournalId([3; 16]);
         let device = DeviceId([4; 16]);
-        let roster = genesis_roster(&identity, journal, device, Epoch(1));
+        let key = JournalKey::from_bytes([5; 32]);
+        let member = attune_proto::RosterDevice {
+            device_id: device,
+            verifying_key: identity.verifying_key(),
+            age_recipient: identity.age_recipient(),
+        };
+        let roster = genesis_roster(&identity, device, journal, vec![member], Epoch(1), &key);
         let mut ring = KeyRing::new();
-        ring.insert(Epoch(1), JournalKey::from_bytes([5; 32]));
+        ring.insert(Epoch(1), key);
         (identity, roster, ring, journal, device)
     }
 

@@ -12,6 +12,8 @@ use crate::{ProtoError, WIRE_VERSION};
 pub trait WireMessage: Serialize + DeserializeOwned {
     /// A short name of the message type, used in error messages.
     const NAME: &'static str;
+    /// The version byte this message type starts with ([`WIRE_VERSION`] unless its format moved on alone).
+    const VERSION: u8 = WIRE_VERSION;
 }
 
 /// Encodes a message with postcard.
@@ -30,7 +32,7 @@ pub fn decode_message<T: WireMessage>(bytes: &[u8]) -> Result<T, ProtoError> {
     let Some(&version) = bytes.first() else {
         return Err(ProtoError::Malformed(format!("empty {}", T::NAME)));
     };
-    if version != WIRE_VERSION {
+    if version != T::VERSION {
         return Err(ProtoError::UnsupportedVersion(version));
     }
     let (message, rest) = postcard::take_from_bytes::<T>(bytes)
@@ -58,10 +60,20 @@ pub(crate) fn to_postcard<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 
 /// Adds inherent `encode`/`decode` to each top-level message and implements [`WireMessage`].
 macro_rules! wire_message {
+    ($ty:ident = $version:expr) => {
+        impl $crate::codec::WireMessage for $ty {
+            const NAME: &'static str = stringify!($ty);
+            const VERSION: u8 = $version;
+        }
+        $crate::codec::wire_message!(@inherent $ty);
+    };
     ($($ty:ident),* $(,)?) => {$(
         impl $crate::codec::WireMessage for $ty {
             const NAME: &'static str = stringify!($ty);
         }
+        $crate::codec::wire_message!(@inherent $ty);
+    )*};
+    (@inherent $ty:ident) => {
         impl $ty {
             /// Encodes this message with postcard (first byte is the wire version).
             pub fn encode(&self) -> Vec<u8> {
@@ -72,7 +84,7 @@ macro_rules! wire_message {
                 $crate::codec::decode_message(bytes)
             }
         }
-    )*};
+    };
 }
 pub(crate) use wire_message;
 

@@ -52,7 +52,7 @@ pub use ids::{DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq};
 pub use keys::{WrappedKey, WrappedKeys};
 pub use live::{ClientFrame, ClientMessage, ErrorBody, ServerFrame, ServerMessage};
 pub use pairing::{PairingMessages, PairingSlot};
-pub use roster::{Roster, RosterDevice, RosterList};
+pub use roster::{RevokedDevice, Roster, RosterDevice, RosterList, RosterUpdate, ROSTER_VERSION};
 pub use snapshot::{
     CompactRequest, CompactResponse, Cover, Snapshot, SnapshotHeader, SnapshotResponse,
     SnapshotStored,

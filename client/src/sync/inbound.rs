@@ -1,0 +1,303 @@
+//! Envelopes from the relay: verify, open, check and apply them, in relay
+//! order, without ever letting one bad envelope stop the others.
+//!
+//! Every envelope ends in one of three ways:
+//!
+//! - **applied**: it verified, opened, and its changes were written by its sender;
+//! - **refused for good** (reported, kept in `quarantine/`, never applied):
+//!   damaged or forged bytes, a sender that is not a member, a device writing
+//!   after its revocation, changes another device wrote, changes Automerge
+//!   cannot apply. The cursor moves past it, so it cannot wedge the journal;
+//! - **waiting**: something that may still arrive is missing (an earlier
+//!   envelope of the same device, or the roster or key that names its
+//!   sender or epoch). The cursor stops before it and the next sync asks again.
+//!
+//! A damaged envelope leaves a hole in its device's chain. The device's next
+//! envelope (which its signature vouches for) is accepted across the hole, and
+//! when the damaged one is this device's own, this device sends all the
+//! changes it wrote again (Automerge ignores the ones others already have).
+
+use std::path::PathBuf;
+
+use attune_core::EntryChange;
+use attune_crypto::{open_envelope, ChainState, CryptoError};
+use attune_proto::{DeviceId, DeviceSeq, StoredEnvelope};
+
+use crate::files;
+use crate::sync::report::SyncReport;
+use crate::sync::state::{ids, ChangeBatch, SyncState};
+use crate::sync::SyncError;
+use crate::{Store, StoreError};
+
+/// Where refused envelopes are kept (as the relay served them) for inspection.
+pub const QUARANTINE_DIR: &str = "quarantine";
+
+/// What became of one envelope.
+enum Outcome {
+    /// Applied (or, for a replay, already applied): the cursor may pass it.
+    Settled,
+    /// Refused for good, with the reason: the cursor may pass it.
+    Refused(String),
+    /// Waiting for something that may still arrive: the cursor stops here.
+    Waiting,
+}
+
+/// Verify, open and apply envelopes received from the relay, in relay order.
+///
+/// The chain and the cursor advance only after the changes are durable
+/// locally. The cursor only moves over a contiguous run of envelopes that
+/// were settled or refused for good; see the module documentation.
+pub fn process_envelopes(
+    store: &mut Store,
+    state: &mut SyncState,
+    envelopes: &[StoredEnvelope],
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let (journal, device) = ids(store)?;
+    let ring = store.keyring();
+    let mut chain = state.chain.clone();
+    let mut batches: Vec<(u64, DeviceId, Vec<EntryChange>)> = Vec::new();
+    let mut cursor = state.cursor;
+    let mut blocked = false;
+    let mut own_damaged = None;
+    let mut sorted: Vec<&StoredEnvelope> = envelopes.iter().collect();
+    sorted.sort_by_key(|e| e.relay_seq.0);
+    for stored in sorted {
+        let seq = stored.relay_seq.0;
+        if seq <= cursor {
+            continue;
+        }
+        let env = &stored.envelope;
+        let sender = short(env.device_id);
+        let bridged = bridge_lost(&chain, state, env);
+        let opened = open_envelope(
+            env,
+            &state.rosters,
+            &ring,
+            bridged.as_ref().unwrap_or(&chain),
+            journal,
+        );
+        let outcome = match opened {
+            Ok(plain) => {
+                if env.device_id == device && env.device_seq.0 >= state.next_seq {
+                    return Err(SyncError::StaleDevice(format!(
+                        "the relay holds this device's envelope #{} but this directory has only sealed up to #{}",
+                        env.device_seq.0,
+                        state.next_seq.saturating_sub(1)
+                    )));
+                }
+                if let Some(bridge) = bridged {
+                    report.problems.push(format!(
+                        "envelope #{} of device {sender} could not be read and was skipped; that device sends its changes again",
+                        env.device_seq.0.saturating_sub(1)
+                    ));
+                    chain = bridge;
+                    state.lost.remove(&env.device_id);
+                }
+                let outcome = if env.device_id == device {
+                    Outcome::Settled
+                } else {
+                    match ChangeBatch::decode(&plain).and_then(|b| written_by(b, env.device_id)) {
+                        Ok(batch) => {
+                            note_sender(state, device, env.device_id, stored.received_unix, &batch);
+                            batches.push((seq, env.device_id, batch.changes));
+                            Outcome::Settled
+                        }
+                        Err(why) => Outcome::Refused(why),
+                    }
+                };
+                chain.record(env);
+                report.received += 1;
+                outcome
+            }
+            Err(CryptoError::Replay { .. }) => {
+                // Never applied twice; the pull position moves past it so
+                // that it is not fetched again and again.
+                if seq > state.high_water {
+                    report.problems.push(format!(
+                        "the relay served envelope {} of device {sender} again as #{seq}: a replay, ignored",
+                        env.device_seq.0
+                    ));
+                }
+                Outcome::Settled
+            }
+            Err(CryptoError::Gap { expected, got, .. }) => {
+                report.problems.push(format!(
+                    "envelopes of device {sender} are missing (expected #{expected}, the relay sent #{got}): they were withheld, lost or rejected; they will be asked for again"
+                ));
+                Outcome::Waiting
+            }
+            Err(e @ (CryptoError::UnknownDevice | CryptoError::UnknownEpoch(_)))
+                if !state.roster_fresh =>
+            {
+                report.roster_stale = true;
+                report.problems.push(format!(
+                    "envelope #{seq} from device {sender} waits for a newer device list: {e}"
+                ));
+                Outcome::Waiting
+            }
+            Err(e) => {
+                if env.device_id == device && env.device_seq.0 < state.next_seq {
+                    own_damaged = Some(env.device_seq.0);
+                } else if expects_next(&chain, env.device_id, env.device_seq) {
+                    state.lost.insert(env.device_id, env.device_seq.0);
+                }
+                Outcome::Refused(e.to_string())
+            }
+        };
+        let settled = match outcome {
+            Outcome::Settled => true,
+            Outcome::Refused(why) => {
+                report.problems.push(format!(
+                    "refused envelope #{seq} from device {sender}: {why}"
+                ));
+                quarantine(store, stored)?;
+                true
+            }
+            Outcome::Waiting => false,
+        };
+        if settled && !blocked && seq == cursor + 1 {
+            cursor = seq;
+        } else {
+            blocked = true;
+        }
+        state.high_water = state.high_water.max(seq);
+    }
+    apply(store, state, envelopes, batches, report)?;
+    if let Some(lost) = own_damaged {
+        let resent = store.queue_own_history_for_sync()?;
+        report.problems.push(format!(
+            "the relay serves this device's envelope #{lost} damaged; this device's {resent} change(s) will be sent again"
+        ));
+    }
+    state.chain = chain;
+    state.cursor = cursor;
+    state.save(store)?;
+    Ok(())
+}
+
+/// Applies the opened batches: all at once, and, if Automerge refuses
+/// something, envelope by envelope so that only the bad one is refused.
+fn apply(
+    store: &mut Store,
+    state: &mut SyncState,
+    envelopes: &[StoredEnvelope],
+    batches: Vec<(u64, DeviceId, Vec<EntryChange>)>,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<EntryChange> = batches
+        .iter()
+        .flat_map(|(_, _, c)| c.iter().cloned())
+        .collect();
+    match store.apply_changes(all) {
+        Ok(applied) => {
+            report.applied += applied.applied;
+            state.applied_envelopes += batches.len() as u64;
+            return Ok(());
+        }
+        Err(StoreError::Core(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    for (seq, sender, changes) in batches {
+        match store.apply_changes(changes) {
+            Ok(applied) => {
+                report.applied += applied.applied;
+                state.applied_envelopes += 1;
+            }
+            Err(StoreError::Core(e)) => {
+                report.problems.push(format!(
+                    "refused envelope #{seq} from device {}: its changes cannot be applied ({e})",
+                    short(sender)
+                ));
+                if let Some(stored) = envelopes.iter().find(|s| s.relay_seq.0 == seq) {
+                    quarantine(store, stored)?;
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The batch, if every change in it was written by `sender` (and parses).
+fn written_by(batch: ChangeBatch, sender: DeviceId) -> Result<ChangeBatch, String> {
+    for change in &batch.changes {
+        match change.author() {
+            Ok(author) if author == sender.0 => {}
+            Ok(_) => return Err("it carries changes written by another device".into()),
+            Err(e) => return Err(format!("it carries a malformed change ({e})")),
+        }
+    }
+    Ok(batch)
+}
+
+/// Remembers what an envelope tells about its sender: name, last seen, claims.
+fn note_sender(
+    state: &mut SyncState,
+    me: DeviceId,
+    sender: DeviceId,
+    received_unix: u64,
+    batch: &ChangeBatch,
+) {
+    let info = state.devices.entry(sender).or_default();
+    info.name = Some(batch.device_name.clone());
+    info.last_seen_unix = Some(received_unix);
+    for (seen_device, seq) in &batch.seen {
+        let known = state.claims.get(seen_device).map_or(0, |c| c.0);
+        if *seen_device != me && *seq > known {
+            state.claims.insert(*seen_device, (*seq, sender));
+        }
+    }
+}
+
+/// Whether `seq` is the next envelope expected of `device`.
+fn expects_next(chain: &ChainState, device: DeviceId, seq: DeviceSeq) -> bool {
+    chain.last(device).map_or(1, |(last, _)| last.0 + 1) == seq.0
+}
+
+/// The chain with a lost envelope bridged, when `env` is the envelope right
+/// after one of its device's that the relay served unreadable: its signed
+/// `prev_hash` names the lost one.
+fn bridge_lost(
+    chain: &ChainState,
+    state: &SyncState,
+    env: &attune_proto::Envelope,
+) -> Option<ChainState> {
+    let lost = *state.lost.get(&env.device_id)?;
+    if env.device_seq.0 != lost + 1 || !expects_next(chain, env.device_id, DeviceSeq(lost)) {
+        return None;
+    }
+    let mut bridged = chain.clone();
+    bridged.set_head(env.device_id, DeviceSeq(lost), env.prev_hash);
+    Some(bridged)
+}
+
+/// Keeps a refused envelope, as served, in `quarantine/` (it is still sealed).
+fn quarantine(store: &Store, stored: &StoredEnvelope) -> Result<(), SyncError> {
+    let dir = store.dir().join(QUARANTINE_DIR);
+    files::create_private_dir(&dir)?;
+    let path: PathBuf = dir.join(format!("{:020}.env", stored.relay_seq.0));
+    files::write_private(&path, &stored.envelope.encode())?;
+    Ok(())
+}
+
+pub(crate) fn short(device: DeviceId) -> String {
+    device.to_string()[..8].to_string()
+}
+
+/// Report devices whose envelopes another device has seen but the relay did not give us.
+pub(crate) fn check_claims(state: &SyncState, report: &mut SyncReport) {
+    for (device, (claimed, by)) in &state.claims {
+        let have = state.chain.last(*device).map_or(0, |(seq, _)| seq.0);
+        if *claimed > have {
+            report.problems.push(format!(
+                "device {} has seen envelopes of device {} up to #{claimed}, but the relay gave this device only up to #{have}: the relay is withholding them",
+                short(*by),
+                short(*device)
+            ));
+        }
+    }
+}
