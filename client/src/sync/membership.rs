@@ -105,6 +105,7 @@ pub(crate) async fn refresh_roster(
         }
     }
     report_kit_removal(store, state, report);
+    state.save(store)?;
     if !store.holds_committed_key(latest.epoch, &state.rosters) {
         fetch_keys(client, store, state, report).await?;
     }
@@ -119,8 +120,9 @@ pub(crate) async fn refresh_roster(
 }
 
 /// Removing the recovery kit is a signed roster step any member may take;
-/// every device says so, every sync, so that it cannot happen unnoticed.
-fn report_kit_removal(store: &Store, state: &SyncState, report: &mut SyncReport) {
+/// every device says so (once), naming the device that did it, so that it
+/// cannot happen unnoticed.
+fn report_kit_removal(store: &Store, state: &mut SyncState, report: &mut SyncReport) {
     let Some(kit) = store
         .config()
         .recovery
@@ -140,7 +142,8 @@ fn report_kit_removal(store: &Store, state: &SyncState, report: &mut SyncReport)
         .iter()
         .find(|r| r.revoked_device(kit.device_id).is_some())
         .map(|r| (r.version, short(r.signer)));
-    if let Some((version, signer)) = by {
+    if let Some((version, signer)) = by.filter(|(v, _)| *v > state.kit_removal_reported) {
+        state.kit_removal_reported = version;
         report.problems.push(format!(
             "the recovery kit was removed from this journal by device {signer} (device list version {version}): the recovery words no longer restore it; if you did not do this, revoke that device"
         ));

@@ -77,6 +77,8 @@ pub struct SyncState {
     pub lost: std::collections::BTreeMap<DeviceId, u64>,
     /// Envelopes applied so far (replays and rejected ones not counted).
     pub applied_envelopes: u64,
+    /// The roster version whose removal of the recovery kit was already reported here.
+    pub kit_removal_reported: u64,
     /// Set by a sync that has just verified the relay's roster: an envelope of
     /// an unknown device or epoch is then refused for good instead of waiting
     /// for a roster this device does not have yet. Never stored.
@@ -112,6 +114,7 @@ impl Default for SyncState {
             devices: std::collections::BTreeMap::new(),
             lost: std::collections::BTreeMap::new(),
             applied_envelopes: 0,
+            kit_removal_reported: 0,
             roster_fresh: false,
         }
     }
