@@ -85,6 +85,12 @@ pub(crate) fn load_or_migrate(
     for (file, purpose, id) in sealed_files(dir)? {
         reseal(&file, purpose, &id, legacy, &key)?;
     }
+    // The manifest records the old files' hashes: it is made anew from the re-sealed ones.
+    match fs::remove_file(dir.join(crate::manifest::MANIFEST_FILE)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(StoreError::io(&dir.join(crate::manifest::MANIFEST_FILE), e)),
+    }
     // Views are named and sealed with the key; they are rebuilt from the entries.
     let views = dir.join("views");
     if let Ok(entries) = fs::read_dir(&views) {

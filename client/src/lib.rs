@@ -9,6 +9,7 @@ pub mod config;
 mod error;
 pub mod files;
 mod joining;
+mod manifest;
 pub mod safety;
 pub mod store;
 pub mod sync;

@@ -37,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::files::{self, DirLock};
+use crate::manifest::{Manifest, Mismatch, MANIFEST_FILE};
 use crate::safety::SafetyPlan;
 use crate::StoreError;
 
@@ -99,6 +100,8 @@ pub struct Store {
     identity: DeviceIdentity,
     views: BTreeMap<String, MonthView>,
     all_views_loaded: bool,
+    /// Which version of each entry file this device wrote last (loaded on first use).
+    manifest: Option<Manifest>,
     warnings: Vec<String>,
     /// The recovery words, only right after `init` (they are never stored).
     recovery_words: Option<String>,
@@ -230,6 +233,7 @@ impl Store {
             identity,
             views: BTreeMap::new(),
             all_views_loaded: false,
+            manifest: None,
             warnings,
             recovery_words: None,
             _lock: lock,
@@ -502,11 +506,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut files_out = Vec::with_capacity(rows.len());
         let mut touched = BTreeSet::new();
+        self.load_manifest()?;
         for (id, saved, entry) in rows {
-            files_out.push((
-                self.entry_path(id),
-                seal_blob(&self.key, "entry", &id.to_string(), &saved)?,
-            ));
+            let sealed = seal_blob(&self.key, "entry", &id.to_string(), &saved)?;
+            if let Some(manifest) = self.manifest.as_mut() {
+                manifest.record(id, &sealed);
+            }
+            files_out.push((self.entry_path(id), sealed));
             if let Some(entry) = entry {
                 let month = entry.created.local_month();
                 self.load_month(&month)?;
@@ -524,6 +530,12 @@ impl Store {
             let path = self.view_path(&name);
             let plain = postcard::to_allocvec(view).map_err(|e| StoreError::damaged(&path, e))?;
             files_out.push((path, seal_blob(&self.key, "view", &name, &plain)?));
+        }
+        if let Some(manifest) = &self.manifest {
+            files_out.push((
+                self.dir.join(MANIFEST_FILE),
+                seal_blob(&self.key, "state", MANIFEST_FILE, &manifest.encode())?,
+            ));
         }
         files::write_atomic_batch(&files_out)
     }
@@ -685,6 +697,44 @@ impl Store {
         )
     }
 
+    /// Loads the entry manifest, or makes one from the entry files as they are
+    /// (a journal from before it existed, or just migrated).
+    fn load_manifest(&mut self) -> Result<(), StoreError> {
+        if self.manifest.is_some() {
+            return Ok(());
+        }
+        let loaded = match self.read_sealed_state(MANIFEST_FILE) {
+            Ok(bytes) => bytes.and_then(|b| Manifest::decode(&b)),
+            Err(StoreError::Damaged { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let manifest = match loaded {
+            Some(manifest) => manifest,
+            None => {
+                let manifest = Manifest::of(self.entry_files()?);
+                self.write_sealed_state(MANIFEST_FILE, &manifest.encode())?;
+                manifest
+            }
+        };
+        self.manifest = Some(manifest);
+        Ok(())
+    }
+
+    fn save_manifest(&self) -> Result<(), StoreError> {
+        match &self.manifest {
+            Some(manifest) => self.write_sealed_state(MANIFEST_FILE, &manifest.encode()),
+            None => Ok(()),
+        }
+    }
+
+    /// Every entry file's id and sealed bytes.
+    fn entry_files(&self) -> Result<Vec<(EntryId, Vec<u8>)>, StoreError> {
+        self.entry_ids()?
+            .into_iter()
+            .map(|id| Ok((id, files::read(&self.entry_path(id))?)))
+            .collect()
+    }
+
     /// Durably record changes about to be saved; the next open replays them if we crash.
     fn write_pending(&self, changes: Vec<EntryChange>, local: bool) -> Result<PathBuf, StoreError> {
         let record = PendingRecord {
@@ -724,13 +774,15 @@ impl Store {
     ) -> Result<Vec<Entry>, StoreError> {
         let mut touched_months = BTreeSet::new();
         let mut out = Vec::new();
+        self.load_manifest()?;
         for doc in docs {
             let id = doc.id();
             let path = self.entry_path(id);
-            files::write_atomic(
-                &path,
-                &seal_blob(&self.key, "entry", &id.to_string(), &doc.save())?,
-            )?;
+            let sealed = seal_blob(&self.key, "entry", &id.to_string(), &doc.save())?;
+            files::write_atomic(&path, &sealed)?;
+            if let Some(manifest) = self.manifest.as_mut() {
+                manifest.record(id, &sealed);
+            }
             // An entry whose first change has not arrived yet has nothing to show.
             if let Ok(entry) = doc.entry() {
                 let month = entry.created.local_month();
@@ -745,6 +797,7 @@ impl Store {
         for month in touched_months {
             self.save_view(&month)?;
         }
+        self.save_manifest()?;
         Ok(out)
     }
 
@@ -1073,6 +1126,23 @@ impl Store {
                 .unwrap_or_default();
             if let Err(reason) = self.open_view(&name, &files::read(&path)?) {
                 problems.push(Problem { path, reason });
+            }
+        }
+        self.load_manifest()?;
+        if let Some(manifest) = &self.manifest {
+            for (id, mismatch) in manifest.compare(self.entry_files()?) {
+                if problems.iter().any(|p| p.path == self.entry_path(id)) {
+                    continue; // already reported as unreadable
+                }
+                let reason = match mismatch {
+                    Mismatch::Replaced => "this is not the version of the entry this device saved last: an older copy was put back (restored from a backup, or tampered with)",
+                    Mismatch::Missing => "this entry's file is missing",
+                    Mismatch::Unknown => "this device never saved this entry file: it was put here from elsewhere",
+                };
+                problems.push(Problem {
+                    path: self.entry_path(id),
+                    reason: reason.into(),
+                });
             }
         }
         if rows_differ && problems.is_empty() {
