@@ -287,6 +287,17 @@ impl Store {
             return Ok(false);
         }
         let key = accept_wrapped_key(&wrapped.blob, &self.identity, rosters, wrapped.epoch)?;
+        // A rotation that kept an old key would leave it with the devices it
+        // removed: such a key is no key of a new epoch.
+        let reused = self.keys.iter().any(|(epoch, held)| {
+            *epoch != wrapped.epoch.0 && held.expose_bytes() == key.expose_bytes()
+        });
+        if reused {
+            return Err(attune_crypto::CryptoError::KeyNotCommitted {
+                epoch: wrapped.epoch.0,
+            }
+            .into());
+        }
         self.keep_key(wrapped.epoch, key, &wrapped.blob)?;
         Ok(true)
     }

@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 
 use attune_proto::{
     auth_message, Challenge, ChallengeRequest, DeviceId, Epoch, JournalId, PairingSlot, Roster,
-    RosterDevice, Session, SessionRequest, WireMessage, WIRE_VERSION,
+    RosterDevice, Session, SessionRequest, WireMessage, ROSTER_VERSION, WIRE_VERSION,
 };
 use attune_relay::storage::sqlite::SqliteStorage;
 use attune_relay::{Config, Relay};
@@ -49,6 +49,9 @@ const METHODS: [Method; 8] = [
 const BEARER: u8 = 0x08;
 /// Flag bit: send the headers of a WebSocket upgrade.
 const UPGRADE: u8 = 0x10;
+
+/// The age recipient of the fixture's device (`age1` and 58 bech32 characters).
+const FUZZ_RECIPIENT: &str = "age1qpzry9x8gf2tvdw0s3jn54khce6mua7lqpzry9x8gf2tvdw0s3jn54khce";
 
 /// One relay for the whole run, with a journal, a session and an open pairing.
 struct Fixture {
@@ -100,17 +103,21 @@ fn fixture() -> &'static Fixture {
 async fn setup(router: &Router, journal: JournalId) -> (String, u32) {
     let key = SigningKey::from_bytes(&[7; 32]);
     let device = DeviceId([0x2e; 16]);
+    // The seed `corpus/relay_request/put_roster` is the next version of this
+    // genesis (it adds a device), so the fuzzer starts from an update the relay accepts.
     let mut genesis = Roster {
-        v: WIRE_VERSION,
+        v: ROSTER_VERSION,
         journal_id: journal,
         version: 1,
         prev_hash: [0; 32],
         epoch: Epoch(1),
+        key_commitment: [0x6b; 32],
         devices: vec![RosterDevice {
             device_id: device,
             verifying_key: key.verifying_key().to_bytes(),
-            age_recipient: "age1fuzz".into(),
+            age_recipient: FUZZ_RECIPIENT.into(),
         }],
+        revoked: Vec::new(),
         signer: device,
         signature: [0; 64],
     };

@@ -4,6 +4,11 @@
 //! signs it, and trades the signature for a bearer token. Both live only in
 //! this process: a restart means devices authenticate again, which they do
 //! whenever a request answers 401.
+//!
+//! A token alone is not enough: every authenticated request also checks in
+//! storage that its device is still in the journal's latest roster (see
+//! [`crate::extract::authenticate`]), so a device removed through another
+//! relay instance sharing the database is refused here too.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -186,6 +191,11 @@ impl Authenticator {
             return Err(refused());
         }
         Ok(live.grant)
+    }
+
+    /// Ends one session (its device was found removed from the journal).
+    pub fn end_session(&self, token: &str) {
+        lock(&self.sessions).remove(token);
     }
 
     /// Ends the sessions of every device of `journal` that is not in `roster`.

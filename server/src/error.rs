@@ -94,6 +94,13 @@ impl From<StorageError> for ApiError {
                     "roster version {version} is not the next version; fetch the roster and retry"
                 ),
             ),
+            StorageError::KeyExists { device, epoch } => Self::conflict(
+                "key_exists",
+                format!(
+                    "a different key of epoch {epoch} is already stored for device {device}; \
+                     keys are never replaced, and nothing of this request was stored"
+                ),
+            ),
             other => {
                 tracing::error!(error = %error_chain(&other), "storage failed");
                 Self::new(
@@ -113,6 +120,7 @@ impl From<PushRejection> for ApiError {
             PushRejection::UnknownJournal => {
                 Self::new(StatusCode::NOT_FOUND, "unknown_journal", message)
             }
+            PushRejection::NotInRoster => Self::forbidden("not_in_roster", message),
             PushRejection::OutOfOrder { .. } => Self::conflict("out_of_order", message),
             PushRejection::SeqConflict { .. } => Self::conflict("seq_conflict", message),
             PushRejection::ChainMismatch { .. } => Self::conflict("chain_mismatch", message),

@@ -49,7 +49,7 @@ fn query_token(parts: &Parts) -> Option<&str> {
         .find_map(|pair| pair.strip_prefix("token="))
 }
 
-/// Authenticates a request; `allow_query` also accepts `?token=`.
+/// Authenticates a request (a live token of a device still in the latest roster); `allow_query` also accepts `?token=`.
 pub async fn authenticate(
     parts: &mut Parts,
     state: &AppState,
@@ -72,6 +72,18 @@ pub async fn authenticate(
         })?;
     let grant = state.auth.check_token(journal, token)?;
     tracing::Span::current().record("device_id", tracing::field::display(grant.device));
+    // The token may predate the device's removal, made through any relay
+    // instance sharing the database: the latest roster decides (one indexed read).
+    if !state.storage.is_member(journal, grant.device).await? {
+        state.auth.end_session(token);
+        return Err(ApiError::forbidden(
+            "not_in_roster",
+            format!(
+                "device {} is no longer in the journal's roster",
+                grant.device
+            ),
+        ));
+    }
     Ok(grant)
 }
 

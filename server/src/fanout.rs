@@ -1,10 +1,15 @@
 //! In-memory fan-out of newly committed envelopes to the live connections of a journal.
+//!
+//! The hub also knows which device each live connection belongs to
+//! ([`LiveDevices`]), so a roster update can close those of removed devices.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use attune_proto::{JournalId, StoredEnvelope};
 use tokio::sync::broadcast;
+
+use crate::live_devices::LiveDevices;
 
 /// A batch of newly committed envelopes of one journal, in relay-sequence order.
 pub type Batch = Arc<[StoredEnvelope]>;
@@ -13,6 +18,7 @@ pub type Batch = Arc<[StoredEnvelope]>;
 pub struct Hub {
     capacity: usize,
     channels: Mutex<HashMap<JournalId, broadcast::Sender<Batch>>>,
+    devices: Arc<LiveDevices>,
 }
 
 impl Hub {
@@ -21,7 +27,13 @@ impl Hub {
         Self {
             capacity,
             channels: Mutex::new(HashMap::new()),
+            devices: Arc::default(),
         }
+    }
+
+    /// The live connections by device (to close those of removed devices).
+    pub fn devices(&self) -> &Arc<LiveDevices> {
+        &self.devices
     }
 
     /// Listens to a journal's new envelopes, unless it already has `max_listeners`.

@@ -34,6 +34,7 @@ pub mod error;
 pub mod extract;
 pub mod fanout;
 pub mod limits;
+pub mod live_devices;
 pub mod metrics;
 pub mod pairing;
 pub mod routes;

@@ -1,11 +1,12 @@
-//! Signature checks and the roster rules the relay enforces.
+//! Signature checks, and the roster rule of `attune-roster` in the relay's refusals.
 //!
 //! The relay verifies Ed25519 signatures with public keys only; it has no
-//! code that could decrypt anything.
+//! code that could decrypt anything. Which roster versions may start and
+//! follow a journal is decided by [`attune_roster`], the same rule every
+//! device applies, so relay and devices never disagree about a roster.
 
-use std::collections::HashSet;
-
-use attune_proto::{auth_message, DeviceId, JournalId, Roster, RosterDevice, WIRE_VERSION};
+use attune_proto::{auth_message, DeviceId, JournalId, Roster, RosterDevice, WrappedKey};
+use attune_roster::RosterError;
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::error::ApiError;
@@ -37,118 +38,67 @@ pub fn check_auth_signature(
     }
 }
 
-/// The checks every roster must pass whatever its version.
-fn check_shape(roster: &Roster, journal: JournalId) -> Result<(), ApiError> {
-    if roster.v != WIRE_VERSION {
-        return Err(ApiError::bad_request(
-            "unsupported_version",
-            format!(
-                "roster has wire version {}, this relay speaks {WIRE_VERSION}",
-                roster.v
-            ),
-        ));
-    }
-    if roster.journal_id != journal {
-        return Err(ApiError::bad_request(
-            "wrong_journal",
-            format!(
-                "the roster is for journal {}, not {journal}",
-                roster.journal_id
-            ),
-        ));
-    }
-    if roster.devices.is_empty() {
-        return Err(ApiError::bad_request(
-            "invalid_roster",
-            "a roster must list at least one device",
-        ));
-    }
-    let mut seen = HashSet::new();
-    for device in &roster.devices {
-        if !seen.insert(device.device_id) {
-            return Err(ApiError::bad_request(
-                "invalid_roster",
-                format!("device {} is listed twice", device.device_id),
-            ));
+/// The refusal of a roster version the roster rule does not accept.
+pub fn roster_refusal(error: RosterError) -> ApiError {
+    let message = error.to_string();
+    match error {
+        RosterError::UnsupportedVersion(_) => ApiError::bad_request("unsupported_version", message),
+        RosterError::WrongJournal => ApiError::bad_request("wrong_journal", message),
+        RosterError::NotNext { .. } => ApiError::conflict(
+            "roster_conflict",
+            format!("{message}; fetch the roster and retry"),
+        ),
+        RosterError::NotSignedByMember { .. } => {
+            ApiError::forbidden("roster_not_signed_by_member", message)
         }
-        if VerifyingKey::from_bytes(&device.verifying_key).is_err() {
-            return Err(ApiError::bad_request(
-                "invalid_roster",
-                format!("device {} has an invalid Ed25519 key", device.device_id),
-            ));
-        }
+        RosterError::Invalid { .. } => ApiError::bad_request("invalid_roster", message),
     }
-    Ok(())
 }
 
 /// Checks a genesis roster sent by `device` to create `journal`; returns the device's entry.
+///
+/// The genesis may be signed by any device it lists (a client has its
+/// recovery-kit device sign it), but it must list the device creating the journal.
 pub fn check_genesis(
     genesis: &Roster,
     journal: JournalId,
     device: DeviceId,
 ) -> Result<&RosterDevice, ApiError> {
-    check_shape(genesis, journal)?;
-    if genesis.version != 1 || genesis.prev_hash != [0; 32] {
-        return Err(ApiError::bad_request(
-            "invalid_genesis",
-            "a genesis roster has version 1 and an all-zero prev_hash",
-        ));
-    }
-    let member = genesis.device(device).ok_or_else(|| {
+    attune_roster::check_genesis(genesis, journal).map_err(roster_refusal)?;
+    genesis.device(device).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_genesis",
             "the genesis roster must contain the device creating the journal",
         )
-    })?;
-    if genesis.signer != device
-        || !verify(
-            &member.verifying_key,
-            &genesis.signing_message(),
-            &genesis.signature,
-        )
-    {
-        return Err(ApiError::forbidden(
-            "roster_not_signed_by_member",
-            "the genesis roster must be signed by the device creating the journal",
-        ));
-    }
-    Ok(member)
+    })
 }
 
-/// Checks that `next` may follow `latest`: next version, chained, signed by a current member.
-pub fn check_update(latest: &Roster, next: &Roster, journal: JournalId) -> Result<(), ApiError> {
-    check_shape(next, journal)?;
-    if next.version != latest.version.saturating_add(1) || next.prev_hash != latest.hash() {
-        return Err(ApiError::conflict(
-            "roster_conflict",
-            format!(
-                "the roster must be version {} chained to the hash of version {}; fetch the roster and retry",
-                latest.version.saturating_add(1),
-                latest.version
-            ),
-        ));
-    }
-    let signed = latest.device(next.signer).is_some_and(|signer| {
-        verify(
-            &signer.verifying_key,
-            &next.signing_message(),
-            &next.signature,
-        )
-    });
-    if !signed {
-        return Err(ApiError::forbidden(
-            "roster_not_signed_by_member",
-            "the roster must be signed by a device of the current roster",
-        ));
-    }
-    if next.epoch < latest.epoch {
-        return Err(ApiError::bad_request(
-            "invalid_roster",
-            format!(
-                "the key epoch may not go back from {} to {}",
-                latest.epoch, next.epoch
-            ),
-        ));
+/// Checks that `next` may follow `latest` (the journal's latest stored version).
+pub fn check_update(latest: &Roster, next: &Roster) -> Result<(), ApiError> {
+    attune_roster::check_successor(latest, next).map_err(roster_refusal)
+}
+
+/// Checks that every key is wrapped to a device of `roster`, for an epoch up to its epoch.
+pub fn check_keys_for(roster: &Roster, keys: &[WrappedKey]) -> Result<(), ApiError> {
+    for key in keys {
+        if roster.device(key.device_id).is_none() {
+            return Err(ApiError::bad_request(
+                "unknown_device",
+                format!(
+                    "device {} is not in the journal's roster version {}",
+                    key.device_id, roster.version
+                ),
+            ));
+        }
+        if key.epoch > roster.epoch {
+            return Err(ApiError::bad_request(
+                "unknown_epoch",
+                format!(
+                    "a key for epoch {} was sent, but roster version {} is at epoch {}",
+                    key.epoch, roster.version, roster.epoch
+                ),
+            ));
+        }
     }
     Ok(())
 }

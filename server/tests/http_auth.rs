@@ -92,7 +92,7 @@ async fn first_device_creates_the_journal_and_members_log_in(on: &Backend) {
 
 async fn bad_genesis_rosters_are_refused(on: &Backend) {
     let t = on.relay().await;
-    let (a, b) = (Device::new(1), Device::new(2));
+    let (a, b, c) = (Device::new(1), Device::new(2), Device::new(3));
     let j = journal(3);
     try_login(&t.router, j, &a, Some(genesis(journal(4), &[&a], &a)))
         .await
@@ -101,13 +101,37 @@ async fn bad_genesis_rosters_are_refused(on: &Backend) {
     v2.version = 2;
     try_login(&t.router, j, &a, Some(sign_roster(v2, &a)))
         .await
-        .refused(StatusCode::BAD_REQUEST, "invalid_genesis");
+        .refused(StatusCode::BAD_REQUEST, "invalid_roster");
+    // A valid genesis that does not list the device creating the journal.
     try_login(&t.router, j, &a, Some(genesis(j, &[&b], &b)))
         .await
         .refused(StatusCode::BAD_REQUEST, "invalid_genesis");
-    try_login(&t.router, j, &a, Some(genesis(j, &[&a, &b], &b)))
+    // Signed by a device it does not list.
+    try_login(&t.router, j, &a, Some(genesis(j, &[&a, &b], &c)))
         .await
         .refused(StatusCode::FORBIDDEN, "roster_not_signed_by_member");
+    // The old format (version 1) is not read any more.
+    let mut old = genesis(j, &[&a], &a);
+    old.v = 1;
+    try_login(&t.router, j, &a, Some(sign_roster(old, &a)))
+        .await
+        .refused(StatusCode::BAD_REQUEST, "unsupported_version");
+    // A genesis cannot start with revoked devices, nor list a bad age recipient.
+    let mut revoked = genesis(j, &[&a], &a);
+    revoked.revoked.push(RevokedDevice {
+        device_id: b.id,
+        verifying_key: b.entry().verifying_key,
+        last_seq: DeviceSeq(0),
+        last_hash: [0; 32],
+    });
+    try_login(&t.router, j, &a, Some(sign_roster(revoked, &a)))
+        .await
+        .refused(StatusCode::BAD_REQUEST, "invalid_roster");
+    let mut recipient = genesis(j, &[&a], &a);
+    recipient.devices[0].age_recipient = "age1notbech32!".into();
+    try_login(&t.router, j, &a, Some(sign_roster(recipient, &a)))
+        .await
+        .refused(StatusCode::BAD_REQUEST, "invalid_roster");
     let mut forged = genesis(j, &[&a], &a);
     forged.epoch = Epoch(7);
     try_login(&t.router, j, &a, Some(forged))
@@ -122,6 +146,10 @@ async fn bad_genesis_rosters_are_refused(on: &Backend) {
     try_login(&t.router, j, &a, None)
         .await
         .refused(StatusCode::NOT_FOUND, "unknown_journal");
+    // Any device the genesis lists may sign it (a client has its recovery-kit
+    // device sign), as long as it lists the device creating the journal.
+    login(&t.router, j, &a, Some(genesis(j, &[&a, &b], &b))).await;
+    login(&t.router, j, &b, None).await;
 }
 
 async fn challenge_failures(on: &Backend) {
@@ -198,16 +226,7 @@ async fn roster_update_rules_and_revocation(on: &Backend) {
     let v1 = genesis(j, &[&a, &b], &a);
     let put = |roster: Roster, token: String| {
         let router = t.router.clone();
-        async move {
-            call(
-                &router,
-                Method::PUT,
-                &path(j, "roster"),
-                Some(&token),
-                roster.encode(),
-            )
-            .await
-        }
+        async move { put_roster(&router, j, &token, roster, Vec::new()).await }
     };
 
     // c cannot log in yet.

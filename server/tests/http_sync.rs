@@ -264,62 +264,36 @@ async fn wrapped_keys_are_stored_per_device_and_epoch(on: &Backend) {
     let j = journal(5);
     let token_a = create_journal(&t.router, j, &[&a, &b]).await;
     let token_b = login(&t.router, j, &b, None).await;
-    let key = |d: &Device, epoch: u32, blob: &[u8]| WrappedKey {
-        device_id: d.id,
-        epoch: Epoch(epoch),
-        blob: blob.to_vec(),
-    };
-    let put = |keys: Vec<WrappedKey>| {
-        let router = t.router.clone();
-        let token = token_a.clone();
-        async move {
-            call(
-                &router,
-                Method::PUT,
-                &path(j, "keys"),
-                Some(&token),
-                WrappedKeys {
-                    v: WIRE_VERSION,
-                    keys,
-                }
-                .encode(),
-            )
-            .await
-        }
-    };
+    let v1 = genesis(j, &[&a, &b], &a);
     assert_eq!(
-        put(vec![key(&a, 1, b"for a"), key(&b, 1, b"old for b")])
-            .await
-            .status,
+        put_keys(
+            &t.router,
+            j,
+            &token_a,
+            vec![wrapped(&a, 1, b"for a"), wrapped(&b, 1, b"for b")]
+        )
+        .await
+        .status,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        put(vec![key(&b, 1, b"for b"), key(&b, 2, b"for b, epoch 2")])
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
-    put(vec![key(&c, 1, b"stranger")])
+    // Epoch 2 arrives with the roster version that raises it.
+    let v2 = next_roster(&v1, &[&a, &b], &a);
+    let keys = vec![
+        wrapped(&a, 2, b"for a, epoch 2"),
+        wrapped(&b, 2, b"for b, epoch 2"),
+    ];
+    put_roster(&t.router, j, &token_a, v2, keys).await.ok();
+    put_keys(&t.router, j, &token_a, vec![wrapped(&c, 1, b"stranger")])
         .await
         .refused(StatusCode::BAD_REQUEST, "unknown_device");
-
-    let get = |token: String| {
-        let router = t.router.clone();
-        async move {
-            WrappedKeys::decode(
-                call(&router, Method::GET, &path(j, "keys"), Some(&token), vec![])
-                    .await
-                    .ok(),
-            )
-            .unwrap()
-            .keys
-        }
-    };
     assert_eq!(
-        get(token_b).await,
-        vec![key(&b, 1, b"for b"), key(&b, 2, b"for b, epoch 2")]
+        get_keys(&t.router, j, &token_b).await,
+        vec![wrapped(&b, 1, b"for b"), wrapped(&b, 2, b"for b, epoch 2")]
     );
-    assert_eq!(get(token_a).await, vec![key(&a, 1, b"for a")]);
+    assert_eq!(
+        get_keys(&t.router, j, &token_a).await,
+        vec![wrapped(&a, 1, b"for a"), wrapped(&a, 2, b"for a, epoch 2")]
+    );
 }
 
 async fn pulls_are_paged(on: &Backend) {

@@ -60,15 +60,15 @@ pub async fn journals_and_rosters(s: &dyn Storage) {
     assert_eq!((stats.head, stats.used_bytes), (RelaySeq(0), 0));
 
     let v2 = next_roster(&v1, &[&a, &b], &a);
-    s.append_roster(&v2).await.unwrap();
+    s.append_roster(&v2, &[]).await.unwrap();
     assert!(matches!(
-        s.append_roster(&v2).await,
+        s.append_roster(&v2, &[]).await,
         Err(StorageError::RosterConflict { version: 2, .. })
     ));
     let mut v4 = next_roster(&v2, &[&a], &a);
     v4.version = 4;
     assert!(matches!(
-        s.append_roster(&v4).await,
+        s.append_roster(&v4, &[]).await,
         Err(StorageError::RosterConflict { version: 4, .. })
     ));
     assert_eq!(s.rosters(j).await.unwrap(), vec![v1, v2.clone()]);
@@ -78,7 +78,7 @@ pub async fn journals_and_rosters(s: &dyn Storage) {
     let mut orphan = next_roster(&stranger, &[&a], &a);
     orphan.journal_id = journal(2);
     assert!(matches!(
-        s.append_roster(&orphan).await,
+        s.append_roster(&orphan, &[]).await,
         Err(StorageError::UnknownJournal(_))
     ));
 }
@@ -104,12 +104,24 @@ pub async fn wrapped_keys(s: &dyn Storage) {
     )
     .await
     .unwrap();
-    s.put_wrapped_keys(j, &[key(&a, 1, b"a1 again")])
-        .await
-        .unwrap();
+    // Insert-only: the same key again is fine, another one for the same
+    // (device, epoch) is refused, and a refused call stores none of its keys.
+    s.put_wrapped_keys(j, &[key(&a, 1, b"a1")]).await.unwrap();
+    assert!(matches!(
+        s.put_wrapped_keys(j, &[key(&b, 3, b"b3"), key(&a, 1, b"a1 again")]).await,
+        Err(StorageError::KeyExists { device, epoch: Epoch(1) }) if device == a.id
+    ));
+    assert!(matches!(
+        s.put_wrapped_keys(j, &[key(&b, 3, b"b3"), key(&b, 3, b"b3 other")])
+            .await,
+        Err(StorageError::KeyExists {
+            epoch: Epoch(3),
+            ..
+        })
+    ));
     assert_eq!(
         s.wrapped_keys(j, a.id).await.unwrap(),
-        vec![key(&a, 1, b"a1 again"), key(&a, 2, b"a2")]
+        vec![key(&a, 1, b"a1"), key(&a, 2, b"a2")]
     );
     assert_eq!(
         s.wrapped_keys(j, b.id).await.unwrap(),

@@ -8,13 +8,11 @@ use attune_crypto::{genesis_roster, sign_roster, wrap_journal_key, DeviceIdentit
 use attune_e2e::{block_on, ids_of, journal_with_devices, open_store, session_as, Device, Relay};
 use attune_proto::{DeviceId, Epoch, JournalId, Roster, RosterDevice, RosterUpdate, WIRE_VERSION};
 
+/// A wrapped-key row as the relay stores it: device, epoch, blob.
+type KeyRow = (DeviceId, u32, Vec<u8>);
+
 /// The relay operator replaces a journal's roster chain with `chain` and stores `keys` as well.
-fn relay_serves(
-    relay: &Relay,
-    journal: JournalId,
-    chain: &[Roster],
-    keys: &[(DeviceId, u32, Vec<u8>)],
-) {
+fn relay_serves(relay: &Relay, journal: JournalId, chain: &[Roster], keys: &[KeyRow]) {
     relay.edit_db(async |conn| {
         sqlx::query("DELETE FROM rosters WHERE journal_id = ?")
             .bind(journal.0.to_vec())
@@ -281,7 +279,7 @@ fn made_up_journal(
     journal: JournalId,
     others: Vec<RosterDevice>,
     victim: &RosterDevice,
-) -> (Vec<Roster>, Vec<(DeviceId, u32, Vec<u8>)>) {
+) -> (Vec<Roster>, Vec<KeyRow>) {
     let relay_device = DeviceIdentity::generate();
     let relay_id = DeviceId([0xee; 16]);
     let key = JournalKey::generate();

@@ -198,3 +198,51 @@ fn one_bit_flipped_in_a_stored_envelope_heals_within_three_syncs() {
         String::from_utf8_lossy(&quiet.stdout)
     );
 }
+
+#[test]
+fn an_envelope_the_relay_withholds_is_healed_by_a_snapshot_that_covers_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"));
+    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
+    let (a, b, c) = (&d[0], &d[1], &d[2]);
+    for dev in &d {
+        dev.ok(&["sync"]);
+    }
+    b.write(&["--body", "the relay hides this one"]);
+    b.ok(&["sync"]);
+    b.write(&["--body", "and serves this one"]);
+    b.ok(&["sync"]);
+    c.ok(&["sync"]);
+
+    // From now on the relay withholds the desktop's first envelope from everyone.
+    let (journal, b_id) = ids_of(b);
+    relay.edit_db(async |conn| {
+        sqlx::query(
+            "DELETE FROM envelopes WHERE journal_id = ? AND device_id = ? AND relay_seq = \
+             (SELECT MIN(relay_seq) FROM envelopes WHERE journal_id = ? AND device_id = ?)",
+        )
+        .bind(journal.0.to_vec())
+        .bind(b_id.0.to_vec())
+        .bind(journal.0.to_vec())
+        .bind(b_id.0.to_vec())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    });
+    let out = a.sync();
+    let problems =
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["problems"].to_string();
+    assert!(problems.contains("missing"), "{problems}");
+    assert!(!bodies(a).contains(&"the relay hides this one".to_string()));
+
+    // The tablet, which has both, takes a snapshot; the laptop starts from it.
+    c.ok(&["sync", "--snapshot"]);
+    converge(&[a, b, c]);
+    let on_a = bodies(a);
+    for body in ["the relay hides this one", "and serves this one"] {
+        assert!(
+            on_a.contains(&body.to_string()),
+            "{body} is missing: {on_a:?}"
+        );
+    }
+}

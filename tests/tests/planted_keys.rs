@@ -37,8 +37,7 @@ fn relay_plants(relay: &Relay, journal: JournalId, device: DeviceId, epoch: u32,
 fn newest_of(relay: &Relay, viewer: &Device, device: DeviceId) -> StoredEnvelope {
     relay_envelopes(relay, &open_store(viewer))
         .into_iter()
-        .filter(|e| e.envelope.device_id == device)
-        .last()
+        .rfind(|e| e.envelope.device_id == device)
         .expect("an envelope of the device")
 }
 

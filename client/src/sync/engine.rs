@@ -338,6 +338,19 @@ pub async fn sync_once_with(
         }
     }
     pull_all(&client, store, &mut state, &mut report).await?;
+    // A gap the relay keeps open (an envelope withheld, or refused here and
+    // never sent again) stops the cursor: a verified snapshot that covers it
+    // lets this device move on instead of asking forever.
+    if state.cursor < report.head {
+        match snapshot::start_from(&client, store, &mut state, &mut report).await {
+            Ok(true) => pull_all(&client, store, &mut state, &mut report).await?,
+            Ok(false) => {}
+            Err(SyncError::Crypto(e)) => report.problems.push(format!(
+                "{e}; the gap stays until the missing envelopes arrive"
+            )),
+            Err(e) => return Err(e),
+        }
+    }
     report.pushed = push_outbox(&client, store).await?;
     if force_snapshot || snapshot::due(store, &state)? {
         // Pull back what was just pushed, so the snapshot covers it.

@@ -95,6 +95,8 @@ pub fn process_envelopes(
                     state.lost.remove(&env.device_id);
                 }
                 let outcome = if env.device_id == device {
+                    // This device's own, pulled back: already in its documents.
+                    state.applied_envelopes += 1;
                     Outcome::Settled
                 } else {
                     match ChangeBatch::decode(&plain).and_then(|b| written_by(b, env.device_id)) {

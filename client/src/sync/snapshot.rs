@@ -2,7 +2,8 @@
 //! envelope, and starting from one.
 //!
 //! A device takes a snapshot after a sync that left nothing to push, once the
-//! journal has moved [`SNAPSHOT_EVERY`] envelopes past the last one (or when
+//! device has applied [`SNAPSHOT_EVERY`] envelopes since the last one (replayed
+//! or refused envelopes do not count), or when
 //! asked: `attune sync --snapshot`), uploads it, and asks the relay to compact
 //! the envelopes it covers. A device with nothing yet (a new one), or one whose
 //! cursor the relay has compacted past, starts from the newest snapshot it can
@@ -77,22 +78,27 @@ fn inflate(compressed: &[u8]) -> std::io::Result<Vec<u8>> {
 #[derive(Default, Serialize, Deserialize)]
 struct SnapshotState {
     v: u8,
-    /// The cursor of the newest snapshot this device took or started from.
-    last_cursor: u64,
+    /// [`SyncState::applied_envelopes`] when this device last took or started from a snapshot.
+    last_applied: u64,
 }
 
+const SNAPSHOT_STATE_VERSION: u8 = 2;
+
+/// The snapshot state; a missing or older one counts as none (it only schedules snapshots).
 fn load_state(store: &Store) -> Result<SnapshotState, SyncError> {
-    let path = store.dir().join(SNAPSHOT_STATE_FILE);
-    match store.read_sealed_state(SNAPSHOT_STATE_FILE)? {
-        None => Ok(SnapshotState::default()),
-        Some(bytes) => {
-            postcard::from_bytes(&bytes).map_err(|e| crate::StoreError::damaged(&path, e).into())
-        }
-    }
+    Ok(store
+        .read_sealed_state(SNAPSHOT_STATE_FILE)?
+        .and_then(|bytes| postcard::from_bytes::<SnapshotState>(&bytes).ok())
+        .filter(|s| s.v == SNAPSHOT_STATE_VERSION)
+        .unwrap_or_default())
 }
 
-fn save_state(store: &Store, last_cursor: u64) -> Result<(), SyncError> {
-    let bytes = postcard::to_allocvec(&SnapshotState { v: 1, last_cursor })
+fn save_state(store: &Store, last_applied: u64) -> Result<(), SyncError> {
+    let state = SnapshotState {
+        v: SNAPSHOT_STATE_VERSION,
+        last_applied,
+    };
+    let bytes = postcard::to_allocvec(&state)
         .map_err(|e| crate::StoreError::damaged(&store.dir().join(SNAPSHOT_STATE_FILE), e))?;
     store.write_sealed_state(SNAPSHOT_STATE_FILE, &bytes)?;
     Ok(())
@@ -113,8 +119,9 @@ pub struct SnapshotTaken {
 
 /// Whether a sync should take a snapshot now.
 pub(crate) fn due(store: &Store, state: &SyncState) -> Result<bool, SyncError> {
-    let last = load_state(store)?.last_cursor;
-    Ok(state.cursor >= last.saturating_add(SNAPSHOT_EVERY))
+    // Counted in envelopes applied: replayed or refused ones never make a snapshot due.
+    let last = load_state(store)?.last_applied;
+    Ok(state.applied_envelopes >= last.saturating_add(SNAPSHOT_EVERY))
 }
 
 /// Seals the journal as of `state`, uploads it and asks the relay to compact.
@@ -210,12 +217,12 @@ pub(crate) async fn take(
         Ok(stored) => stored,
         // Another device got there first with at least as much.
         Err(SyncError::Refused { code, .. }) if code == "stale_snapshot" => {
-            save_state(store, state.cursor)?;
+            save_state(store, state.applied_envelopes)?;
             return Ok(None);
         }
         Err(e) => return Err(e),
     };
-    save_state(store, state.cursor)?;
+    save_state(store, state.applied_envelopes)?;
     let compacted = client.compact(stored.hash).await?;
     Ok(Some(SnapshotTaken {
         cursor: state.cursor,
@@ -299,7 +306,7 @@ pub(crate) async fn start_from(
     // Envelopes it covers may still come after its cursor: not replays to warn about.
     state.high_water = state.high_water.max(response.head.0);
     state.save(store)?;
-    save_state(store, header.cursor.0)?;
+    save_state(store, state.applied_envelopes)?;
     report.snapshot_cursor = Some(header.cursor.0);
     Ok(true)
 }

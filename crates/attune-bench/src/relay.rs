@@ -17,11 +17,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use attune_crypto::{genesis_roster, next_roster, DeviceIdentity, JournalKey};
+use attune_crypto::{genesis_roster, DeviceIdentity, JournalKey};
 use attune_proto::{
     auth_message, Challenge, ChallengeRequest, DeviceId, DeviceSeq, Envelope, Epoch, JournalId,
-    PushRequest, PushResponse, Roster, RosterDevice, ServerFrame, ServerMessage, Session,
-    SessionRequest, WIRE_VERSION,
+    PushRequest, PushResponse, Roster, ServerFrame, ServerMessage, Session, SessionRequest,
+    WIRE_VERSION,
 };
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -356,37 +356,23 @@ async fn create_journal(http: &reqwest::Client, base: &str, per: usize) -> Resul
         })
         .collect();
     let (d0, id0) = &devices[0];
-    let genesis = genesis_roster(id0, id, *d0, Epoch(1));
-    let first = authenticate(http, base, id, *d0, id0, Some(genesis.clone())).await?;
-    if per > 1 {
-        let members = devices
-            .iter()
-            .map(|(d, i)| RosterDevice {
-                device_id: *d,
-                verifying_key: i.verifying_key(),
-                age_recipient: i.age_recipient(),
-            })
-            .collect();
-        let roster = next_roster(id0, *d0, &genesis, members, Epoch(1));
-        post_wire(
-            http,
-            &format!("{base}/v1/journals/{id}/roster"),
-            Some(&first),
-            reqwest::Method::PUT,
-            roster.encode(),
-        )
-        .await?;
-    }
+    let key = JournalKey::generate();
+    // Every device is in the genesis: one roster version, signed by the first.
+    let genesis = genesis_roster(
+        id0,
+        *d0,
+        id,
+        crate::sync::members_of(&devices),
+        Epoch(1),
+        &key,
+    );
+    let first = authenticate(http, base, id, *d0, id0, Some(genesis)).await?;
     let mut tokens = vec![first];
     for (d, identity) in &devices[1..] {
         tokens.push(authenticate(http, base, id, *d, identity, None).await?);
     }
     Ok(BenchJournal {
-        journal: Journal {
-            id,
-            key: JournalKey::generate(),
-            devices,
-        },
+        journal: Journal { id, key, devices },
         tokens,
         pushed: Mutex::new((0, [0; 32])),
     })

@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use attune::sync::RelayClient;
 use attune_crypto::{
-    genesis_roster, next_roster, open_envelope, seal_envelope, ChainState, DeviceIdentity,
-    JournalKey, KeyRing,
+    genesis_roster, open_envelope, seal_envelope, ChainState, DeviceIdentity, JournalKey, KeyRing,
 };
 use attune_e2e::Relay;
 use attune_proto::{
-    ClientFrame, ClientMessage, DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq, Roster,
+    ClientFrame, ClientMessage, DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq,
     RosterDevice, ServerFrame, ServerMessage,
 };
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -49,7 +48,8 @@ fn crypto_figures() -> Result<()> {
     let me = DeviceIdentity::generate();
     let journal = JournalId([1; 16]);
     let device = DeviceId([2; 16]);
-    let roster = genesis_roster(&me, journal, device, Epoch(1));
+    let members = members_of(&[(device, me.clone())]);
+    let roster = genesis_roster(&me, device, journal, members, Epoch(1), &key);
     let mut ring = KeyRing::new();
     ring.insert(Epoch(1), key.clone());
     let chain = ChainState::new();
@@ -171,21 +171,22 @@ async fn make_journal(relay: &Relay, n: usize) -> Result<Journal> {
         })
         .collect();
     let (d0, id0) = &devices[0];
-    let genesis = genesis_roster(id0, id, *d0, Epoch(1));
-    let client = RelayClient::connect(&relay.url, id, *d0, id0, Some(genesis.clone())).await?;
-    if n > 1 {
-        let members: Vec<RosterDevice> = devices
-            .iter()
-            .map(|(d, i)| RosterDevice {
-                device_id: *d,
-                verifying_key: i.verifying_key(),
-                age_recipient: i.age_recipient(),
-            })
-            .collect();
-        let roster: Roster = next_roster(id0, *d0, &genesis, members, Epoch(1));
-        client.put_roster(&roster).await?;
-    }
+    // Every device is in the genesis: one roster version, signed by the first.
+    let genesis = genesis_roster(id0, *d0, id, members_of(&devices), Epoch(1), &key);
+    RelayClient::connect(&relay.url, id, *d0, id0, Some(genesis)).await?;
     Ok(Journal { id, key, devices })
+}
+
+/// The roster entries of a benchmark journal's devices.
+pub(crate) fn members_of(devices: &[(DeviceId, DeviceIdentity)]) -> Vec<RosterDevice> {
+    devices
+        .iter()
+        .map(|(d, i)| RosterDevice {
+            device_id: *d,
+            verifying_key: i.verifying_key(),
+            age_recipient: i.age_recipient(),
+        })
+        .collect()
 }
 
 /// `count` chained envelopes of one device, sealed ahead of time.
@@ -395,8 +396,8 @@ async fn write_to_applied(relay: &Relay, rate_per_s: u64, samples: usize) -> Res
         &relay.url,
     )?;
     let request = attune::sync::JoinRequest::of(&joining)?;
-    attune::sync::add_device(&mut a, &request).await?;
-    let (mut b, _) = finish_join(joining, &a.config().journal_id.clone()).await?;
+    let ticket = attune::sync::add_device(&mut a, &request).await?;
+    let (mut b, _) = finish_join(joining, &ticket).await?;
     let a_client = connect(&a, &SyncState::load(&a)?).await?;
     let b_state = SyncState::load(&b)?;
     let b_client = connect(&b, &b_state).await?;

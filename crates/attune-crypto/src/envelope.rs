@@ -217,10 +217,6 @@ fn sender_key(
     if env.journal_id != expected_journal {
         return Err(CryptoError::WrongJournal);
     }
-    let member = roster_in_force(rosters, env.epoch)
-        .filter(|roster| roster.journal_id == expected_journal)
-        .and_then(|roster| roster.device(env.device_id))
-        .ok_or(CryptoError::UnknownDevice)?;
     // A revoked device may have kept every key it had: whatever it signs after
     // the last envelope its revocation recorded is refused, at any epoch.
     if let Some(revoked) = rosters
@@ -235,6 +231,10 @@ fn sender_key(
             });
         }
     }
+    let member = roster_in_force(rosters, env.epoch)
+        .filter(|roster| roster.journal_id == expected_journal)
+        .and_then(|roster| roster.device(env.device_id))
+        .ok_or(CryptoError::UnknownDevice)?;
     // A verified roster holds only valid keys; an invalid one cannot have signed anything.
     VerifyingKey::from_bytes(&member.verifying_key).map_err(|_| CryptoError::BadEnvelopeSignature)
 }

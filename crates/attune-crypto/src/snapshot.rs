@@ -107,9 +107,10 @@ pub fn open_snapshot(
             ));
         }
         let beyond = header.covers.iter().any(|cover| {
-            latest
-                .revoked_device(cover.device_id)
-                .is_some_and(|r| cover.device_seq > r.last_seq)
+            latest.revoked_device(cover.device_id).is_some_and(|r| {
+                cover.device_seq > r.last_seq
+                    || (cover.device_seq == r.last_seq && cover.hash != r.last_hash)
+            })
         });
         if beyond {
             return Err(CryptoError::BadSnapshot(

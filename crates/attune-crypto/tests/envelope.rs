@@ -3,8 +3,8 @@
 mod common;
 
 use attune_crypto::{
-    next_roster, open_envelope, open_envelopes, seal_envelope, verify_roster_chain, ChainState,
-    CryptoError, DeviceIdentity, JournalKey, KeyRing, ENVELOPE_NONCE_LEN, ENVELOPE_TAG_LEN,
+    open_envelope, open_envelopes, seal_envelope, verify_roster_chain, ChainState, CryptoError,
+    DeviceIdentity, JournalKey, KeyRing, ENVELOPE_NONCE_LEN, ENVELOPE_TAG_LEN,
 };
 use attune_proto::{DeviceId, DeviceSeq, Envelope, Epoch, JournalId};
 use common::{resign, Device, Journal};
@@ -212,32 +212,104 @@ fn checks_run_in_the_documented_order() {
 fn revoked_device_keeps_its_history_but_nothing_after() {
     let mut j = Journal::new();
     let before = j.chain_of(&j.b, 2);
-    // A revokes B: roster version 3, epoch 2, new key.
-    let revoked = next_roster(
-        &j.a.identity,
-        j.a.id,
-        &j.rosters[1],
-        vec![j.a.entry()],
-        Epoch(2),
-    );
-    j.rosters.push(revoked);
+    // B goes on writing at epoch 1, whose key it keeps, after A removed it;
+    // and it rewrites its own envelope 2.
+    let after_old = j.seal_at(&j.b, Epoch(1), 3, before.last(), b"after, old epoch");
+    let rewritten = j.seal_at(&j.b, Epoch(1), 2, Some(&before[0]), b"rewritten");
+    // A, having applied B's first two envelopes, revokes B: version 3, epoch 2, new key.
+    let (v3, key) = j.revocation(&j.a, j.b.id, before.last());
+    j.adopt(v3, key);
     verify_roster_chain(&j.rosters, j.id).unwrap();
-    j.keys.insert(Epoch(2), JournalKey::generate());
+    let record = j.latest().revoked_device(j.b.id).unwrap();
+    assert_eq!(
+        (record.last_seq, record.last_hash),
+        (DeviceSeq(2), before[1].hash())
+    );
 
-    // History replay on a fresh device: B's old envelopes still open.
+    // History replay on a fresh device: B's envelopes up to the record still open.
     let mut chain = ChainState::new();
     for env in &before {
-        assert!(open(&j, env, &chain).is_ok());
+        let plaintext = open(&j, env, &chain).unwrap();
+        assert_eq!(plaintext, format!("batch {}", env.device_seq.0).as_bytes());
         chain.record(env);
     }
-    // B signs at the new epoch (say it learnt the key): refused as unknown device.
-    let after = j.seal(&j.b, 3, before.last(), b"after revocation");
-    assert_eq!(after.epoch, Epoch(2));
-    assert_eq!(open(&j, &after, &chain), Err(CryptoError::UnknownDevice));
+    let batch = open_envelopes(&before, &j.rosters, &j.keys, &ChainState::new(), j.id);
+    assert!(batch.iter().all(Result::is_ok), "{batch:?}");
+
+    // After the record, at the old epoch whose key B kept: refused, whatever
+    // the receiving device has applied.
+    for state in [&chain, &ChainState::new()] {
+        assert_eq!(
+            open(&j, &after_old, state),
+            Err(CryptoError::SentAfterRevocation { seq: 3 })
+        );
+    }
+    for seq in [4, 1_000, u64::MAX] {
+        let later = j.seal_at(&j.b, Epoch(1), seq, Some(&after_old), b"later");
+        assert_eq!(
+            open(&j, &later, &chain),
+            Err(CryptoError::SentAfterRevocation { seq })
+        );
+    }
+    // The recorded sequence number with another envelope than the recorded one.
+    let mut at_one = ChainState::new();
+    at_one.record(&before[0]);
+    assert_eq!(
+        open(&j, &rewritten, &at_one),
+        Err(CryptoError::SentAfterRevocation { seq: 2 })
+    );
+    assert!(open(&j, &before[1], &at_one).is_ok());
+
+    // After the record, at the new epoch (say B learnt its key): the
+    // revocation record refuses it first, with the error that says why.
+    let after_new = j.seal_at(&j.b, Epoch(2), 3, before.last(), b"after, new epoch");
+    assert_eq!(
+        open(&j, &after_new, &chain),
+        Err(CryptoError::SentAfterRevocation { seq: 3 })
+    );
+    // An old number at the new epoch: B is in no roster of that epoch.
+    let after_new_past = j.seal_at(&j.b, Epoch(2), 1, None, b"old number, new epoch");
+    assert_eq!(
+        open(&j, &after_new_past, &ChainState::new()),
+        Err(CryptoError::UnknownDevice)
+    );
+
+    // Opening as a batch refuses the same envelopes for the same reasons.
+    let mixed = [
+        before[0].clone(),
+        before[1].clone(),
+        after_old.clone(),
+        after_new.clone(),
+    ];
+    let batch = open_envelopes(&mixed, &j.rosters, &j.keys, &ChainState::new(), j.id);
+    let sequential: Vec<_> = {
+        let mut scratch = ChainState::new();
+        mixed
+            .iter()
+            .map(|env| {
+                let result = open(&j, env, &scratch);
+                if result.is_ok() {
+                    scratch.record(env);
+                }
+                result
+            })
+            .collect()
+    };
+    assert_eq!(batch, sequential);
+    assert_eq!(batch[2], Err(CryptoError::SentAfterRevocation { seq: 3 }));
+    assert_eq!(batch[3], Err(CryptoError::SentAfterRevocation { seq: 3 }));
+
+    // The remaining device is unaffected, at both epochs.
+    let a_old = j.seal_at(&j.a, Epoch(1), 1, None, b"a at 1");
+    let a_new = j.seal_at(&j.a, Epoch(2), 2, Some(&a_old), b"a at 2");
+    let mut a_chain = ChainState::new();
+    assert!(open(&j, &a_old, &a_chain).is_ok());
+    a_chain.record(&a_old);
+    assert_eq!(open(&j, &a_new, &a_chain).unwrap(), b"a at 2");
+
     // A current device at an epoch newer than any roster: the key is what is missing.
-    let (_, key) = j.keys.current().unwrap();
     let ahead = seal_envelope(
-        key,
+        j.key(Epoch(2)),
         &j.a.identity,
         j.id,
         j.a.id,
@@ -257,13 +329,64 @@ fn revoked_device_keeps_its_history_but_nothing_after() {
 }
 
 #[test]
+fn a_device_revoked_before_writing_may_never_write() {
+    let mut j = Journal::new();
+    let (v3, key) = j.revocation(&j.a, j.b.id, None);
+    j.adopt(v3, key);
+    let record = j.latest().revoked_device(j.b.id).unwrap();
+    assert_eq!((record.last_seq, record.last_hash), (DeviceSeq(0), [0; 32]));
+    let first = j.seal_at(&j.b, Epoch(1), 1, None, b"first, but too late");
+    assert_eq!(
+        open(&j, &first, &ChainState::new()),
+        Err(CryptoError::SentAfterRevocation { seq: 1 })
+    );
+}
+
+#[test]
+fn revocation_is_judged_by_the_newest_roster() {
+    let mut j = Journal::new();
+    let before = j.chain_of(&j.b, 1);
+    let after = j.seal_at(&j.b, Epoch(1), 2, before.last(), b"after");
+    let (v3, key) = j.revocation(&j.a, j.b.id, before.last());
+    let known = j.rosters.clone();
+    j.adopt(v3, key);
+    let mut chain = ChainState::new();
+    chain.record(&before[0]);
+    // A device that has not learnt of the revocation yet opens it (it cannot know better)...
+    assert_eq!(
+        open_envelope(&after, &known, &j.keys, &chain, j.id).unwrap(),
+        b"after"
+    );
+    // ...and once it knows the version that revokes B, it refuses the same envelope.
+    assert_eq!(
+        open(&j, &after, &chain),
+        Err(CryptoError::SentAfterRevocation { seq: 2 })
+    );
+    // A later version that keeps the record keeps refusing it.
+    let v4 = common::next(
+        &j.a,
+        j.latest(),
+        j.latest().devices.clone(),
+        Epoch(2),
+        j.key(Epoch(2)),
+    );
+    j.rosters.push(v4);
+    verify_roster_chain(&j.rosters, j.id).unwrap();
+    assert_eq!(
+        open(&j, &after, &chain),
+        Err(CryptoError::SentAfterRevocation { seq: 2 })
+    );
+    assert!(open(&j, &before[0], &ChainState::new()).is_ok());
+}
+
+#[test]
 fn member_with_non_canonical_padding_is_malformed() {
     use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
     let j = Journal::new();
     let mut env = j.seal(&j.a, 1, None, b"hi");
-    let (_, key) = j.keys.current().unwrap();
+    let key = j.key(Epoch(1));
     let mut aad = b"attune-envelope-aad-v1".to_vec();
     aad.push(1);
     aad.extend_from_slice(&j.id.0);

@@ -1,10 +1,10 @@
 //! Golden vectors for envelope format v1: the sealed bytes must never change silently.
 
 use attune_crypto::{
-    genesis_roster, open_envelope, seal_envelope_with_nonce, ChainState, DeviceIdentity,
-    JournalKey, KeyRing,
+    genesis_roster, open_envelope, seal_envelope_with_nonce, verify_roster_chain, ChainState,
+    DeviceIdentity, JournalKey, KeyRing,
 };
-use attune_proto::{DeviceId, DeviceSeq, Envelope, Epoch, JournalId};
+use attune_proto::{DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RosterDevice};
 use serde_json::Value;
 
 const VECTORS: &str = include_str!("vectors/envelope_v1.json");
@@ -126,14 +126,24 @@ fn vectors_open() {
     for case in cases() {
         let input = Input::from_case(&case);
         let env = Envelope::decode(&hex::decode(field(&case, "envelope")).unwrap()).unwrap();
+        let device = identity(&input.seed);
+        let key = JournalKey::from_bytes(input.key);
+        let member = RosterDevice {
+            device_id: input.device,
+            verifying_key: device.verifying_key(),
+            age_recipient: device.age_recipient(),
+        };
         let rosters = [genesis_roster(
-            &identity(&input.seed),
-            input.journal,
+            &device,
             input.device,
-            Epoch(1),
+            input.journal,
+            vec![member],
+            input.epoch,
+            &key,
         )];
+        verify_roster_chain(&rosters, input.journal).unwrap();
         let mut keys = KeyRing::new();
-        keys.insert(input.epoch, JournalKey::from_bytes(input.key));
+        keys.insert(input.epoch, key);
         let mut chain = ChainState::new();
         if input.seq.0 > 1 {
             chain.set_head(input.device, DeviceSeq(input.seq.0 - 1), input.prev_hash);

@@ -1,6 +1,9 @@
 //! Device identities: files, passphrases, signatures, redaction.
 
-use attune_crypto::{verify_signature, CryptoError, DeviceIdentity};
+use attune_crypto::{
+    genesis_roster, verify_roster_chain, verify_signature, CryptoError, DeviceIdentity, JournalKey,
+};
+use attune_proto::{DeviceId, Epoch, JournalId, RosterDevice};
 use proptest::prelude::*;
 use secrecy::SecretString;
 
@@ -33,6 +36,39 @@ fn generate_gives_age_recipient_and_signing_key() {
     assert!(id.age_recipient().starts_with("age1"));
     let sig = id.sign(b"hello");
     verify_signature(&id.verifying_key(), b"hello", &sig).unwrap();
+}
+
+#[test]
+fn age_recipients_have_the_form_rosters_require() {
+    // A roster lists only `age1` and 58 lowercase bech32 characters, and pins
+    // the exact string: a reloaded identity must give the same one.
+    const BECH32: &str = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    for tag in 0..8u8 {
+        let id = DeviceIdentity::generate();
+        let recipient = id.age_recipient();
+        assert_eq!(recipient.len(), 62, "{recipient}");
+        assert!(recipient.starts_with("age1"));
+        assert!(recipient[4..].chars().all(|c| BECH32.contains(c)));
+        let reloaded =
+            DeviceIdentity::from_file_bytes(&id.to_file_bytes(None, None).unwrap(), None).unwrap();
+        assert_eq!(reloaded.age_recipient(), recipient);
+
+        let (journal, device) = (JournalId([tag; 16]), DeviceId([tag; 16]));
+        let member = RosterDevice {
+            device_id: device,
+            verifying_key: id.verifying_key(),
+            age_recipient: recipient,
+        };
+        let genesis = genesis_roster(
+            &id,
+            device,
+            journal,
+            vec![member],
+            Epoch(1),
+            &JournalKey::generate(),
+        );
+        assert_eq!(verify_roster_chain(&[genesis], journal).unwrap().version, 1);
+    }
 }
 
 #[test]

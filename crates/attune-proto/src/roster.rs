@@ -85,7 +85,7 @@ struct SignedFields<'a> {
 wire_message!(Roster = ROSTER_VERSION);
 
 impl Roster {
-    /// `b"attune-roster-v1"` followed by the postcard of every field but the signature; Ed25519 signs this directly.
+    /// `b"attune-roster-v2"` followed by the postcard of every field but the signature; Ed25519 signs this directly.
     pub fn signing_message(&self) -> Vec<u8> {
         let fields = SignedFields {
             v: self.v,

@@ -1,7 +1,11 @@
 //! Golden vectors: the fixed values below must encode to the committed bytes, byte for byte.
 //!
-//! Regenerate (only when the wire format deliberately changes, with a new
-//! WIRE_VERSION) with `ATTUNE_BLESS=1 cargo test -p attune-proto --test golden`.
+//! Regenerate only when a format deliberately changes, with a new version
+//! byte ([`WIRE_VERSION`], or [`ROSTER_VERSION`] for rosters), and only the
+//! vectors of that format: `ATTUNE_BLESS=roster,roster_update,roster_list
+//! cargo test -p attune-proto --test golden` rewrites the named vectors (a
+//! name also covers its `name.*` vectors); `ATTUNE_BLESS=1` rewrites all.
+//! Then check with `git diff` that no other vector moved.
 
 use std::path::PathBuf;
 
@@ -13,10 +17,23 @@ fn vector_path(name: &str) -> PathBuf {
         .join(format!("{name}.hex"))
 }
 
+/// Whether `ATTUNE_BLESS` asks for vector `name` to be rewritten.
+fn blessing(name: &str) -> bool {
+    let Some(names) = std::env::var_os("ATTUNE_BLESS") else {
+        return false;
+    };
+    let names = names.to_string_lossy().into_owned();
+    names == "1"
+        || names.split(',').any(|blessed| {
+            let blessed = blessed.trim();
+            name == blessed || name.starts_with(&format!("{blessed}."))
+        })
+}
+
 fn check(name: &str, bytes: &[u8]) {
     let path = vector_path(name);
     let actual = hex::encode(bytes);
-    if std::env::var_os("ATTUNE_BLESS").is_some() {
+    if blessing(name) {
         std::fs::write(&path, format!("{actual}\n")).unwrap();
         return;
     }
@@ -53,11 +70,12 @@ fn envelope() -> Envelope {
 
 fn roster() -> Roster {
     Roster {
-        v: WIRE_VERSION,
+        v: ROSTER_VERSION,
         journal_id: journal(),
         version: 2,
         prev_hash: [0x11; 32],
         epoch: Epoch(3),
+        key_commitment: [0x66; 32],
         devices: vec![
             RosterDevice {
                 device_id: device(0x10),
@@ -70,8 +88,33 @@ fn roster() -> Roster {
                 age_recipient: "age1second".to_owned(),
             },
         ],
+        revoked: vec![RevokedDevice {
+            device_id: device(0x30),
+            verifying_key: [0x77; 32],
+            last_seq: DeviceSeq(300),
+            last_hash: [0x88; 32],
+        }],
         signer: device(0x10),
         signature: [0x44; 64],
+    }
+}
+
+fn roster_update() -> RosterUpdate {
+    RosterUpdate {
+        v: WIRE_VERSION,
+        roster: roster(),
+        keys: vec![
+            WrappedKey {
+                device_id: device(0x10),
+                epoch: Epoch(3),
+                blob: b"age file for the first".to_vec(),
+            },
+            WrappedKey {
+                device_id: device(0x20),
+                epoch: Epoch(3),
+                blob: vec![0, 1, 2, 255],
+            },
+        ],
     }
 }
 
@@ -117,6 +160,56 @@ fn roster_vector() {
     check("roster.signing_message", &value.signing_message());
     check("roster.hash", &value.hash());
     assert_eq!(Roster::decode(&read_vector("roster")).unwrap(), value);
+}
+
+#[test]
+fn roster_update_vector() {
+    let value = roster_update();
+    check("roster_update", &value.encode());
+    assert_eq!(
+        RosterUpdate::decode(&read_vector("roster_update")).unwrap(),
+        value
+    );
+}
+
+#[test]
+fn roster_list_vector() {
+    let first = Roster {
+        version: 1,
+        prev_hash: [0; 32],
+        revoked: vec![],
+        ..roster()
+    };
+    let value = RosterList {
+        v: WIRE_VERSION,
+        rosters: vec![first, roster()],
+    };
+    check("roster_list", &value.encode());
+    assert_eq!(
+        RosterList::decode(&read_vector("roster_list")).unwrap(),
+        value
+    );
+}
+
+/// A roster of format version 1 (before key commitments and revocations) is refused, not misread.
+#[test]
+fn version_1_rosters_are_refused() {
+    let old = read_vector("roster_v1");
+    assert_eq!(old[0], 1);
+    assert_eq!(Roster::decode(&old), Err(ProtoError::UnsupportedVersion(1)));
+    let mut list = vec![WIRE_VERSION, 1];
+    list.extend_from_slice(&old);
+    assert!(matches!(
+        RosterList::decode(&list),
+        Err(ProtoError::Malformed(_))
+    ));
+    // Nor is a version 2 roster with its version byte put back to 1.
+    let mut relabelled = roster().encode();
+    relabelled[0] = 1;
+    assert_eq!(
+        Roster::decode(&relabelled),
+        Err(ProtoError::UnsupportedVersion(1))
+    );
 }
 
 #[test]
@@ -184,13 +277,69 @@ fn roster_signing_message_is_encoding_minus_signature() {
     let value = roster();
     let bytes = value.encode();
     let message = value.signing_message();
-    assert_eq!(&message[..16], b"attune-roster-v1");
+    assert_eq!(&message[..16], b"attune-roster-v2");
     assert_eq!(&message[16..], &bytes[..bytes.len() - 64]);
+    assert_eq!(value.hash(), *blake3::hash(&bytes).as_bytes());
     assert_eq!(
         value.device(device(0x20)).unwrap().age_recipient,
         "age1second"
     );
     assert!(value.device(device(0x30)).is_none());
+    assert_eq!(
+        value.revoked_device(device(0x30)).unwrap().last_seq,
+        DeviceSeq(300)
+    );
+    assert!(value.revoked_device(device(0x10)).is_none());
+}
+
+/// The roster layout spelled out by hand: every signed field, in order.
+#[test]
+fn roster_layout_is_as_documented() {
+    let bytes = roster().encode();
+    assert_eq!(bytes[0], ROSTER_VERSION, "roster format version first");
+    assert_eq!(ROSTER_VERSION, 2);
+    assert_eq!(&bytes[1..17], journal().as_bytes(), "journal id");
+    assert_eq!(bytes[17], 2, "roster version varint");
+    assert_eq!(&bytes[18..50], &[0x11; 32], "prev hash");
+    assert_eq!(bytes[50], 3, "epoch varint");
+    assert_eq!(&bytes[51..83], &[0x66; 32], "key commitment");
+    assert_eq!(bytes[83], 2, "device count");
+    assert_eq!(&bytes[84..100], device(0x10).as_bytes());
+    assert_eq!(&bytes[100..132], &[0x22; 32]);
+    assert_eq!(bytes[132], 9, "age recipient length");
+    assert_eq!(&bytes[133..142], b"age1first");
+    assert_eq!(&bytes[142..158], device(0x20).as_bytes());
+    assert_eq!(&bytes[158..190], &[0x33; 32]);
+    assert_eq!(bytes[190], 10);
+    assert_eq!(&bytes[191..201], b"age1second");
+    assert_eq!(bytes[201], 1, "revoked count");
+    assert_eq!(&bytes[202..218], device(0x30).as_bytes(), "revoked id");
+    assert_eq!(&bytes[218..250], &[0x77; 32], "revoked verifying key");
+    assert_eq!(&bytes[250..252], &[0xac, 0x02], "last seq varint (300)");
+    assert_eq!(&bytes[252..284], &[0x88; 32], "last hash");
+    assert_eq!(&bytes[284..300], device(0x10).as_bytes(), "signer");
+    assert_eq!(&bytes[300..], &[0x44; 64], "64 raw signature bytes");
+}
+
+/// A roster update is a wire-version-1 message around a roster that keeps its own version byte.
+#[test]
+fn roster_update_layout_is_as_documented() {
+    let update = roster_update();
+    let bytes = update.encode();
+    let roster = roster().encode();
+    assert_eq!(bytes[0], WIRE_VERSION);
+    assert_eq!(&bytes[1..1 + roster.len()], &roster[..]);
+    assert_eq!(bytes[1], ROSTER_VERSION);
+    let keys = WrappedKeys {
+        v: WIRE_VERSION,
+        keys: update.keys.clone(),
+    }
+    .encode();
+    assert_eq!(
+        &bytes[1 + roster.len()..],
+        &keys[1..],
+        "then the keys as in WrappedKeys"
+    );
 }
 
 #[test]
@@ -210,6 +359,28 @@ fn wrong_version_is_reported_before_anything_else() {
         Challenge::decode(&[0]),
         Err(ProtoError::UnsupportedVersion(0))
     );
+    // Rosters have their own version; every other message keeps the wire version.
+    assert_eq!(
+        Roster::decode(&[WIRE_VERSION, 0xff]),
+        Err(ProtoError::UnsupportedVersion(WIRE_VERSION))
+    );
+    assert!(matches!(
+        Roster::decode(&[ROSTER_VERSION, 0xff]),
+        Err(ProtoError::Malformed(_))
+    ));
+    assert_eq!(
+        RosterUpdate::decode(&[ROSTER_VERSION, 0xff]),
+        Err(ProtoError::UnsupportedVersion(ROSTER_VERSION))
+    );
+    assert_eq!(
+        RosterList::decode(&[ROSTER_VERSION, 0xff]),
+        Err(ProtoError::UnsupportedVersion(ROSTER_VERSION))
+    );
+    assert_eq!(<Roster as WireMessage>::VERSION, ROSTER_VERSION);
+    assert_eq!(<RosterUpdate as WireMessage>::VERSION, WIRE_VERSION);
+    assert_eq!(<RosterList as WireMessage>::VERSION, WIRE_VERSION);
+    assert_eq!(<Envelope as WireMessage>::VERSION, WIRE_VERSION);
+    assert_eq!(decode_message::<Roster>(&roster().encode()), Ok(roster()));
 }
 
 #[test]

@@ -43,24 +43,49 @@ fn roster() -> impl Strategy<Value = Roster> {
         verifying_key: k,
         age_recipient: a,
     });
+    let revoked =
+        (id16(), any::<[u8; 32]>(), any::<u64>(), any::<[u8; 32]>()).prop_map(|(d, k, s, h)| {
+            RevokedDevice {
+                device_id: DeviceId(d),
+                verifying_key: k,
+                last_seq: DeviceSeq(s),
+                last_hash: h,
+            }
+        });
     (
-        id16(),
-        any::<u64>(),
+        (id16(), any::<u64>(), any::<[u8; 32]>(), any::<u32>()),
         any::<[u8; 32]>(),
-        any::<u32>(),
         prop::collection::vec(device, 0..5),
+        prop::collection::vec(revoked, 0..4),
         id16(),
         sig(),
     )
-        .prop_map(|(j, version, p, e, devices, s, g)| Roster {
-            v: WIRE_VERSION,
-            journal_id: JournalId(j),
-            version,
-            prev_hash: p,
+        .prop_map(
+            |((j, version, p, e), commitment, devices, revoked, s, g)| Roster {
+                v: ROSTER_VERSION,
+                journal_id: JournalId(j),
+                version,
+                prev_hash: p,
+                epoch: Epoch(e),
+                key_commitment: commitment,
+                devices,
+                revoked,
+                signer: DeviceId(s),
+                signature: g,
+            },
+        )
+}
+
+fn wrapped_key() -> impl Strategy<Value = WrappedKey> {
+    (
+        id16(),
+        any::<u32>(),
+        prop::collection::vec(any::<u8>(), 0..200),
+    )
+        .prop_map(|(d, e, blob)| WrappedKey {
+            device_id: DeviceId(d),
             epoch: Epoch(e),
-            devices,
-            signer: DeviceId(s),
-            signature: g,
+            blob,
         })
 }
 
@@ -87,6 +112,7 @@ fn decode_all(bytes: &[u8]) {
     let _ = Envelope::decode(bytes);
     let _ = Roster::decode(bytes);
     let _ = RosterList::decode(bytes);
+    let _ = RosterUpdate::decode(bytes);
     let _ = ChallengeRequest::decode(bytes);
     let _ = Challenge::decode(bytes);
     let _ = SessionRequest::decode(bytes);
@@ -103,10 +129,28 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         decode_all(&bytes);
-        // Also past the version check, so the structure is exercised.
-        let mut versioned = vec![WIRE_VERSION];
-        versioned.extend_from_slice(&bytes);
-        decode_all(&versioned);
+        // Also past the version checks, so the structure is exercised.
+        for version in [WIRE_VERSION, ROSTER_VERSION] {
+            let mut versioned = vec![version];
+            versioned.extend_from_slice(&bytes);
+            decode_all(&versioned);
+        }
+    }
+
+    #[test]
+    fn mutated_rosters_never_panic_and_stay_canonical(
+        r in roster(),
+        at in any::<prop::sample::Index>(),
+        x in 1u8..=255,
+    ) {
+        let mut bytes = r.encode();
+        let i = at.index(bytes.len());
+        bytes[i] ^= x;
+        decode_all(&bytes);
+        if let Ok(decoded) = Roster::decode(&bytes) {
+            prop_assert_eq!(decoded.encode(), bytes);
+            prop_assert_ne!(decoded, r);
+        }
     }
 
     #[test]
@@ -143,9 +187,83 @@ proptest! {
 
     #[test]
     fn roster_round_trips(r in roster()) {
-        prop_assert_eq!(Roster::decode(&r.encode())?, r.clone());
+        let bytes = r.encode();
+        prop_assert_eq!(bytes[0], ROSTER_VERSION);
+        prop_assert_eq!(Roster::decode(&bytes)?, r.clone());
+        // The signed message is the domain and the encoding without the signature.
+        let message = r.signing_message();
+        prop_assert_eq!(&message[..16], b"attune-roster-v2");
+        prop_assert_eq!(&message[16..], &bytes[..bytes.len() - 64]);
+        prop_assert_eq!(r.hash(), *blake3::hash(&bytes).as_bytes());
+        // The same roster labelled as format 1 (or anything else) is refused.
+        let mut relabelled = bytes.clone();
+        relabelled[0] = WIRE_VERSION;
+        prop_assert_eq!(Roster::decode(&relabelled), Err(ProtoError::UnsupportedVersion(WIRE_VERSION)));
+        for revoked in &r.revoked {
+            prop_assert!(r.revoked_device(revoked.device_id).is_some());
+        }
         let list = RosterList { v: WIRE_VERSION, rosters: vec![r.clone(), r] };
         prop_assert_eq!(RosterList::decode(&list.encode())?, list);
+    }
+
+    /// Every signed field is in the signing message: changing any one changes it.
+    #[test]
+    fn every_roster_field_but_the_signature_is_signed(r in roster(), which in 0..9usize, x in 1u8..=255) {
+        let mut changed = r.clone();
+        match which {
+            0 => changed.v ^= x,
+            1 => changed.journal_id.0[usize::from(x) % 16] ^= x,
+            2 => changed.version ^= u64::from(x),
+            3 => changed.prev_hash[usize::from(x) % 32] ^= x,
+            4 => changed.epoch.0 ^= u32::from(x),
+            5 => changed.key_commitment[usize::from(x) % 32] ^= x,
+            6 => changed.devices.push(RosterDevice {
+                device_id: DeviceId([x; 16]),
+                verifying_key: [x; 32],
+                age_recipient: String::new(),
+            }),
+            7 => changed.revoked.push(RevokedDevice {
+                device_id: DeviceId([x; 16]),
+                verifying_key: [x; 32],
+                last_seq: DeviceSeq(u64::from(x)),
+                last_hash: [x; 32],
+            }),
+            _ => changed.signer.0[usize::from(x) % 16] ^= x,
+        }
+        prop_assert_ne!(changed.signing_message(), r.signing_message());
+        prop_assert_ne!(changed.hash(), r.hash());
+        // The signature alone is not signed, but it is part of the hash.
+        let mut resigned = r.clone();
+        resigned.signature[usize::from(x) % 64] ^= x;
+        prop_assert_eq!(resigned.signing_message(), r.signing_message());
+        prop_assert_ne!(resigned.hash(), r.hash());
+    }
+
+    /// Each field of a revoked device is signed.
+    #[test]
+    fn every_revoked_field_is_signed(r in roster(), which in 0..4usize, x in 1u8..=255) {
+        prop_assume!(!r.revoked.is_empty());
+        let mut changed = r.clone();
+        let record = &mut changed.revoked[usize::from(x) % r.revoked.len()];
+        match which {
+            0 => record.device_id.0[usize::from(x) % 16] ^= x,
+            1 => record.verifying_key[usize::from(x) % 32] ^= x,
+            2 => record.last_seq.0 ^= u64::from(x),
+            _ => record.last_hash[usize::from(x) % 32] ^= x,
+        }
+        prop_assert_ne!(changed.signing_message(), r.signing_message());
+    }
+
+    #[test]
+    fn roster_update_round_trips(r in roster(), keys in prop::collection::vec(wrapped_key(), 0..4)) {
+        let update = RosterUpdate { v: WIRE_VERSION, roster: r.clone(), keys };
+        let bytes = update.encode();
+        prop_assert_eq!(bytes[0], WIRE_VERSION);
+        prop_assert_eq!(bytes[1], ROSTER_VERSION);
+        prop_assert_eq!(RosterUpdate::decode(&bytes)?, update);
+        let mut wrong = bytes.clone();
+        wrong[0] = ROSTER_VERSION;
+        prop_assert_eq!(RosterUpdate::decode(&wrong), Err(ProtoError::UnsupportedVersion(ROSTER_VERSION)));
     }
 
     #[test]
@@ -182,8 +300,8 @@ proptest! {
     }
 
     #[test]
-    fn wrapped_keys_round_trip(d in id16(), e in any::<u32>(), blob in prop::collection::vec(any::<u8>(), 0..200)) {
-        let m = WrappedKeys { v: WIRE_VERSION, keys: vec![WrappedKey { device_id: DeviceId(d), epoch: Epoch(e), blob }] };
+    fn wrapped_keys_round_trip(keys in prop::collection::vec(wrapped_key(), 0..4)) {
+        let m = WrappedKeys { v: WIRE_VERSION, keys };
         prop_assert_eq!(WrappedKeys::decode(&m.encode())?, m);
     }
 

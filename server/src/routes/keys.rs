@@ -6,11 +6,17 @@ use axum::http::StatusCode;
 
 use crate::error::ApiError;
 use crate::extract::Authenticated;
+use crate::rules::check_keys_for;
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::wire::Wire;
 
-/// Stores (or replaces) wrapped keys for devices of the latest roster.
+/// Stores wrapped keys for devices of the latest roster, for epochs up to its epoch.
+///
+/// Insert-only: a key identical to the stored one is accepted again, a
+/// different one is refused (`409 key_exists`), so no member can replace
+/// another device's key and lock it out. Keys of a new epoch come with the
+/// roster version that raises it (`PUT …/roster`).
 pub async fn put_keys(
     State(state): State<AppState>,
     Authenticated(grant): Authenticated,
@@ -21,19 +27,7 @@ pub async fn put_keys(
         .latest_roster(grant.journal)
         .await?
         .ok_or(StorageError::UnknownJournal(grant.journal))?;
-    if let Some(stranger) = keys
-        .keys
-        .iter()
-        .find(|k| roster.device(k.device_id).is_none())
-    {
-        return Err(ApiError::bad_request(
-            "unknown_device",
-            format!(
-                "device {} is not in the journal's latest roster",
-                stranger.device_id
-            ),
-        ));
-    }
+    check_keys_for(&roster, &keys.keys)?;
     state
         .storage
         .put_wrapped_keys(grant.journal, &keys.keys)

@@ -7,6 +7,12 @@
 //! connection opened (the device's own included, so cursors stay gap-free) is
 //! sent as an `Envelopes` frame. A connection that falls behind the in-memory
 //! fan-out is caught up from storage, so nothing is lost.
+//!
+//! A device removed from the journal's roster loses its connection: the
+//! instance storing the roster update closes it at once (others when the
+//! update is announced, PostgreSQL), and a push through a connection of a
+//! removed device is refused in the storage commit and closes it too. The
+//! close frame has code 1008 and reason `not_in_roster`.
 
 use std::time::Duration;
 
@@ -29,6 +35,7 @@ use crate::error::ApiError;
 use crate::extract::authenticate;
 use crate::fanout::Batch;
 use crate::limits::{Client, LiveSlot};
+use crate::live_devices::{REMOVED_CLOSE_CODE, REMOVED_CLOSE_REASON};
 use crate::routes::envelopes::{accept_push, pull_page};
 use crate::state::AppState;
 
@@ -96,23 +103,35 @@ async fn run(
     _slot: LiveSlot,
 ) {
     let journal = grant.journal;
+    // Registered before anything else: a removal from now on closes this connection.
+    let registration = state.hub.devices().register(journal, grant.device);
     let (sink, mut stream) = socket.split();
     // Subscribed first, head read second: live batches continue from here without a gap.
     let head = match state.storage.journal_stats(journal).await {
         Ok(Some(stats)) => stats.head,
         Ok(None) | Err(_) => {
+            drop(receiver);
             state.hub.release(journal);
             return;
         }
     };
-    tracing::info!(journal_id = %journal, device_id = %grant.device, "live connection opened");
-    metrics::gauge!(crate::metrics::LIVE_CONNECTIONS).increment(1.0);
     let mut session = LiveSession {
         state: state.clone(),
         grant,
         sink,
         sent_upto: head,
     };
+    // The upgrade checked membership; a removal stored before `registration` is caught here.
+    if let Ok(false) = state.storage.is_member(journal, grant.device).await {
+        session
+            .close(REMOVED_CLOSE_CODE, REMOVED_CLOSE_REASON)
+            .await;
+        drop(receiver);
+        state.hub.release(journal);
+        return;
+    }
+    tracing::info!(journal_id = %journal, device_id = %grant.device, "live connection opened");
+    metrics::gauge!(crate::metrics::LIVE_CONNECTIONS).increment(1.0);
     // A zero interval would make `interval` panic.
     let mut ping =
         tokio::time::interval(state.config.ws_ping_interval.max(Duration::from_millis(1)));
@@ -122,6 +141,12 @@ async fn run(
         let keep_going = tokio::select! {
             () = state.shutdown.cancelled() => {
                 session.close(1001, "relay shutting down").await;
+                false
+            }
+            () = registration.removed() => {
+                tracing::info!(journal_id = %journal, device_id = %grant.device,
+                    "device removed from the roster; closing its live connection");
+                session.close(REMOVED_CLOSE_CODE, REMOVED_CLOSE_REASON).await;
                 false
             }
             message = stream.next() => match message {
@@ -154,6 +179,7 @@ async fn run(
         }
     }
     drop(receiver);
+    drop(registration);
     metrics::gauge!(crate::metrics::LIVE_CONNECTIONS).decrement(1.0);
     state.hub.release(journal);
     tracing::info!(journal_id = %journal, device_id = %grant.device, "live connection closed");
@@ -218,10 +244,37 @@ impl LiveSession {
                             envelopes = count, bytes = bytes.len(), "live push");
                         self.send(ServerFrame::Acked(response)).await
                     }
+                    Err(error) if error.code == REMOVED_CLOSE_REASON => {
+                        // Removed through another instance: refused in the commit; close.
+                        tracing::info!(journal_id = %self.grant.journal, device_id = %self.grant.device,
+                            "live push of a device no longer in the roster; closing");
+                        self.send_error(&error).await;
+                        self.close(REMOVED_CLOSE_CODE, REMOVED_CLOSE_REASON).await;
+                        false
+                    }
                     Err(error) => self.send_error(&error).await,
                 }
             }
             ClientFrame::Pull { after } => {
+                // Like every HTTP request: only a device still in the latest roster.
+                match self
+                    .state
+                    .storage
+                    .is_member(self.grant.journal, self.grant.device)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let error = ApiError::forbidden(
+                            REMOVED_CLOSE_REASON,
+                            "this device is no longer in the journal's roster",
+                        );
+                        self.send_error(&error).await;
+                        self.close(REMOVED_CLOSE_CODE, REMOVED_CLOSE_REASON).await;
+                        return false;
+                    }
+                    Err(e) => return self.send_error(&ApiError::from(e)).await,
+                }
                 if !self.send_pages(after).await {
                     return false;
                 }

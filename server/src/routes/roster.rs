@@ -1,13 +1,14 @@
 //! `GET`/`PUT …/roster`: the signed device roster.
 
-use attune_proto::{Roster, RosterList, WIRE_VERSION};
+use attune_proto::{RosterList, RosterUpdate, WIRE_VERSION};
 use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::error::ApiError;
 use crate::extract::Authenticated;
-use crate::rules::check_update;
+use crate::rules::{check_keys_for, check_update};
 use crate::state::AppState;
+use crate::storage::StorageError;
 use crate::wire::Wire;
 
 /// Every roster version, oldest first.
@@ -22,20 +23,33 @@ pub async fn get_roster(
     }))
 }
 
-/// Appends the next roster version, signed by a device of the current one.
+/// Appends the next roster version with the keys it brings, in one step.
+///
+/// The version must pass the roster rule ([`attune_roster::check_successor`])
+/// against the latest stored one; every key must be wrapped to a device of the
+/// new version, for an epoch up to its epoch, and may not replace a different
+/// stored key. Then devices the version removes lose their sessions and live
+/// connections here; other instances refuse them through storage.
 pub async fn put_roster(
     State(state): State<AppState>,
     Authenticated(grant): Authenticated,
-    Wire(roster): Wire<Roster>,
+    Wire(update): Wire<RosterUpdate>,
 ) -> Result<StatusCode, ApiError> {
     let latest = state
         .storage
         .latest_roster(grant.journal)
         .await?
-        .ok_or(crate::storage::StorageError::UnknownJournal(grant.journal))?;
-    check_update(&latest, &roster, grant.journal)?;
-    state.storage.append_roster(&roster).await?;
+        .ok_or(StorageError::UnknownJournal(grant.journal))?;
+    let roster = update.roster;
+    check_update(&latest, &roster)?;
+    check_keys_for(&roster, &update.keys)?;
+    state.storage.append_roster(&roster, &update.keys).await?;
     state.auth.revoke_missing(grant.journal, &roster);
-    tracing::info!(journal_id = %grant.journal, version = roster.version, devices = roster.devices.len(), "roster updated");
+    let closed = state
+        .hub
+        .devices()
+        .close_removed(grant.journal, |d| roster.device(d).is_some());
+    tracing::info!(journal_id = %grant.journal, version = roster.version, epoch = %roster.epoch,
+        devices = roster.devices.len(), keys = update.keys.len(), live_closed = closed, "roster updated");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use attune_proto::{
-    Ack, Cover, DeviceId, DeviceSeq, Envelope, JournalId, RelaySeq, Roster, Snapshot,
+    Ack, Cover, DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq, Roster, Snapshot,
     StoredEnvelope, WrappedKey,
 };
 use tokio::task::JoinHandle;
@@ -44,6 +44,14 @@ pub enum StorageError {
         journal: JournalId,
         /// The version that could not be appended.
         version: u64,
+    },
+    /// A different key is already stored for this device and epoch (keys are never replaced).
+    #[error("a different key of epoch {epoch} is already stored for device {device}")]
+    KeyExists {
+        /// The device the key is wrapped to.
+        device: DeviceId,
+        /// Its epoch.
+        epoch: Epoch,
     },
     /// Stored data does not parse: the database was damaged or edited.
     #[error("stored data is corrupt: {0}")]
@@ -160,15 +168,27 @@ pub trait Storage: Send + Sync + 'static {
     /// The latest roster of a journal, or `None` when the journal does not exist.
     async fn latest_roster(&self, journal: JournalId) -> Result<Option<Roster>, StorageError>;
 
-    /// Appends an (already verified) roster; [`StorageError::RosterConflict`] unless its version is latest + 1.
-    async fn append_roster(&self, roster: &Roster) -> Result<(), StorageError>;
+    /// Appends an (already verified) roster and the wrapped keys that come
+    /// with it, in ONE transaction: [`StorageError::RosterConflict`] unless
+    /// its version is latest + 1, [`StorageError::KeyExists`] if a key would
+    /// replace a different one; either way nothing is stored.
+    async fn append_roster(&self, roster: &Roster, keys: &[WrappedKey])
+        -> Result<(), StorageError>;
 
-    /// Stores wrapped keys, replacing any with the same (device, epoch).
+    /// Stores wrapped keys, all or none. Insert-only: a key identical to the
+    /// stored one of its (device, epoch) is accepted again, a different one is
+    /// [`StorageError::KeyExists`].
     async fn put_wrapped_keys(
         &self,
         journal: JournalId,
         keys: &[WrappedKey],
     ) -> Result<(), StorageError>;
+
+    /// Whether `device` is in the latest roster of `journal` (false when the journal does not exist).
+    ///
+    /// Read from the database on every call, so a removal through any relay
+    /// instance sharing the database counts at once.
+    async fn is_member(&self, journal: JournalId, device: DeviceId) -> Result<bool, StorageError>;
 
     /// The wrapped keys of one device, by epoch.
     async fn wrapped_keys(
@@ -179,8 +199,11 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Commits a group of pushes in ONE transaction, deciding each with [`push_plan::plan_push`].
     ///
-    /// Returns one outcome per push, in order. A refused push stores nothing;
-    /// the others are unaffected. `Err` means nothing at all was committed.
+    /// A push of a device that is not in the journal's latest roster (as
+    /// committed when the group commits) is refused with
+    /// [`PushRejection::NotInRoster`]. Returns one outcome per push, in order.
+    /// A refused push stores nothing; the others are unaffected. `Err` means
+    /// nothing at all was committed.
     async fn commit_pushes(
         &self,
         pushes: &[PendingPush],

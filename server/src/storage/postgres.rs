@@ -15,6 +15,12 @@
 //!   ([`Storage::start_remote_fanout`]) that loads the envelopes other
 //!   instances announced and publishes them to its local [`Hub`]. Payloads
 //!   carry ids and numbers only, never envelope bytes.
+//! - **Revocation across instances.** A roster update locks the journal's row
+//!   like a push group, so every push committed after it (through any
+//!   instance) is checked against the new devices; it is announced on
+//!   [`ROSTER_CHANNEL`], and each listener closes its live connections of
+//!   removed devices ([`fanout`]). Sessions are checked against the devices
+//!   table on every request ([`Storage::is_member`]).
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -23,13 +29,22 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use attune_proto::{
-    Cover, DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
+    Cover, DeviceId, DeviceSeq, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
 };
 use futures_util::TryStreamExt;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 use tokio::task::JoinHandle;
 
+mod fanout;
+mod rosters;
+
+use self::fanout::RemoteFanout;
+pub use self::fanout::{Announcement, RosterAnnouncement};
+pub use self::rosters::ROSTER_CHANNEL;
+use self::rosters::{
+    append_roster_in, decode_keys, insert_roster, is_member_in, put_wrapped_keys_in,
+};
 use super::push_plan::{plan_push, Step};
 use super::{
     decode_snapshot, decode_stored, to_i64, to_u64, CompactOutcome, CoverFacts, DeviceTip,
@@ -57,11 +72,6 @@ const POOL_SIZE: u32 = 10;
 const INSERT_BYTES: usize = 8 * 1024 * 1024;
 /// … or this many rows.
 const INSERT_ROWS: usize = 1000;
-
-/// Envelopes per page when the listener loads an announced range.
-const LISTEN_PAGE: u32 = 1000;
-/// Bytes per page when the listener loads an announced range.
-const LISTEN_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Storage in a PostgreSQL database (the schema comes from the connection's `search_path`).
 pub struct PostgresStorage {
@@ -213,43 +223,6 @@ async fn lock_journal(
         .await
         .map_err(backend)?;
     Ok(row.is_some())
-}
-
-/// Writes a roster row and replaces the devices view with its devices.
-async fn insert_roster(
-    tx: &mut Transaction<'_, Postgres>,
-    roster: &Roster,
-) -> Result<(), StorageError> {
-    let journal = &roster.journal_id.0[..];
-    let version = to_i64(roster.version, "roster version")?;
-    sqlx::query("INSERT INTO rosters (journal_id, version, hash, bytes) VALUES ($1, $2, $3, $4)")
-        .bind(journal)
-        .bind(version)
-        .bind(&roster.hash()[..])
-        .bind(roster.encode())
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    sqlx::query("DELETE FROM devices WHERE journal_id = $1")
-        .bind(journal)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    for device in &roster.devices {
-        sqlx::query(
-            "INSERT INTO devices (journal_id, device_id, verifying_key, roster_version) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (journal_id, device_id) DO UPDATE \
-             SET verifying_key = excluded.verifying_key, roster_version = excluded.roster_version",
-        )
-        .bind(journal)
-        .bind(&device.device_id.0[..])
-        .bind(&device.verifying_key[..])
-        .bind(version)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    }
-    Ok(())
 }
 
 async fn load_device_tip(
@@ -539,62 +512,6 @@ async fn create_journal_in(
     Ok(())
 }
 
-async fn append_roster_in(
-    tx: &mut Transaction<'_, Postgres>,
-    roster: &Roster,
-) -> Result<(), StorageError> {
-    let journal = roster.journal_id;
-    // Serialises roster appends of all instances on this journal.
-    if !lock_journal(tx, journal).await? {
-        return Err(StorageError::UnknownJournal(journal));
-    }
-    let latest: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(version) FROM rosters WHERE journal_id = $1")
-            .bind(&journal.0[..])
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(backend)?;
-    let latest = to_u64(latest.unwrap_or(0), "roster version")?;
-    if latest.checked_add(1) != Some(roster.version) {
-        return Err(StorageError::RosterConflict {
-            journal,
-            version: roster.version,
-        });
-    }
-    insert_roster(tx, roster).await?;
-    Ok(())
-}
-
-async fn put_wrapped_keys_in(
-    tx: &mut Transaction<'_, Postgres>,
-    journal: JournalId,
-    keys: &[WrappedKey],
-) -> Result<(), StorageError> {
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM journals WHERE journal_id = $1")
-        .bind(&journal.0[..])
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(backend)?;
-    if exists.is_none() {
-        return Err(StorageError::UnknownJournal(journal));
-    }
-    for key in keys {
-        sqlx::query(
-            "INSERT INTO wrapped_keys (journal_id, device_id, epoch, blob) \
-                 VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (journal_id, device_id, epoch) DO UPDATE SET blob = excluded.blob",
-        )
-        .bind(&journal.0[..])
-        .bind(&key.device_id.0[..])
-        .bind(i64::from(key.epoch.0))
-        .bind(&key.blob[..])
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    }
-    Ok(())
-}
-
 /// One push group, inside its transaction (see the module documentation).
 async fn commit_pushes_in(
     tx: &mut Transaction<'_, Postgres>,
@@ -628,6 +545,7 @@ async fn commit_pushes_in(
 
     // Device tips are read under the lock, and kept only for this group.
     let mut devices: HashMap<(JournalId, DeviceId), DeviceTip> = HashMap::new();
+    let mut members: HashMap<(JournalId, DeviceId), bool> = HashMap::new();
     let mut in_group: InGroup = HashMap::new();
     let mut rows = Rows::default();
     let mut outcomes = Vec::with_capacity(pushes.len());
@@ -637,6 +555,16 @@ async fn commit_pushes_in(
             continue;
         };
         let key = (push.journal, push.device);
+        // Read under the journal's lock: a roster update committed before it counts.
+        let member = match members.get(&key) {
+            Some(member) => *member,
+            None => is_member_in(tx, push.journal, push.device).await?,
+        };
+        members.insert(key, member);
+        if !member {
+            outcomes.push(Err(PushRejection::NotInRoster));
+            continue;
+        }
         let mut device_tip = match devices.get(&key) {
             Some(tip) => *tip,
             None => load_device_tip(tx, push.journal, push.device).await?,
@@ -744,9 +672,14 @@ impl Storage for PostgresStorage {
             .transpose()
     }
 
-    async fn append_roster(&self, roster: &Roster) -> Result<(), StorageError> {
+    async fn append_roster(
+        &self,
+        roster: &Roster,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let result = append_roster_in(&mut tx, roster).await;
+        let announce_as = format!("{}:{}", self.instance, self.scope);
+        let result = append_roster_in(&mut tx, &announce_as, roster, keys).await;
         settle(tx, result).await
     }
 
@@ -774,18 +707,12 @@ impl Storage for PostgresStorage {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                let epoch: i64 = row.try_get(0).map_err(backend)?;
-                let epoch = u32::try_from(epoch)
-                    .map_err(|_| StorageError::Corrupt(format!("epoch {epoch}")))?;
-                Ok(WrappedKey {
-                    device_id: device,
-                    epoch: Epoch(epoch),
-                    blob: row.try_get::<Vec<u8>, _>(1).map_err(backend)?,
-                })
-            })
-            .collect()
+        decode_keys(device, &rows)
+    }
+
+    async fn is_member(&self, journal: JournalId, device: DeviceId) -> Result<bool, StorageError> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        is_member_in(&mut conn, journal, device).await
     }
 
     async fn commit_pushes(
@@ -915,181 +842,9 @@ impl Storage for PostgresStorage {
     }
 }
 
-/// An announcement of envelopes committed by some instance.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Announcement {
-    /// The committing instance.
-    pub instance: String,
-    /// The database and schema it committed to (a hash).
-    pub scope: String,
-    /// The journal.
-    pub journal: JournalId,
-    /// First new relay sequence.
-    pub first: RelaySeq,
-    /// Last new relay sequence.
-    pub last: RelaySeq,
-}
-
-impl Announcement {
-    /// Parses `<instance>:<scope>:<journal hex>:<first>:<last>`; `None` if malformed.
-    pub fn parse(payload: &str) -> Option<Self> {
-        let mut parts = payload.split(':');
-        let instance = parts.next()?.to_owned();
-        let scope = parts.next()?.to_owned();
-        let journal = JournalId::from_str(parts.next()?).ok()?;
-        let first = RelaySeq(parts.next()?.parse().ok()?);
-        let last = RelaySeq(parts.next()?.parse().ok()?);
-        if parts.next().is_some() || first.0 == 0 || first > last {
-            return None;
-        }
-        Some(Self {
-            instance,
-            scope,
-            journal,
-            first,
-            last,
-        })
-    }
-}
-
-/// The listener task: `LISTEN attune_envelopes`, load what others committed, publish locally.
-struct RemoteFanout {
-    pool: PgPool,
-    instance: String,
-    scope: String,
-    hub: Arc<Hub>,
-}
-
-const RECONNECT_MIN: Duration = Duration::from_millis(100);
-const RECONNECT_MAX: Duration = Duration::from_secs(5);
-
-impl RemoteFanout {
-    async fn run(self) {
-        let mut backoff = RECONNECT_MIN;
-        loop {
-            match self.listen().await {
-                Ok(()) => backoff = RECONNECT_MIN,
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_ms = backoff.as_millis() as u64,
-                        "cross-instance fan-out listener failed; reconnecting");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(RECONNECT_MAX);
-                }
-            }
-        }
-    }
-
-    /// One connection's life: returns when it is lost.
-    async fn listen(&self) -> Result<(), StorageError> {
-        let mut listener = PgListener::connect_with(&self.pool)
-            .await
-            .map_err(backend)?;
-        listener.listen(NOTIFY_CHANNEL).await.map_err(backend)?;
-        tracing::debug!(
-            instance = %self.instance,
-            "listening for envelopes committed by other instances"
-        );
-        // Announcements may have been missed while not listening: nudge every
-        // live journal with its newest envelope, so connections that are behind
-        // see the gap and catch up from storage.
-        self.nudge_live_journals().await?;
-        loop {
-            // `None`: the connection was lost and sqlx has reconnected (and
-            // listens again); what was announced meanwhile is lost, so nudge.
-            let Some(notification) = listener.try_recv().await.map_err(backend)? else {
-                tracing::warn!("the LISTEN connection was lost and re-established");
-                self.nudge_live_journals().await?;
-                continue;
-            };
-            match Announcement::parse(notification.payload()) {
-                // Ours (the writer already published it), or another schema's.
-                Some(a) if a.instance == self.instance || a.scope != self.scope => {}
-                Some(a) => self.publish(&a).await?,
-                None => tracing::warn!("ignoring a malformed {NOTIFY_CHANNEL} notification"),
-            }
-        }
-    }
-
-    /// Loads an announced range and publishes it to the local live connections.
-    async fn publish(&self, a: &Announcement) -> Result<(), StorageError> {
-        if self.hub.listeners(a.journal) == 0 {
-            return Ok(());
-        }
-        let mut after = RelaySeq(a.first.0 - 1);
-        while after < a.last {
-            let want = u32::try_from(a.last.0 - after.0).unwrap_or(u32::MAX);
-            let page = load_after(
-                &self.pool,
-                a.journal,
-                after,
-                want.min(LISTEN_PAGE),
-                LISTEN_PAGE_BYTES,
-            )
-            .await?;
-            let Some(last) = page.last().map(|e| e.relay_seq) else {
-                break;
-            };
-            let page: Vec<StoredEnvelope> =
-                page.into_iter().filter(|e| e.relay_seq <= a.last).collect();
-            self.hub.publish(a.journal, page);
-            after = last;
-        }
-        Ok(())
-    }
-
-    async fn nudge_live_journals(&self) -> Result<(), StorageError> {
-        for journal in self.hub.journals() {
-            let Some(stats) = load_stats(&self.pool, journal).await? else {
-                continue;
-            };
-            if stats.head.0 == 0 {
-                continue;
-            }
-            let newest = load_after(
-                &self.pool,
-                journal,
-                RelaySeq(stats.head.0 - 1),
-                1,
-                usize::MAX,
-            )
-            .await?;
-            self.hub.publish(journal, newest);
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn announcements_parse_strictly() {
-        let j = JournalId([7; 16]);
-        let a = Announcement::parse(&format!("ab12:cd34:{j}:3:5")).unwrap();
-        assert_eq!(
-            a,
-            Announcement {
-                instance: "ab12".into(),
-                scope: "cd34".into(),
-                journal: j,
-                first: RelaySeq(3),
-                last: RelaySeq(5)
-            }
-        );
-        for bad in [
-            String::new(),
-            "ab12".into(),
-            format!("ab12:{j}:3:5"),
-            format!("ab12:cd34:{j}:5:3"),
-            format!("ab12:cd34:{j}:0:3"),
-            format!("ab12:cd34:{j}:1:2:3"),
-            "ab12:cd34:nothex:1:2".into(),
-            format!("ab12:cd34:{j}:x:2"),
-        ] {
-            assert_eq!(Announcement::parse(&bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn every_migration_is_listed() {

@@ -44,6 +44,11 @@ pub enum PushRejection {
     /// The journal does not exist.
     #[error("the journal does not exist")]
     UnknownJournal,
+    /// The pushing device is not in the journal's latest roster (it was removed).
+    #[error(
+        "this device is not in the journal's latest roster; it was removed and may no longer write"
+    )]
+    NotInRoster,
     /// The device sequence is not the next one for this device.
     #[error("envelope has device sequence {got}, but the next one for this device is {expected}")]
     OutOfOrder {

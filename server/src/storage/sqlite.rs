@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use attune_proto::{
-    Cover, DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
+    Cover, DeviceId, DeviceSeq, JournalId, RelaySeq, Roster, StoredEnvelope, WrappedKey,
 };
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{
@@ -20,6 +20,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+mod rosters;
+
+use self::rosters::{
+    append_roster_in, decode_keys, insert_roster, is_member_in, put_wrapped_keys_in,
+};
 use super::push_plan::{plan_push, Step};
 use super::{
     decode_snapshot, decode_stored, to_i64, to_u64, CompactOutcome, CoverFacts, DeviceTip,
@@ -50,6 +55,25 @@ pub struct SqliteStorage {
 
 fn backend(e: sqlx::Error) -> StorageError {
     StorageError::Backend(Box::new(e))
+}
+
+/// Commits on success; on failure rolls back now, before the one writer connection is reused.
+async fn settle<T>(
+    tx: Transaction<'_, Sqlite>,
+    result: Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    match result {
+        Ok(value) => {
+            tx.commit().await.map_err(backend)?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rolling back a failed transaction failed");
+            }
+            Err(e)
+        }
+    }
 }
 
 impl SqliteStorage {
@@ -120,42 +144,6 @@ fn blob32(bytes: &[u8], what: &str) -> Result<[u8; 32], StorageError> {
 
 fn decode_roster(bytes: &[u8]) -> Result<Roster, StorageError> {
     Roster::decode(bytes).map_err(|e| StorageError::Corrupt(format!("stored roster: {e}")))
-}
-
-/// Writes a roster row and replaces the devices view with its devices.
-async fn insert_roster(
-    tx: &mut Transaction<'_, Sqlite>,
-    roster: &Roster,
-) -> Result<(), StorageError> {
-    let journal = &roster.journal_id.0[..];
-    let version = to_i64(roster.version, "roster version")?;
-    sqlx::query("INSERT INTO rosters (journal_id, version, hash, bytes) VALUES (?, ?, ?, ?)")
-        .bind(journal)
-        .bind(version)
-        .bind(&roster.hash()[..])
-        .bind(roster.encode())
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    sqlx::query("DELETE FROM devices WHERE journal_id = ?")
-        .bind(journal)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    for device in &roster.devices {
-        sqlx::query(
-            "INSERT OR REPLACE INTO devices (journal_id, device_id, verifying_key, roster_version) \
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(journal)
-        .bind(&device.device_id.0[..])
-        .bind(&device.verifying_key[..])
-        .bind(version)
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-    }
-    Ok(())
 }
 
 async fn load_journal_tip(
@@ -276,26 +264,14 @@ impl Storage for SqliteStorage {
         row.map(|row| decode_roster(row.get(0))).transpose()
     }
 
-    async fn append_roster(&self, roster: &Roster) -> Result<(), StorageError> {
-        let journal = roster.journal_id;
+    async fn append_roster(
+        &self,
+        roster: &Roster,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let latest: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM rosters WHERE journal_id = ?")
-                .bind(&journal.0[..])
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
-        let Some(latest) = latest else {
-            return Err(StorageError::UnknownJournal(journal));
-        };
-        if to_u64(latest, "roster version")?.checked_add(1) != Some(roster.version) {
-            return Err(StorageError::RosterConflict {
-                journal,
-                version: roster.version,
-            });
-        }
-        insert_roster(&mut tx, roster).await?;
-        tx.commit().await.map_err(backend)
+        let result = append_roster_in(&mut tx, roster, keys).await;
+        settle(tx, result).await
     }
 
     async fn put_wrapped_keys(
@@ -304,28 +280,8 @@ impl Storage for SqliteStorage {
         keys: &[WrappedKey],
     ) -> Result<(), StorageError> {
         let mut tx = self.writer.begin().await.map_err(backend)?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM journals WHERE journal_id = ?")
-            .bind(&journal.0[..])
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?;
-        if exists.is_none() {
-            return Err(StorageError::UnknownJournal(journal));
-        }
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO wrapped_keys (journal_id, device_id, epoch, blob) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (journal_id, device_id, epoch) DO UPDATE SET blob = excluded.blob",
-            )
-            .bind(&journal.0[..])
-            .bind(&key.device_id.0[..])
-            .bind(i64::from(key.epoch.0))
-            .bind(&key.blob[..])
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)
+        let result = put_wrapped_keys_in(&mut tx, journal, keys).await;
+        settle(tx, result).await
     }
 
     async fn wrapped_keys(
@@ -341,18 +297,12 @@ impl Storage for SqliteStorage {
         .fetch_all(&self.reader)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                let epoch: i64 = row.get(0);
-                let epoch = u32::try_from(epoch)
-                    .map_err(|_| StorageError::Corrupt(format!("epoch {epoch}")))?;
-                Ok(WrappedKey {
-                    device_id: device,
-                    epoch: Epoch(epoch),
-                    blob: row.get::<Vec<u8>, _>(1),
-                })
-            })
-            .collect()
+        decode_keys(device, &rows)
+    }
+
+    async fn is_member(&self, journal: JournalId, device: DeviceId) -> Result<bool, StorageError> {
+        let mut conn = self.reader.acquire().await.map_err(backend)?;
+        is_member_in(&mut conn, journal, device).await
     }
 
     async fn commit_pushes(
@@ -364,6 +314,7 @@ impl Storage for SqliteStorage {
         let mut tx = self.writer.begin().await.map_err(backend)?;
         let mut journals: HashMap<JournalId, Option<JournalTip>> = HashMap::new();
         let mut devices: HashMap<(JournalId, DeviceId), DeviceTip> = HashMap::new();
+        let mut members: HashMap<(JournalId, DeviceId), bool> = HashMap::new();
         let mut outcomes = Vec::with_capacity(pushes.len());
         for push in pushes {
             let journal_tip = match journals.get(&push.journal) {
@@ -379,6 +330,16 @@ impl Storage for SqliteStorage {
                 continue;
             };
             let key = (push.journal, push.device);
+            // Checked in this transaction: a roster update committed before it counts.
+            let member = match members.get(&key) {
+                Some(member) => *member,
+                None => is_member_in(&mut tx, push.journal, push.device).await?,
+            };
+            members.insert(key, member);
+            if !member {
+                outcomes.push(Err(PushRejection::NotInRoster));
+                continue;
+            }
             let mut device_tip = match devices.get(&key) {
                 Some(tip) => *tip,
                 None => load_device_tip(&mut tx, push.journal, push.device).await?,

@@ -4,6 +4,9 @@
 
 pub mod pg;
 pub mod process;
+mod rosters;
+
+pub use rosters::*;
 
 use std::sync::Arc;
 
@@ -34,7 +37,7 @@ impl Device {
         RosterDevice {
             device_id: self.id,
             verifying_key: self.key.verifying_key().to_bytes(),
-            age_recipient: format!("age1device{}", self.id.0[0]),
+            age_recipient: age_recipient(self.id.0[0]),
         }
     }
 
@@ -119,43 +122,6 @@ impl Device {
         snapshot.signature = self.key.sign(&snapshot.signed_digest()).to_bytes();
         snapshot
     }
-}
-
-/// Signs a roster with a device's key.
-pub fn sign_roster(mut roster: Roster, signer: &Device) -> Roster {
-    roster.signer = signer.id;
-    roster.signature = signer.key.sign(&roster.signing_message()).to_bytes();
-    roster
-}
-
-/// A genesis roster of `devices`, signed by `signer`.
-pub fn genesis(journal: JournalId, devices: &[&Device], signer: &Device) -> Roster {
-    let roster = Roster {
-        v: WIRE_VERSION,
-        journal_id: journal,
-        version: 1,
-        prev_hash: [0; 32],
-        epoch: Epoch(1),
-        devices: devices.iter().map(|d| d.entry()).collect(),
-        signer: signer.id,
-        signature: [0; 64],
-    };
-    sign_roster(roster, signer)
-}
-
-/// The next roster after `latest`, listing `devices`, signed by `signer`.
-pub fn next_roster(latest: &Roster, devices: &[&Device], signer: &Device) -> Roster {
-    let roster = Roster {
-        v: WIRE_VERSION,
-        journal_id: latest.journal_id,
-        version: latest.version + 1,
-        prev_hash: latest.hash(),
-        epoch: Epoch(latest.epoch.0 + 1),
-        devices: devices.iter().map(|d| d.entry()).collect(),
-        signer: signer.id,
-        signature: [0; 64],
-    };
-    sign_roster(roster, signer)
 }
 
 pub fn journal(seed: u8) -> JournalId {

@@ -114,3 +114,56 @@ pub async fn next_frame(socket: &mut Socket) -> ServerFrame {
         }
     }
 }
+
+/// PUT `body` with a bearer token; returns status and body.
+pub async fn put(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    let response = client
+        .put(url)
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+/// GET with a bearer token; returns status and body.
+pub async fn get(client: &reqwest::Client, url: String, token: &str) -> (u16, Vec<u8>) {
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    (
+        response.status().as_u16(),
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+/// The `error` code of a JSON refusal body.
+pub fn error_code(body: &[u8]) -> String {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(body)));
+    value["error"].as_str().unwrap().to_owned()
+}
+
+/// Opens a live socket and waits until its subscription is in place (an empty pull round-trip).
+pub async fn live(base: &str, j: JournalId, token: &str) -> Socket {
+    use futures_util::SinkExt;
+    let ws = base.replacen("http://", "ws://", 1);
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("{ws}/v1/journals/{j}/ws?token={token}"))
+            .await
+            .unwrap();
+    let pull = ClientMessage::new(ClientFrame::Pull { after: RelaySeq(0) });
+    socket
+        .send(Message::Binary(pull.encode().into()))
+        .await
+        .unwrap();
+    while next_frame(&mut socket).await != ServerFrame::Envelopes(vec![]) {}
+    socket
+}

@@ -1,0 +1,207 @@
+//! Rosters, wrapped keys and membership in PostgreSQL, inside the caller's transaction.
+//!
+//! Roster appends lock the journal's row like push groups do, so a push
+//! committed after a roster update (through any instance) sees the new
+//! devices, and one committed before it is ordered before it.
+
+use attune_proto::{DeviceId, Epoch, JournalId, Roster, WrappedKey};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, Row, Transaction};
+
+use super::{backend, lock_journal};
+use crate::storage::{to_i64, to_u64, StorageError};
+
+/// The channel on which roster updates are announced to the other instances
+/// (payload `<instance>:<scope>:<journal hex>`), so they close the live
+/// connections of removed devices.
+pub const ROSTER_CHANNEL: &str = "attune_rosters";
+
+/// Writes a roster row and replaces the devices view with its devices.
+pub(super) async fn insert_roster(
+    tx: &mut Transaction<'_, Postgres>,
+    roster: &Roster,
+) -> Result<(), StorageError> {
+    let journal = &roster.journal_id.0[..];
+    let version = to_i64(roster.version, "roster version")?;
+    sqlx::query("INSERT INTO rosters (journal_id, version, hash, bytes) VALUES ($1, $2, $3, $4)")
+        .bind(journal)
+        .bind(version)
+        .bind(&roster.hash()[..])
+        .bind(roster.encode())
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    sqlx::query("DELETE FROM devices WHERE journal_id = $1")
+        .bind(journal)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    for device in &roster.devices {
+        sqlx::query(
+            "INSERT INTO devices (journal_id, device_id, verifying_key, roster_version) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (journal_id, device_id) DO UPDATE \
+             SET verifying_key = excluded.verifying_key, roster_version = excluded.roster_version",
+        )
+        .bind(journal)
+        .bind(&device.device_id.0[..])
+        .bind(&device.verifying_key[..])
+        .bind(version)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Appends the next roster version and its keys, and announces it to the
+/// other instances (`announce_as`: `<instance>:<scope>`).
+pub(super) async fn append_roster_in(
+    tx: &mut Transaction<'_, Postgres>,
+    announce_as: &str,
+    roster: &Roster,
+    keys: &[WrappedKey],
+) -> Result<(), StorageError> {
+    let journal = roster.journal_id;
+    // Serialises roster appends and push groups of all instances on this journal.
+    if !lock_journal(tx, journal).await? {
+        return Err(StorageError::UnknownJournal(journal));
+    }
+    let latest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM rosters WHERE journal_id = $1")
+            .bind(&journal.0[..])
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(backend)?;
+    let latest = to_u64(latest.unwrap_or(0), "roster version")?;
+    if latest.checked_add(1) != Some(roster.version) {
+        return Err(StorageError::RosterConflict {
+            journal,
+            version: roster.version,
+        });
+    }
+    insert_roster(tx, roster).await?;
+    insert_keys(tx, journal, keys).await?;
+    // Delivered to the other instances only if (and when) this transaction commits.
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(ROSTER_CHANNEL)
+        .bind(format!("{announce_as}:{journal}"))
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Stores wrapped keys of an existing journal (see [`crate::storage::Storage::put_wrapped_keys`]).
+pub(super) async fn put_wrapped_keys_in(
+    tx: &mut Transaction<'_, Postgres>,
+    journal: JournalId,
+    keys: &[WrappedKey],
+) -> Result<(), StorageError> {
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM journals WHERE journal_id = $1")
+        .bind(&journal.0[..])
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+    if exists.is_none() {
+        return Err(StorageError::UnknownJournal(journal));
+    }
+    // Concurrent inserts of one (device, epoch) meet at the primary key: the
+    // later one waits, finds the earlier one's row, and compares.
+    insert_keys(tx, journal, keys).await
+}
+
+/// Inserts keys, never replacing one: an identical stored key is fine, a different one is refused.
+async fn insert_keys(
+    tx: &mut Transaction<'_, Postgres>,
+    journal: JournalId,
+    keys: &[WrappedKey],
+) -> Result<(), StorageError> {
+    for key in keys {
+        let epoch = i64::from(key.epoch.0);
+        let inserted = sqlx::query(
+            "INSERT INTO wrapped_keys (journal_id, device_id, epoch, blob) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (journal_id, device_id, epoch) DO NOTHING",
+        )
+        .bind(&journal.0[..])
+        .bind(&key.device_id.0[..])
+        .bind(epoch)
+        .bind(&key.blob[..])
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+        if inserted.rows_affected() > 0 {
+            continue;
+        }
+        let stored: Vec<u8> = sqlx::query_scalar(
+            "SELECT blob FROM wrapped_keys WHERE journal_id = $1 AND device_id = $2 AND epoch = $3",
+        )
+        .bind(&journal.0[..])
+        .bind(&key.device_id.0[..])
+        .bind(epoch)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
+        if stored != key.blob {
+            return Err(StorageError::KeyExists {
+                device: key.device_id,
+                epoch: key.epoch,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `device` is in the latest roster of `journal` (the devices view).
+pub(super) async fn is_member_in(
+    conn: &mut PgConnection,
+    journal: JournalId,
+    device: DeviceId,
+) -> Result<bool, StorageError> {
+    let found: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM devices WHERE journal_id = $1 AND device_id = $2")
+            .bind(&journal.0[..])
+            .bind(&device.0[..])
+            .fetch_optional(conn)
+            .await
+            .map_err(backend)?;
+    Ok(found.is_some())
+}
+
+/// The devices of the latest roster of `journal` (empty when it does not exist).
+pub(super) async fn members(
+    conn: &mut PgConnection,
+    journal: JournalId,
+) -> Result<Vec<DeviceId>, StorageError> {
+    let rows: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT device_id FROM devices WHERE journal_id = $1")
+            .bind(&journal.0[..])
+            .fetch_all(conn)
+            .await
+            .map_err(backend)?;
+    rows.into_iter()
+        .map(|id| {
+            <[u8; 16]>::try_from(id.as_slice())
+                .map(DeviceId)
+                .map_err(|_| StorageError::Corrupt(format!("device id has {} bytes", id.len())))
+        })
+        .collect()
+}
+
+/// Decodes rows of `(epoch, blob)` as the wrapped keys of one device.
+pub(super) fn decode_keys(
+    device: DeviceId,
+    rows: &[PgRow],
+) -> Result<Vec<WrappedKey>, StorageError> {
+    rows.iter()
+        .map(|row| {
+            let epoch: i64 = row.try_get(0).map_err(backend)?;
+            let epoch = u32::try_from(epoch)
+                .map_err(|_| StorageError::Corrupt(format!("epoch {epoch}")))?;
+            Ok(WrappedKey {
+                device_id: device,
+                epoch: Epoch(epoch),
+                blob: row.try_get::<Vec<u8>, _>(1).map_err(backend)?,
+            })
+        })
+        .collect()
+}
