@@ -91,18 +91,14 @@ fn replayed_reordered_and_forged_envelopes_are_rejected() {
     );
 
     // 3. Forged: sealed with the right journal key but signed by a key not in the roster,
-    //    once claiming to be A and once as an unknown device.
+    //    once claiming to be A and once as an unknown device. (A sync has just
+    //    verified the roster, so an unknown sender is refused, not waited for.)
+    state.roster_fresh = true;
     let intruder = attune_crypto::DeviceIdentity::generate();
     let ring = store.keyring();
     let (epoch, key) = ring.for_roster(state.roster().unwrap()).unwrap();
     let last_a = &from_a[n - 1].envelope;
-    let batch = attune::sync::ChangeBatch {
-        v: 1,
-        changes: vec![],
-        seen: vec![],
-        device_name: "intruder".into(),
-    }
-    .encode();
+    let batch = attune::sync::ChangeBatch::of(vec![], "intruder").encode();
     for claimed in [a_device, attune_proto::DeviceId([0x42; 16])] {
         let forged = attune_crypto::seal_envelope(
             key,
@@ -123,7 +119,10 @@ fn replayed_reordered_and_forged_envelopes_are_rejected() {
         };
         process_envelopes(&mut store, &mut state, &[stored], &mut report).unwrap();
         assert!(
-            report.problems.iter().any(|p| p.contains("rejected")),
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains("refused envelope")),
             "{:?}",
             report.problems
         );

@@ -45,13 +45,7 @@ fn push_signed(relay: &Relay, t: &Device, changes: Vec<EntryChange>) {
         let mut state = SyncState::load(&store).unwrap();
         let ring = store.keyring();
         let (epoch, key) = ring.for_roster(state.roster().unwrap()).unwrap();
-        let plain = ChangeBatch {
-            v: 1,
-            changes,
-            seen: vec![],
-            device_name: "tablet".into(),
-        }
-        .encode();
+        let plain = ChangeBatch::of(changes, "tablet").encode();
         let env = seal_envelope(
             key,
             store.identity(),

@@ -104,13 +104,7 @@ fn what_a_revoked_device_signs_later_is_refused_even_from_a_colluding_relay() {
         let store = open_store(t);
         let state = SyncState::load(&store).unwrap();
         let ring = store.keyring();
-        let plain = ChangeBatch {
-            v: 1,
-            changes: vec![],
-            seen: vec![],
-            device_name: "definitely the laptop".into(),
-        }
-        .encode();
+        let plain = ChangeBatch::of(vec![], "definitely the laptop").encode();
         seal_envelope(
             ring.get(Epoch(1)).unwrap(),
             store.identity(),

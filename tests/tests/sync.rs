@@ -226,39 +226,67 @@ fn a_tampered_envelope_is_rejected_the_rest_applies_and_the_gap_is_reported() {
     });
     assert!(device_seq >= 2);
 
+    // A new device joins and takes the whole history, damaged envelope included.
     let c = Device::new(tmp.path().join("third-device"));
-    c.join("third", a, &relay);
-    let out = c.sync();
-    assert!(!out.status.success(), "problems make sync fail loudly");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let problems = report["problems"].to_string();
+    let out = c.ok(&[
+        "join",
+        "start",
+        "--relay",
+        &relay.url,
+        "--name",
+        "third",
+        "--no-passphrase",
+    ]);
+    let request = out
+        .split_whitespace()
+        .find(|w| w.starts_with("attune-join-v1."))
+        .unwrap()
+        .to_string();
+    let added = a.ok(&["device", "add", &request]);
+    let ticket = added
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("attune join finish "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let joined = c.run(&["join", "finish", &ticket]);
+    assert!(joined.status.success());
+    let problems = String::from_utf8_lossy(&joined.stderr).into_owned();
     assert!(
-        problems.contains(&format!("#{seq}")) && problems.contains("rejected"),
+        problems.contains(&format!("#{seq}")) && problems.contains("refused"),
         "{problems}"
     );
     assert!(
-        problems.contains("missing"),
-        "the gap after it is reported: {problems}"
+        problems.contains("could not be read and was skipped"),
+        "the hole it leaves is reported: {problems}"
     );
-    // Everything else arrived; the tampered entry and the one after it (same device) did not.
-    let ids: Vec<String> = c
-        .json(&["list", "--json"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap().to_string())
-        .collect();
-    assert!(ids.contains(&first) && ids.contains(&from_b), "{ids:?}");
+    // Everything else arrived, the entry after the hole too (its signature
+    // vouches for it); the tampered entry did not.
+    let ids = |d: &Device| -> Vec<String> {
+        d.json(&["list", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let on_c = ids(&c);
+    assert!(on_c.contains(&first) && on_c.contains(&from_b), "{on_c:?}");
+    assert!(on_c.contains(&third), "{on_c:?}");
     assert!(
-        !ids.contains(&second),
+        !on_c.contains(&second),
         "the tampered envelope was not applied"
-    );
-    assert!(
-        !ids.contains(&third),
-        "nothing after the gap is applied out of order"
     );
     let status = c.json(&["status", "--json"]);
     assert!(!status["problems"].as_array().unwrap().is_empty());
+    assert!(c.dir.join("quarantine").read_dir().unwrap().count() >= 1);
+
+    // The author sees its own envelope damaged on its next pull and sends its
+    // changes again: the tampered entry arrives after all, nothing is lost.
+    let _ = a.run(&["sync"]);
+    let _ = c.run(&["sync"]);
+    assert!(ids(&c).contains(&second));
+    assert_eq!(a.snapshot(), c.snapshot());
 }
 
 #[test]

@@ -104,14 +104,11 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
         if batch.is_empty() && batch_files.is_empty() {
             return Ok(());
         }
-        let seen = state.chain.heads().map(|(d, seq)| (d, seq.0)).collect();
-        let plain = ChangeBatch {
-            v: 1,
-            changes: std::mem::take(batch),
-            seen,
-            device_name: store.config().device_name.clone(),
-        }
-        .encode();
+        let mut plain = ChangeBatch::of(std::mem::take(batch), &store.config().device_name);
+        plain.seen = state.chain.heads().map(|(d, seq)| (d, seq.0)).collect();
+        plain.unreadable = state.unreadable.iter().copied().collect();
+        plain.resends = state.resend.iter().copied().collect();
+        let plain = plain.encode();
         let env = seal_envelope(
             key,
             store.identity(),
@@ -144,6 +141,12 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
         batch_bytes += size;
     }
     flush(&mut batch, &mut batch_files, state)?;
+    if sealed > 0 && state.resend_queued {
+        let done = std::mem::take(&mut state.resend);
+        state.resent.extend(done);
+        state.resend_queued = false;
+        state.save(store)?;
+    }
     Ok(sealed)
 }
 
@@ -338,6 +341,9 @@ pub async fn sync_once_with(
         }
     }
     pull_all(&client, store, &mut state, &mut report).await?;
+    // What the pull queued (changes to send again, a word about unreadable
+    // envelopes) goes out with this sync's push.
+    seal_outbox(store, &mut state)?;
     // A gap the relay keeps open (an envelope withheld, or refused here and
     // never sent again) stops the cursor: a verified snapshot that covers it
     // lets this device move on instead of asking forever.

@@ -60,6 +60,7 @@ pub fn process_envelopes(
     let mut cursor = state.cursor;
     let mut blocked = false;
     let mut own_damaged = None;
+    let mut ask_author = false;
     let mut sorted: Vec<&StoredEnvelope> = envelopes.iter().collect();
     sorted.sort_by_key(|e| e.relay_seq.0);
     for stored in sorted {
@@ -139,10 +140,21 @@ pub fn process_envelopes(
                 Outcome::Waiting
             }
             Err(e) => {
-                if env.device_id == device && env.device_seq.0 < state.next_seq {
+                let unreadable = matches!(
+                    e,
+                    CryptoError::BadEnvelopeSignature
+                        | CryptoError::EnvelopeTampered
+                        | CryptoError::MalformedEnvelopePlaintext
+                );
+                if unreadable && env.device_id == device && env.device_seq.0 < state.next_seq {
+                    // This device's own envelope, damaged on the relay.
                     own_damaged = Some(env.device_seq.0);
-                } else if expects_next(&chain, env.device_id, env.device_seq) {
+                } else if unreadable && expects_next(&chain, env.device_id, env.device_seq) {
+                    // Skip it when the device's next one comes, and ask its author for its changes.
                     state.lost.insert(env.device_id, env.device_seq.0);
+                    if state.unreadable.insert((env.device_id, env.device_seq.0)) {
+                        ask_author = true;
+                    }
                 }
                 Outcome::Refused(e.to_string())
             }
@@ -167,10 +179,15 @@ pub fn process_envelopes(
     }
     apply(store, state, envelopes, batches, report)?;
     if let Some(lost) = own_damaged {
-        let resent = store.queue_own_history_for_sync()?;
+        state.resend.insert(lost);
         report.problems.push(format!(
-            "the relay serves this device's envelope #{lost} damaged; this device's {resent} change(s) will be sent again"
+            "the relay serves this device's envelope #{lost} damaged; this device sends its changes again"
         ));
+    }
+    send_again(store, state)?;
+    if ask_author {
+        // An empty batch, so that the authors hear about it even if nothing is written here.
+        store.queue_announcement()?;
     }
     state.chain = chain;
     state.cursor = cursor;
@@ -236,6 +253,24 @@ fn written_by(batch: ChangeBatch, sender: DeviceId) -> Result<ChangeBatch, Strin
     Ok(batch)
 }
 
+/// Queues this device's own changes again when one of its envelopes was
+/// reported unreadable (once per envelope).
+fn send_again(store: &mut Store, state: &mut SyncState) -> Result<(), SyncError> {
+    let due: Vec<u64> = state
+        .resend
+        .iter()
+        .filter(|seq| !state.resent.contains(seq))
+        .copied()
+        .collect();
+    // Queued once until a batch that says so is sealed.
+    if due.is_empty() || state.resend_queued {
+        return Ok(());
+    }
+    store.queue_own_history_for_sync()?;
+    state.resend_queued = true;
+    Ok(())
+}
+
 /// Remembers what an envelope tells about its sender: name, last seen, claims.
 fn note_sender(
     state: &mut SyncState,
@@ -252,6 +287,16 @@ fn note_sender(
         if *seen_device != me && *seq > known {
             state.claims.insert(*seen_device, (*seq, sender));
         }
+    }
+    // Another device could not read one of ours: send our changes again (once).
+    for (author, seq) in &batch.unreadable {
+        if *author == me && *seq < state.next_seq && !state.resent.contains(seq) {
+            state.resend.insert(*seq);
+        }
+    }
+    // Its author sent again what we could not read.
+    for seq in &batch.resends {
+        state.unreadable.remove(&(sender, *seq));
     }
 }
 

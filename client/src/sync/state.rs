@@ -12,12 +12,15 @@ const STATE_FILE: &str = "sync-state";
 /// Format of the sync state: 2 since rosters commit to keys and record revocations.
 const STATE_VERSION: u8 = 2;
 
+/// Format of [`ChangeBatch`]: 2 added `unreadable` and `resends`.
+const BATCH_VERSION: u8 = 2;
+
 /// The plaintext inside an envelope: a batch of Automerge changes, each tagged with its entry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChangeBatch {
     /// Format version.
     pub v: u8,
-    /// The changes.
+    /// The changes (every one written by the sending device).
     pub changes: Vec<EntryChange>,
     /// How far the sender had seen each device's envelopes when it sealed this
     /// batch. Receivers compare it with what the relay gave them, so a relay
@@ -25,9 +28,27 @@ pub struct ChangeBatch {
     pub seen: Vec<(DeviceId, u64)>,
     /// The sender's name for itself ("laptop"), so other devices can show it.
     pub device_name: String,
+    /// Envelopes (device, sequence number) the sender was served unreadable
+    /// and skipped: their authors send their changes again.
+    pub unreadable: Vec<(DeviceId, u64)>,
+    /// This sender's own envelopes that others reported unreadable and whose
+    /// changes this batch (with the others sealed at the same time) sends again.
+    pub resends: Vec<u64>,
 }
 
 impl ChangeBatch {
+    /// A batch of `changes` from the device called `device_name`.
+    pub fn of(changes: Vec<EntryChange>, device_name: &str) -> ChangeBatch {
+        ChangeBatch {
+            v: BATCH_VERSION,
+            changes,
+            seen: Vec::new(),
+            device_name: device_name.to_string(),
+            unreadable: Vec::new(),
+            resends: Vec::new(),
+        }
+    }
+
     /// Encode for sealing.
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_allocvec(self).unwrap_or_default()
@@ -35,11 +56,12 @@ impl ChangeBatch {
 
     /// Decode an opened envelope's plaintext.
     pub fn decode(bytes: &[u8]) -> Result<ChangeBatch, String> {
-        let batch: ChangeBatch = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
-        if batch.v != 1 {
-            return Err(format!("unsupported change batch version {}", batch.v));
+        match bytes.first() {
+            Some(&BATCH_VERSION) => {}
+            Some(v) => return Err(format!("unsupported change batch version {v}")),
+            None => return Err("an empty change batch".into()),
         }
-        Ok(batch)
+        postcard::from_bytes(bytes).map_err(|e| e.to_string())
     }
 }
 
@@ -77,6 +99,17 @@ pub struct SyncState {
     pub lost: std::collections::BTreeMap<DeviceId, u64>,
     /// Envelopes applied so far (replays and rejected ones not counted).
     pub applied_envelopes: u64,
+    /// Envelopes of other devices this device was served unreadable and
+    /// skipped, told to every device in what it seals until their authors
+    /// say they sent the changes again.
+    pub unreadable: std::collections::BTreeSet<(DeviceId, u64)>,
+    /// This device's own envelopes reported unreadable, whose changes it
+    /// has queued again: the next batch it seals says so.
+    pub resend: std::collections::BTreeSet<u64>,
+    /// Own envelopes already sent again (each is sent again once).
+    pub resent: std::collections::BTreeSet<u64>,
+    /// The changes for `resend` are in the outbox, waiting to be sealed.
+    pub resend_queued: bool,
     /// The roster version whose removal of the recovery kit was already reported here.
     pub kit_removal_reported: u64,
     /// Set by a sync that has just verified the relay's roster: an envelope of
@@ -115,6 +148,10 @@ impl Default for SyncState {
             lost: std::collections::BTreeMap::new(),
             applied_envelopes: 0,
             kit_removal_reported: 0,
+            unreadable: Default::default(),
+            resend: Default::default(),
+            resent: Default::default(),
+            resend_queued: false,
             roster_fresh: false,
         }
     }
