@@ -22,17 +22,16 @@ use attune_crypto::{
 };
 
 use crate::files;
-use crate::store::OUTBOX_DIR;
+use crate::layout::{
+    AT_REST_FILE, AT_REST_MIGRATING_FILE as MIGRATING_FILE, IDENTITY_FILE, MANIFEST_FILE,
+    OUTBOX_DIR, SAFETY_FILE,
+};
 use crate::StoreError;
 
-/// The wrapped at-rest key.
-pub(crate) const AT_REST_FILE: &str = "at-rest-key";
-/// The new key while a migration runs.
-const MIGRATING_FILE: &str = "at-rest-key.migrating";
 /// Files in the journal directory that are not sealed with the at-rest key.
 const UNSEALED_ROOT_FILES: [&str; 5] = [
     "attune.json",
-    crate::store::IDENTITY_FILE,
+    IDENTITY_FILE,
     "lock",
     AT_REST_FILE,
     MIGRATING_FILE,
@@ -86,10 +85,10 @@ pub(crate) fn load_or_migrate(
         reseal(&file, purpose, &id, legacy, &key)?;
     }
     // The manifest records the old files' hashes: it is made anew from the re-sealed ones.
-    match fs::remove_file(dir.join(crate::manifest::MANIFEST_FILE)) {
+    match fs::remove_file(dir.join(MANIFEST_FILE)) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(StoreError::io(&dir.join(crate::manifest::MANIFEST_FILE), e)),
+        Err(e) => return Err(StoreError::io(&dir.join(MANIFEST_FILE), e)),
     }
     // Views are named and sealed with the key; they are rebuilt from the entries.
     let views = dir.join("views");
@@ -153,7 +152,7 @@ fn sealed_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str, String)>, Stor
         if !file.is_file() || UNSEALED_ROOT_FILES.contains(&name.as_str()) {
             continue;
         }
-        if name == crate::store::SAFETY_FILE {
+        if name == SAFETY_FILE {
             out.push((file, "safety-plan", String::new()));
         } else {
             out.push((file, "state", name));

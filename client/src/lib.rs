@@ -9,6 +9,7 @@ pub mod config;
 mod error;
 pub mod files;
 mod joining;
+pub mod layout;
 mod manifest;
 pub mod safety;
 pub mod store;

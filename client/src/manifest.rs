@@ -15,8 +15,6 @@ use std::collections::BTreeMap;
 use attune_core::EntryId;
 use serde::{Deserialize, Serialize};
 
-/// The sealed state file holding the manifest.
-pub(crate) const MANIFEST_FILE: &str = "manifest";
 const MANIFEST_VERSION: u8 = 1;
 
 /// Entry id → hash of its sealed file as this device last wrote it.

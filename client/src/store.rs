@@ -1,17 +1,5 @@
-//! The encrypted local store: one directory per device.
-//!
-//! ```text
-//! attune.json            ids and settings (no secrets, no content)
-//! identity               device identity, 0600, optionally passphrase-protected (age scrypt)
-//! at-rest-key            this device's own key for its files, wrapped (age) to the identity
-//! keys/epoch-N.age       the journal key of epoch N, wrapped (age) to this device; only
-//!                        keys the signed roster commits to are ever written here
-//! entries/<id>.am        one sealed Automerge document per entry
-//! views/<name>.view      sealed materialised entries of one month; <name> is a keyed hash
-//! pending/<n>.chg        sealed changes being saved (replayed after a crash)
-//! safety-plan            the sealed personal safety plan
-//! lock                   exclusive lock: one attune process at a time
-//! ```
+//! The encrypted local store: one directory per device (its files are listed
+//! in [`crate::layout`]); the journal keys it holds are in [`keys`].
 //!
 //! A mutation is saved in this order: the change goes to `pending/` (fsync),
 //! then the entry document, then its month view, then the pending record is
@@ -28,26 +16,22 @@ use attune_core::{
     ApplyReport, Edit, Entry, EntryChange, EntryDoc, EntryId, NewEntry, Query, Timestamp,
 };
 use attune_crypto::{
-    accept_wrapped_key, open_blob, private_name, seal_blob, unwrap_journal_key, wrap_journal_key,
-    DeviceIdentity, JournalKey,
+    open_blob, private_name, seal_blob, wrap_journal_key, DeviceIdentity, JournalKey,
 };
-use attune_proto::{Epoch, Roster, WrappedKey};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::files::{self, DirLock};
-use crate::manifest::{Manifest, Mismatch, MANIFEST_FILE};
+use crate::layout::MANIFEST_FILE;
+use crate::manifest::{Manifest, Mismatch};
 use crate::safety::SafetyPlan;
 use crate::StoreError;
 
-pub(crate) const IDENTITY_FILE: &str = "identity";
-pub(crate) const SAFETY_FILE: &str = "safety-plan";
-/// The sealed genesis roster a new journal will create the relay journal with.
-pub(crate) const GENESIS_FILE: &str = "genesis";
-pub(crate) const SUBDIRS: [&str; 5] = ["entries", "views", "pending", "keys", OUTBOX_DIR];
-/// Sealed change records written here and waiting to be sealed into envelopes.
-pub const OUTBOX_DIR: &str = "outbox";
+mod keys;
+
+pub use crate::layout::OUTBOX_DIR;
+pub(crate) use crate::layout::{GENESIS_FILE, IDENTITY_FILE, SAFETY_FILE, SUBDIRS};
 
 /// How long a second process waits for the journal lock before saying it is busy.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -163,7 +147,7 @@ impl Store {
             recovery: Some(crate::config::RecoveryDevice::of(&recovery)?),
         };
         config.save(dir)?;
-        let genesis = kit_signed_genesis(dir, &config, &identity, &recovery, &key)?;
+        let genesis = keys::kit_signed_genesis(dir, &config, &identity, &recovery, &key)?;
         let mut store = Store::assemble(
             dir,
             config,
@@ -243,94 +227,6 @@ impl Store {
     /// The recovery words of a journal just created (shown once, never stored).
     pub fn take_recovery_words(&mut self) -> Option<String> {
         self.recovery_words.take()
-    }
-
-    fn load_keys(
-        dir: &Path,
-        identity: &DeviceIdentity,
-    ) -> Result<BTreeMap<u32, JournalKey>, StoreError> {
-        let keys_dir = dir.join("keys");
-        let mut keys = BTreeMap::new();
-        for entry in fs::read_dir(&keys_dir).map_err(|e| StoreError::io(&keys_dir, e))? {
-            let path = entry.map_err(|e| StoreError::io(&keys_dir, e))?.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("age") {
-                continue;
-            }
-            let (epoch, key) = unwrap_journal_key(&files::read(&path)?, identity)
-                .map_err(|e| StoreError::damaged(&path, e))?;
-            keys.insert(epoch, key);
-        }
-        Ok(keys)
-    }
-
-    /// Every journal key this device holds, by epoch.
-    pub fn keyring(&self) -> attune_crypto::KeyRing {
-        let mut ring = attune_crypto::KeyRing::new();
-        for (epoch, key) in &self.keys {
-            ring.insert(attune_proto::Epoch(*epoch), key.clone());
-        }
-        ring
-    }
-
-    /// Keep a journal key wrapped to this device (from another device, via the
-    /// relay), but only if the verified roster chain `rosters` commits to it.
-    ///
-    /// Returns whether the key was new. A planted key (an epoch no roster
-    /// names, or a key other than the committed one) is refused with
-    /// [`attune_crypto::CryptoError::KeyNotCommitted`] and never written.
-    pub fn accept_key(
-        &mut self,
-        wrapped: &WrappedKey,
-        rosters: &[Roster],
-    ) -> Result<bool, StoreError> {
-        if self.holds_committed_key(wrapped.epoch, rosters) {
-            return Ok(false);
-        }
-        let key = accept_wrapped_key(&wrapped.blob, &self.identity, rosters, wrapped.epoch)?;
-        // A rotation that kept an old key would leave it with the devices it
-        // removed: such a key is no key of a new epoch.
-        let reused = self.keys.iter().any(|(epoch, held)| {
-            *epoch != wrapped.epoch.0 && held.expose_bytes() == key.expose_bytes()
-        });
-        if reused {
-            return Err(attune_crypto::CryptoError::KeyNotCommitted {
-                epoch: wrapped.epoch.0,
-            }
-            .into());
-        }
-        self.keep_key(wrapped.epoch, key, &wrapped.blob)?;
-        Ok(true)
-    }
-
-    /// Whether this device holds the key of `epoch` that `rosters` commits to.
-    pub fn holds_committed_key(&self, epoch: Epoch, rosters: &[Roster]) -> bool {
-        let Some(key) = self.keys.get(&epoch.0) else {
-            return false;
-        };
-        rosters
-            .iter()
-            .find(|r| r.epoch == epoch)
-            .is_some_and(|r| key.commitment(r.journal_id, epoch) == r.key_commitment)
-    }
-
-    /// Keep a journal key this device made itself (a rotation it signs).
-    pub fn add_own_key(&mut self, epoch: Epoch, key: JournalKey) -> Result<(), StoreError> {
-        let wrapped = wrap_journal_key(&key, epoch.0, &[self.identity.age_recipient()])?;
-        self.keep_key(epoch, key, &wrapped)
-    }
-
-    fn keep_key(
-        &mut self,
-        epoch: Epoch,
-        key: JournalKey,
-        wrapped: &[u8],
-    ) -> Result<(), StoreError> {
-        files::write_private(
-            &self.dir.join("keys").join(format!("epoch-{}.age", epoch.0)),
-            wrapped,
-        )?;
-        self.keys.insert(epoch.0, key);
-        Ok(())
     }
 
     /// The journal directory.
@@ -1240,49 +1136,6 @@ pub fn now_ms() -> i64 {
 }
 
 #[allow(dead_code)]
-/// The genesis roster of a new journal: this device and the recovery kit's
-/// device at epoch 1, **signed by the recovery kit**. Recovery later accepts
-/// only a roster chain that starts with a genesis the kit signed, so a relay
-/// cannot show a recovering device a journal of its own making.
-fn kit_signed_genesis(
-    dir: &Path,
-    config: &Config,
-    identity: &DeviceIdentity,
-    recovery: &attune_crypto::RecoverySecret,
-    key: &JournalKey,
-) -> Result<Roster, StoreError> {
-    let journal: attune_proto::JournalId = config
-        .journal_id
-        .parse()
-        .map_err(|_| StoreError::damaged(&Config::path(dir), "bad journal id"))?;
-    let device: attune_proto::DeviceId = config
-        .device_id
-        .parse()
-        .map_err(|_| StoreError::damaged(&Config::path(dir), "bad device id"))?;
-    let kit = recovery.identity()?;
-    let kit_id = attune_proto::DeviceId(recovery.device_id());
-    let devices = vec![
-        attune_proto::RosterDevice {
-            device_id: device,
-            verifying_key: identity.verifying_key(),
-            age_recipient: identity.age_recipient(),
-        },
-        attune_proto::RosterDevice {
-            device_id: kit_id,
-            verifying_key: kit.verifying_key(),
-            age_recipient: kit.age_recipient(),
-        },
-    ];
-    Ok(attune_crypto::genesis_roster(
-        &kit,
-        kit_id,
-        journal,
-        devices,
-        Epoch(1),
-        key,
-    ))
-}
-
 fn _assert_send() {
     fn is_send<T: Send>() {}
     is_send::<Store>();

@@ -222,6 +222,12 @@ impl Device {
 
     /// Join the journal of `existing` through the relay (the copy-and-paste flow).
     pub fn join(&self, name: &str, existing: &Device, relay: &Relay) {
+        let ticket = existing.add_device(&self.request_join(name, relay));
+        self.ok(&["join", "finish", &ticket]);
+    }
+
+    /// `attune join start` on this new device: returns the join request it prints.
+    pub fn request_join(&self, name: &str, relay: &Relay) -> String {
         let out = self.ok(&[
             "join",
             "start",
@@ -231,19 +237,21 @@ impl Device {
             name,
             "--no-passphrase",
         ]);
-        let request = out
-            .split_whitespace()
+        out.split_whitespace()
             .find(|w| w.starts_with("attune-join-v1."))
             .expect("a join request")
-            .to_string();
-        let added = existing.ok(&["device", "add", &request]);
-        let journal = added
+            .to_string()
+    }
+
+    /// `attune device add REQUEST` on this device: returns the join ticket it prints.
+    pub fn add_device(&self, request: &str) -> String {
+        let added = self.ok(&["device", "add", request]);
+        added
             .lines()
             .find_map(|l| l.trim().strip_prefix("attune join finish "))
-            .expect("journal id")
+            .expect("a join ticket")
             .trim()
-            .to_string();
-        self.ok(&["join", "finish", &journal]);
+            .to_string()
     }
 
     /// Write a note and return its id.
@@ -279,6 +287,15 @@ pub fn journal_with_devices(tmp: &Path, relay: &Relay, names: &[&str]) -> Vec<De
         all.push(d);
     }
     all
+}
+
+/// [`journal_with_devices`], then one sync on each device so all are up to date.
+pub fn synced_devices(tmp: &Path, relay: &Relay, names: &[&str]) -> Vec<Device> {
+    let devices = journal_with_devices(tmp, relay, names);
+    for device in &devices {
+        device.ok(&["sync"]);
+    }
+    devices
 }
 
 /// Open a device's journal in-process (no passphrase).
@@ -340,4 +357,19 @@ pub fn session_as(relay: &Relay, d: &Device) -> attune::sync::RelayClient {
         None,
     ))
     .expect("connect to the relay")
+}
+
+/// The 24 recovery words `attune init` prints (numbered "1. word 2. word …").
+pub fn words_from_init(out: &str) -> String {
+    let after = out
+        .split("Your recovery words")
+        .nth(1)
+        .expect("init prints the words");
+    let tokens: Vec<&str> = after.split_whitespace().collect();
+    tokens
+        .windows(2)
+        .filter(|w| w[0].ends_with('.') && w[0].trim_end_matches('.').parse::<u32>().is_ok())
+        .map(|w| w[1])
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -5,7 +5,9 @@
 
 use attune::sync::SyncState;
 use attune_crypto::{genesis_roster, sign_roster, wrap_journal_key, DeviceIdentity, JournalKey};
-use attune_e2e::{block_on, ids_of, journal_with_devices, open_store, session_as, Device, Relay};
+use attune_e2e::{
+    block_on, ids_of, open_store, session_as, synced_devices, words_from_init, Device, Relay,
+};
 use attune_proto::{DeviceId, Epoch, JournalId, Roster, RosterDevice, RosterUpdate, WIRE_VERSION};
 
 /// A wrapped-key row as the relay stores it: device, epoch, blob.
@@ -50,11 +52,8 @@ fn trusted_chain(d: &Device) -> Vec<Roster> {
 fn a_roster_that_rekeys_or_redirects_another_device_is_refused_by_relay_and_devices() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
     let (a, b, t) = (&d[0], &d[1], &d[2]);
-    for dev in &d {
-        dev.ok(&["sync"]);
-    }
     let (journal, a_id) = ids_of(a);
     let (_, t_id) = ids_of(t);
     let chain = trusted_chain(t);
@@ -127,27 +126,7 @@ fn a_joining_device_refuses_a_roster_chain_the_relay_made_up() {
     a.init_with_relay("laptop", &relay);
     a.ok(&["sync"]);
     let c = Device::new(tmp.path().join("phone"));
-    let out = c.ok(&[
-        "join",
-        "start",
-        "--relay",
-        &relay.url,
-        "--name",
-        "phone",
-        "--no-passphrase",
-    ]);
-    let request = out
-        .split_whitespace()
-        .find(|w| w.starts_with("attune-join-v1."))
-        .unwrap()
-        .to_string();
-    let added = a.ok(&["device", "add", &request]);
-    let ticket = added
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("attune join finish "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let ticket = a.add_device(&c.request_join("phone", &relay));
 
     // The relay swaps in a journal of its own: its device and the phone, its key.
     let (journal, _) = ids_of(&a);
@@ -250,11 +229,8 @@ fn recovery_refuses_a_genesis_the_recovery_kit_did_not_sign() {
 fn removing_the_recovery_kit_is_a_signed_step_every_device_reports() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "tablet"]);
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "tablet"]);
     let (a, t) = (&d[0], &d[1]);
-    for dev in &d {
-        dev.ok(&["sync"]);
-    }
     let (_, t_id) = ids_of(t);
     let kit = trusted_chain(a)
         .last()
@@ -292,18 +268,4 @@ fn made_up_journal(
     let genesis = genesis_roster(&relay_device, relay_id, journal, devices, Epoch(1), &key);
     let blob = wrap_journal_key(&key, 1, std::slice::from_ref(&victim.age_recipient)).unwrap();
     (vec![genesis], vec![(victim.device_id, 1, blob)])
-}
-
-fn words_from_init(out: &str) -> String {
-    let after = out
-        .split("Your recovery words")
-        .nth(1)
-        .expect("init prints the words");
-    let tokens: Vec<&str> = after.split_whitespace().collect();
-    tokens
-        .windows(2)
-        .filter(|w| w[0].ends_with('.') && w[0].trim_end_matches('.').parse::<u32>().is_ok())
-        .map(|w| w[1])
-        .collect::<Vec<_>>()
-        .join(" ")
 }

@@ -6,7 +6,7 @@
 use attune::sync::{ChangeBatch, SyncState};
 use attune_core::{EntryChange, EntryDoc, EntryId, NewEntry, Timestamp};
 use attune_crypto::seal_envelope;
-use attune_e2e::{block_on, ids_of, journal_with_devices, open_store, session_as, Device, Relay};
+use attune_e2e::{block_on, ids_of, open_store, session_as, synced_devices, Device, Relay};
 use attune_proto::{DeviceSeq, Envelope};
 
 fn bodies(d: &Device) -> Vec<String> {
@@ -70,11 +70,8 @@ fn push_signed(relay: &Relay, t: &Device, changes: Vec<EntryChange>) {
 fn a_signed_envelope_with_bad_changes_is_refused_and_sync_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
     let (a, b, t) = (&d[0], &d[1], &d[2]);
-    for dev in &d {
-        dev.ok(&["sync"]);
-    }
     let (_, a_id) = ids_of(a);
 
     // 1. Bytes that are no Automerge change at all.
@@ -138,11 +135,8 @@ fn a_signed_envelope_with_bad_changes_is_refused_and_sync_goes_on() {
 fn one_bit_flipped_in_a_stored_envelope_heals_within_three_syncs() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "desktop"]);
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "desktop"]);
     let (a, b) = (&d[0], &d[1]);
-    for dev in &d {
-        dev.ok(&["sync"]);
-    }
     b.write(&["--body", "damaged on the relay"]);
     b.ok(&["sync"]);
 
@@ -197,11 +191,8 @@ fn one_bit_flipped_in_a_stored_envelope_heals_within_three_syncs() {
 fn an_envelope_the_relay_withholds_is_healed_by_a_snapshot_that_covers_it() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
     let (a, b, c) = (&d[0], &d[1], &d[2]);
-    for dev in &d {
-        dev.ok(&["sync"]);
-    }
     b.write(&["--body", "the relay hides this one"]);
     b.ok(&["sync"]);
     b.write(&["--body", "and serves this one"]);

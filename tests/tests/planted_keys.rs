@@ -5,7 +5,7 @@
 use attune::sync::SyncState;
 use attune_crypto::{open_envelope, wrap_journal_key, ChainState, JournalKey, KeyRing};
 use attune_e2e::{
-    block_on, ids_of, journal_with_devices, open_store, relay_envelopes, session_as, Device, Relay,
+    block_on, ids_of, open_store, relay_envelopes, session_as, synced_devices, Device, Relay,
 };
 use attune_proto::{DeviceId, Epoch, JournalId, StoredEnvelope, WrappedKey, WrappedKeys};
 
@@ -71,11 +71,8 @@ fn sync_problems(d: &Device) -> String {
 fn keys_planted_by_a_member_or_by_the_relay_are_refused_and_never_used() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "desktop", "tablet"]);
     let (a, b, t) = (&d[0], &d[1], &d[2]);
-    for dev in &d {
-        dev.ok(&["sync"]);
-    }
     let (journal, b_id) = ids_of(b);
     let (_, t_id) = ids_of(t);
     let b_recipient = recipient_of(a, b_id);
@@ -162,27 +159,7 @@ fn a_key_the_relay_plants_for_a_joining_device_is_refused() {
 
     // The new device asks to join; the laptop adds it.
     let c = Device::new(tmp.path().join("phone"));
-    let out = c.ok(&[
-        "join",
-        "start",
-        "--relay",
-        &relay.url,
-        "--name",
-        "phone",
-        "--no-passphrase",
-    ]);
-    let request = out
-        .split_whitespace()
-        .find(|w| w.starts_with("attune-join-v1."))
-        .unwrap()
-        .to_string();
-    let added = a.ok(&["device", "add", &request]);
-    let ticket = added
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("attune join finish "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let ticket = a.add_device(&c.request_join("phone", &relay));
 
     // Between `device add` and `join finish`, the relay writes its own key for the phone.
     let (journal, _) = ids_of(&a);

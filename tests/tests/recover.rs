@@ -1,21 +1,6 @@
 //! The recovery kit: every device lost, the 24 words bring the journal back.
 
-use attune_e2e::{journal_with_devices, Device, Relay};
-
-fn words_from_init(out: &str) -> String {
-    // Numbered like "   1. satisfy     2. hold …": each word follows its "N." token.
-    let after = out
-        .split("Your recovery words")
-        .nth(1)
-        .expect("init prints the words");
-    let tokens: Vec<&str> = after.split_whitespace().collect();
-    tokens
-        .windows(2)
-        .filter(|w| w[0].ends_with('.') && w[0].trim_end_matches('.').parse::<u32>().is_ok())
-        .map(|w| w[1])
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use attune_e2e::{journal_with_devices, words_from_init, Device, Relay};
 
 #[test]
 fn every_device_lost_the_words_bring_back_every_entry() {

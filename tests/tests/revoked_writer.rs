@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use attune::sync::{ChangeBatch, SyncState};
 use attune_crypto::{open_blob, seal_envelope, unwrap_at_rest_key};
-use attune_e2e::{binary, ids_of, journal_with_devices, open_store, Device, Relay};
+use attune_e2e::{binary, ids_of, journal_with_devices, open_store, synced_devices, Device, Relay};
 use attune_proto::{DeviceId, DeviceSeq, Epoch, JournalId};
 
 fn bodies(d: &Device) -> Vec<String> {
@@ -43,11 +43,8 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 fn a_revoked_device_with_an_open_live_socket_cannot_push() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "desktop", "stolen"]);
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "desktop", "stolen"]);
     let (a, b, t) = (&d[0], &d[1], &d[2]);
-    for dev in &d {
-        dev.ok(&["sync"]);
-    }
     let (journal, t_id) = ids_of(t);
 
     // The stolen device keeps a live socket open.
@@ -159,11 +156,8 @@ fn what_a_revoked_device_signs_later_is_refused_even_from_a_colluding_relay() {
 fn a_revoked_device_cannot_read_files_written_after_its_revocation() {
     let tmp = tempfile::tempdir().unwrap();
     let relay = Relay::start(&tmp.path().join("relay"));
-    let d = journal_with_devices(tmp.path(), &relay, &["laptop", "stolen"]);
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "stolen"]);
     let (a, t) = (&d[0], &d[1]);
-    for dev in &d {
-        dev.ok(&["sync"]);
-    }
     let (_, t_id) = ids_of(t);
     a.ok(&["device", "revoke", &t_id.to_string()[..8]]);
     let id = a.write(&["--body", "written after the revocation"]);

@@ -171,26 +171,6 @@ fn a_forged_or_stale_snapshot_is_refused() {
 
 /// `join start` + `device add` + `join finish`, returning the last command's output.
 fn join_output(new: &Device, existing: &Device, relay: &Relay) -> std::process::Output {
-    let out = new.ok(&[
-        "join",
-        "start",
-        "--relay",
-        &relay.url,
-        "--name",
-        "new",
-        "--no-passphrase",
-    ]);
-    let request = out
-        .split_whitespace()
-        .find(|w| w.starts_with("attune-join-v1."))
-        .unwrap()
-        .to_string();
-    let added = existing.ok(&["device", "add", &request]);
-    let journal = added
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("attune join finish "))
-        .unwrap()
-        .trim()
-        .to_string();
-    new.run(&["join", "finish", &journal])
+    let ticket = existing.add_device(&new.request_join("new", relay));
+    new.run(&["join", "finish", &ticket])
 }

@@ -228,27 +228,7 @@ fn a_tampered_envelope_is_rejected_the_rest_applies_and_the_gap_is_reported() {
 
     // A new device joins and takes the whole history, damaged envelope included.
     let c = Device::new(tmp.path().join("third-device"));
-    let out = c.ok(&[
-        "join",
-        "start",
-        "--relay",
-        &relay.url,
-        "--name",
-        "third",
-        "--no-passphrase",
-    ]);
-    let request = out
-        .split_whitespace()
-        .find(|w| w.starts_with("attune-join-v1."))
-        .unwrap()
-        .to_string();
-    let added = a.ok(&["device", "add", &request]);
-    let ticket = added
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("attune join finish "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let ticket = a.add_device(&c.request_join("third", &relay));
     let joined = c.run(&["join", "finish", &ticket]);
     assert!(joined.status.success());
     let problems = String::from_utf8_lossy(&joined.stderr).into_owned();

@@ -12,9 +12,10 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::files;
-use crate::store::OUTBOX_DIR;
+use crate::layout::OUTBOX_DIR;
 use crate::sync::inbound::{check_claims, process_envelopes};
 use crate::sync::membership::{connect, refresh_roster};
+use crate::sync::outbox::{envelope_dir, outbox_envelopes};
 use crate::sync::relay::RelayClient;
 use crate::sync::report::SyncReport;
 use crate::sync::snapshot;
@@ -30,39 +31,6 @@ const PUSH_CHUNK: usize = 100;
 const PUSH_BYTES: usize = 768 * 1024;
 /// Envelopes per pull page.
 const PULL_PAGE: u32 = 500;
-
-fn envelope_dir(store: &Store) -> PathBuf {
-    store.dir().join(OUTBOX_DIR).join("envelopes")
-}
-
-/// Sealed envelopes waiting for an acknowledgement, in device-sequence order.
-fn outbox_envelopes(store: &Store) -> Result<Vec<(PathBuf, Envelope)>, SyncError> {
-    let dir = envelope_dir(store);
-    let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("env"))
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(StoreError::io(&dir, e).into()),
-    };
-    paths.sort();
-    let mut out = Vec::new();
-    for path in paths {
-        let bytes = files::read(&path)?;
-        let env = Envelope::decode(&bytes).map_err(|e| StoreError::damaged(&path, e))?;
-        out.push((path, env));
-    }
-    Ok(out)
-}
-
-/// How many local changes and sealed envelopes wait to be pushed.
-pub fn pending_counts(store: &Store) -> Result<(usize, usize), SyncError> {
-    Ok((
-        store.outbox_changes()?.len(),
-        outbox_envelopes(store)?.len(),
-    ))
-}
 
 /// Seal the outbox's changes into envelopes on disk (before any push).
 pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncError> {

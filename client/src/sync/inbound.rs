@@ -24,13 +24,11 @@ use attune_crypto::{open_envelope, ChainState, CryptoError};
 use attune_proto::{DeviceId, DeviceSeq, StoredEnvelope};
 
 use crate::files;
+use crate::layout::QUARANTINE_DIR;
 use crate::sync::report::SyncReport;
 use crate::sync::state::{ids, ChangeBatch, SyncState};
 use crate::sync::SyncError;
 use crate::{Store, StoreError};
-
-/// Where refused envelopes are kept (as the relay served them) for inspection.
-pub const QUARANTINE_DIR: &str = "quarantine";
 
 /// What became of one envelope.
 enum Outcome {

@@ -5,7 +5,7 @@
 use attune_crypto::{genesis_roster, verify_roster_chain, verify_roster_extends, wrap_journal_key};
 use attune_proto::{Epoch, Roster, RosterDevice, WrappedKey, WrappedKeys, WIRE_VERSION};
 
-use crate::store::GENESIS_FILE;
+use crate::layout::GENESIS_FILE;
 use crate::sync::inbound::short;
 use crate::sync::relay::RelayClient;
 use crate::sync::report::SyncReport;

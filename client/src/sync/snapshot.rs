@@ -16,7 +16,7 @@ use attune_crypto::{open_snapshot, seal_snapshot};
 use attune_proto::{Cover, DeviceId, DeviceSeq, RelaySeq, SnapshotHeader, WIRE_VERSION};
 use serde::{Deserialize, Serialize};
 
-use crate::sync::engine::pending_counts;
+use crate::sync::outbox::pending_counts;
 use crate::sync::relay::RelayClient;
 use crate::sync::state::ids;
 use crate::sync::state::SyncState;

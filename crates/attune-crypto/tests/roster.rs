@@ -416,7 +416,7 @@ fn broken_chains_are_refused() {
         Epoch(1),
         key1,
     );
-    let rotated = next(a, &grown, grown.devices.clone(), Epoch(3), &fresh);
+    let rotated = next(a, &grown, grown.devices.clone(), Epoch(2), &fresh);
     let chain = [prefix, &[grown, rotated]].concat();
     assert_eq!(verify_roster_chain(&chain, j.id).unwrap().version, 5);
 }
@@ -524,9 +524,18 @@ fn epochs_and_key_commitments() {
         a,
         &same,
         same.devices.clone(),
-        Epoch(4),
+        Epoch(2),
         &JournalKey::generate(),
     );
+    // Skipping epochs is refused: a member could otherwise use them up.
+    let skipped = next(
+        a,
+        &same,
+        same.devices.clone(),
+        Epoch(u32::MAX),
+        &JournalKey::generate(),
+    );
+    assert!(verify_roster_chain(&[prefix, &[same.clone(), skipped]].concat(), j.id).is_err());
     let chain = [prefix, &[same, raised]].concat();
     assert_eq!(verify_roster_chain(&chain, j.id).unwrap().version, 5);
 }

@@ -18,8 +18,10 @@
 //!   hash, and is signed by a device of the **previous** version;
 //! - **keys are pinned**: a device that stays keeps both its signing key and
 //!   its age recipient (a re-keyed device is a new device);
-//! - **the epoch never goes back**; a version that keeps the epoch keeps the
-//!   key commitment, and one that raises it commits to a different key;
+//! - **the epoch never goes back and rises one at a time**; a version that
+//!   keeps the epoch keeps the key commitment, and one that raises it commits
+//!   to a different key (so no member can use up the epochs and leave nobody
+//!   able to revoke it);
 //! - **removal is revocation**: a version that removes a device raises the
 //!   epoch and appends the device to `revoked` with its signing key; the
 //!   revoked list only grows, and a revoked id never returns.
@@ -99,6 +101,9 @@ pub fn check_successor(previous: &Roster, next: &Roster) -> Result<(), RosterErr
     let version = next.version;
     if next.epoch < previous.epoch {
         return Err(invalid(version, "its key epoch goes backwards"));
+    }
+    if next.epoch.0 > previous.epoch.0.saturating_add(1) {
+        return Err(invalid(version, "its key epoch skips epochs"));
     }
     if next.epoch == previous.epoch && next.key_commitment != previous.key_commitment {
         return Err(invalid(
