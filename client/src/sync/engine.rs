@@ -61,6 +61,7 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
     let dir = envelope_dir(store);
     files::create_private_dir(&dir)?;
     let mut sealed = 0;
+    let first_sealed = state.next_seq;
     let mut batch: Vec<attune_core::EntryChange> = Vec::new();
     let mut batch_files: Vec<PathBuf> = Vec::new();
     let mut batch_bytes = 0;
@@ -75,7 +76,9 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
         let mut plain = ChangeBatch::of(std::mem::take(batch), &store.config().device_name);
         plain.seen = state.chain.heads().map(|(d, seq)| (d, seq.0)).collect();
         plain.unreadable = state.unreadable.iter().copied().collect();
-        plain.resends = state.resend.iter().copied().collect();
+        if state.resend_queued {
+            plain.resent_from = first_sealed;
+        }
         let plain = plain.encode();
         let env = seal_envelope(
             key,
@@ -110,8 +113,8 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
     }
     flush(&mut batch, &mut batch_files, state)?;
     if sealed > 0 && state.resend_queued {
-        let done = std::mem::take(&mut state.resend);
-        state.resent.extend(done);
+        state.resend.clear();
+        state.resent_through = first_sealed;
         state.resend_queued = false;
         state.save(store)?;
     }

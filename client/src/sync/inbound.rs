@@ -144,7 +144,11 @@ pub fn process_envelopes(
                         | CryptoError::EnvelopeTampered
                         | CryptoError::MalformedEnvelopePlaintext
                 );
-                if unreadable && env.device_id == device && env.device_seq.0 < state.next_seq {
+                if unreadable
+                    && env.device_id == device
+                    && env.device_seq.0 < state.next_seq
+                    && env.device_seq.0 >= state.resent_through
+                {
                     // This device's own envelope, damaged on the relay.
                     own_damaged = Some(env.device_seq.0);
                 } else if unreadable && expects_next(&chain, env.device_id, env.device_seq) {
@@ -252,12 +256,12 @@ fn written_by(batch: ChangeBatch, sender: DeviceId) -> Result<ChangeBatch, Strin
 }
 
 /// Queues this device's own changes again when one of its envelopes was
-/// reported unreadable (once per envelope).
+/// reported unreadable (once for every envelope before the last time).
 fn send_again(store: &mut Store, state: &mut SyncState) -> Result<(), SyncError> {
     let due: Vec<u64> = state
         .resend
         .iter()
-        .filter(|seq| !state.resent.contains(seq))
+        .filter(|seq| **seq >= state.resent_through)
         .copied()
         .collect();
     // Queued once until a batch that says so is sealed.
@@ -288,13 +292,15 @@ fn note_sender(
     }
     // Another device could not read one of ours: send our changes again (once).
     for (author, seq) in &batch.unreadable {
-        if *author == me && *seq < state.next_seq && !state.resent.contains(seq) {
+        if *author == me && *seq < state.next_seq && *seq >= state.resent_through {
             state.resend.insert(*seq);
         }
     }
-    // Its author sent again what we could not read.
-    for seq in &batch.resends {
-        state.unreadable.remove(&(sender, *seq));
+    // Its author sent everything again: what we could not read is answered.
+    if batch.resent_from > 0 {
+        state
+            .unreadable
+            .retain(|(author, seq)| *author != sender || *seq >= batch.resent_from);
     }
 }
 

@@ -12,7 +12,7 @@ const STATE_FILE: &str = "sync-state";
 /// Format of the sync state: 2 since rosters commit to keys and record revocations.
 const STATE_VERSION: u8 = 2;
 
-/// Format of [`ChangeBatch`]: 2 added `unreadable` and `resends`.
+/// Format of [`ChangeBatch`]: 2 added `unreadable` and `resent_from`.
 const BATCH_VERSION: u8 = 2;
 
 /// The plaintext inside an envelope: a batch of Automerge changes, each tagged with its entry.
@@ -31,9 +31,10 @@ pub struct ChangeBatch {
     /// Envelopes (device, sequence number) the sender was served unreadable
     /// and skipped: their authors send their changes again.
     pub unreadable: Vec<(DeviceId, u64)>,
-    /// This sender's own envelopes that others reported unreadable and whose
-    /// changes this batch (with the others sealed at the same time) sends again.
-    pub resends: Vec<u64>,
+    /// When not 0: this batch and the others sealed with it send all the
+    /// sender's changes again, starting at this envelope number, which
+    /// answers every report about the sender's earlier envelopes.
+    pub resent_from: u64,
 }
 
 impl ChangeBatch {
@@ -45,7 +46,7 @@ impl ChangeBatch {
             seen: Vec::new(),
             device_name: device_name.to_string(),
             unreadable: Vec::new(),
-            resends: Vec::new(),
+            resent_from: 0,
         }
     }
 
@@ -106,8 +107,10 @@ pub struct SyncState {
     /// This device's own envelopes reported unreadable, whose changes it
     /// has queued again: the next batch it seals says so.
     pub resend: std::collections::BTreeSet<u64>,
-    /// Own envelopes already sent again (each is sent again once).
-    pub resent: std::collections::BTreeSet<u64>,
+    /// This device's changes were last sent again with the envelopes sealed
+    /// from this sequence number on: a report about an older envelope is
+    /// already answered (so no one can make it send everything again and again).
+    pub resent_through: u64,
     /// The changes for `resend` are in the outbox, waiting to be sealed.
     pub resend_queued: bool,
     /// The roster version whose removal of the recovery kit was already reported here.
@@ -150,7 +153,7 @@ impl Default for SyncState {
             kit_removal_reported: 0,
             unreadable: Default::default(),
             resend: Default::default(),
-            resent: Default::default(),
+            resent_through: 0,
             resend_queued: false,
             roster_fresh: false,
         }
