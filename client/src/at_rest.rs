@@ -73,15 +73,33 @@ pub(crate) fn load_or_migrate(
         ));
     };
     let marker = dir.join(MIGRATING_FILE);
-    let key = if marker.exists() {
+    let resuming = marker.exists();
+    let key = if resuming {
         unwrap_at_rest_key(&files::read(&marker)?, identity)
             .map_err(|e| StoreError::damaged(&marker, e))?
     } else {
-        let key = JournalKey::generate();
-        files::write_private(&marker, &wrap_at_rest_key(&key, identity)?)?;
-        key
+        JournalKey::generate()
     };
-    for (file, purpose, id) in sealed_files(dir)? {
+    let sealed = sealed_files(dir)?;
+    // Only a journal of the old layout migrates: if files exist and not one
+    // opens with the old shared key (nor, when resuming, the new one), the
+    // at-rest key file was lost, and nothing is touched.
+    let opens = |key: &JournalKey| {
+        sealed.iter().any(|(file, purpose, id)| {
+            files::read(file).is_ok_and(|b| open_blob(key, purpose, id, &b).is_ok())
+        })
+    };
+    let migratable = sealed.is_empty() || opens(legacy) || (resuming && opens(&key));
+    if !migratable {
+        return Err(StoreError::damaged(
+            &path,
+            "this device's at-rest key is missing, and its files are sealed with it: restore the file from a backup of this directory",
+        ));
+    }
+    if !resuming {
+        files::write_private(&marker, &wrap_at_rest_key(&key, identity)?)?;
+    }
+    for (file, purpose, id) in sealed {
         reseal(&file, purpose, &id, legacy, &key)?;
     }
     // The manifest records the old files' hashes: it is made anew from the re-sealed ones.

@@ -168,3 +168,29 @@ fn a_migration_cut_short_resumes_with_the_same_key() {
     assert!(!dir.join("at-rest-key.migrating").exists());
     assert_eq!(at_rest_key(&dir).expose_bytes(), new.expose_bytes());
 }
+
+#[test]
+fn a_lost_at_rest_key_is_reported_and_nothing_is_touched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("j");
+    journal_with_entries(&dir);
+    let key_file = dir.join("at-rest-key");
+    let saved = fs::read(&key_file).unwrap();
+    let views_before = fs::read_dir(dir.join("views")).unwrap().count();
+    fs::remove_file(&key_file).unwrap();
+    let err = Store::open(&dir, &mut || -> Result<SecretString, StoreError> {
+        panic!("no passphrase should be asked for")
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("at-rest key is missing"), "{err}");
+    assert_eq!(
+        fs::read_dir(dir.join("views")).unwrap().count(),
+        views_before
+    );
+    assert!(!dir.join("at-rest-key.migrating").exists());
+    // Put back, everything opens as before.
+    fs::write(&key_file, saved).unwrap();
+    let mut store = open(&dir);
+    assert_eq!(bodies(&mut store).len(), 5);
+}

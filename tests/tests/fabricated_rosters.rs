@@ -269,3 +269,44 @@ fn made_up_journal(
     let blob = wrap_journal_key(&key, 1, std::slice::from_ref(&victim.age_recipient)).unwrap();
     (vec![genesis], vec![(victim.device_id, 1, blob)])
 }
+
+#[test]
+fn a_relay_hiding_a_revocation_is_reported_and_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"));
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "desktop", "stolen"]);
+    let (a, b, t) = (&d[0], &d[1], &d[2]);
+    let (journal, t_id) = ids_of(t);
+    a.ok(&["device", "revoke", &t_id.to_string()[..8]]);
+    a.write(&["--body", "after the revocation"]);
+    a.ok(&["sync"]);
+
+    // The relay hides the revoking version from everyone who has not seen it.
+    let newest = trusted_chain(a);
+    relay_serves(&relay, journal, &newest[..newest.len() - 1], &[]);
+    let out = b.sync();
+    let problems =
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["problems"].to_string();
+    assert!(
+        problems.contains("waits for a newer device list"),
+        "{problems}"
+    );
+    assert!(!b
+        .json(&["list", "--json"])
+        .to_string()
+        .contains("after the revocation"));
+
+    // Once the list is served again, nothing was lost.
+    relay_serves(&relay, journal, &newest, &[]);
+    let out = b.sync();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(b
+        .json(&["list", "--json"])
+        .to_string()
+        .contains("after the revocation"));
+    assert_eq!(a.snapshot(), b.snapshot());
+}

@@ -76,6 +76,9 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
         let mut plain = ChangeBatch::of(std::mem::take(batch), &store.config().device_name);
         plain.seen = state.chain.heads().map(|(d, seq)| (d, seq.0)).collect();
         plain.unreadable = state.unreadable.iter().copied().collect();
+        plain.roster = state
+            .roster()
+            .map_or((0, [0; 32]), |r| (r.version, r.hash()));
         if state.resend_queued {
             plain.resent_from = first_sealed;
         }

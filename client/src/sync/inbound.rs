@@ -101,6 +101,7 @@ pub fn process_envelopes(
                     match ChangeBatch::decode(&plain).and_then(|b| written_by(b, env.device_id)) {
                         Ok(batch) => {
                             note_sender(state, device, env.device_id, stored.received_unix, &batch);
+                            compare_rosters(state, env.device_id, &batch, report);
                             batches.push((seq, env.device_id, batch.changes));
                             Outcome::Settled
                         }
@@ -128,8 +129,11 @@ pub fn process_envelopes(
                 ));
                 Outcome::Waiting
             }
+            // A newer roster may not have reached this device (or the relay
+            // hides it): wait for it. Epochs rise one at a time, so only the
+            // next epoch is worth waiting for once the roster is fresh.
             Err(e @ (CryptoError::UnknownDevice | CryptoError::UnknownEpoch(_)))
-                if !state.roster_fresh =>
+                if !state.roster_fresh || is_next_epoch(state, &e) =>
             {
                 report.roster_stale = true;
                 report.problems.push(format!(
@@ -273,6 +277,34 @@ fn send_again(store: &mut Store, state: &mut SyncState) -> Result<(), SyncError>
     Ok(())
 }
 
+/// Compares the roster the sender trusted with this device's: a relay that
+/// hides a newer version (a revocation, say) from this device, or shows
+/// devices different versions, is found out by the other devices' word.
+fn compare_rosters(
+    state: &SyncState,
+    sender: DeviceId,
+    batch: &ChangeBatch,
+    report: &mut SyncReport,
+) {
+    let (version, hash) = batch.roster;
+    let Some(ours) = state.rosters.iter().find(|r| r.version == version) else {
+        if version > state.roster().map_or(0, |r| r.version) {
+            report.roster_stale = true;
+            report.problems.push(format!(
+                "device {} trusts a newer device list (version {version}) than the relay gave this device; sync again, and if this stays, the relay is hiding it",
+                short(sender)
+            ));
+        }
+        return;
+    };
+    if ours.hash() != hash {
+        report.problems.push(format!(
+            "device {} trusts another device list at version {version} than this device: the relay shows devices different lists",
+            short(sender)
+        ));
+    }
+}
+
 /// Remembers what an envelope tells about its sender: name, last seen, claims.
 fn note_sender(
     state: &mut SyncState,
@@ -304,6 +336,12 @@ fn note_sender(
     }
 }
 
+/// Whether `e` is about the epoch right after the trusted roster's.
+fn is_next_epoch(state: &SyncState, e: &CryptoError) -> bool {
+    let current = state.roster().map_or(0, |r| r.epoch.0);
+    matches!(e, CryptoError::UnknownEpoch(epoch) if *epoch == current.saturating_add(1))
+}
+
 /// Whether `seq` is the next envelope expected of `device`.
 fn expects_next(chain: &ChainState, device: DeviceId, seq: DeviceSeq) -> bool {
     chain.last(device).map_or(1, |(last, _)| last.0 + 1) == seq.0
@@ -326,10 +364,18 @@ fn bridge_lost(
     Some(bridged)
 }
 
+/// At most this many refused envelopes are kept (a relay serving garbage
+/// without end must not fill the disk); the newest beyond it are only reported.
+const QUARANTINE_MAX: usize = 1000;
+
 /// Keeps a refused envelope, as served, in `quarantine/` (it is still sealed).
 fn quarantine(store: &Store, stored: &StoredEnvelope) -> Result<(), SyncError> {
     let dir = store.dir().join(QUARANTINE_DIR);
     files::create_private_dir(&dir)?;
+    let kept = std::fs::read_dir(&dir).map_or(0, |entries| entries.count());
+    if kept >= QUARANTINE_MAX {
+        return Ok(());
+    }
     let path: PathBuf = dir.join(format!("{:020}.env", stored.relay_seq.0));
     files::write_private(&path, &stored.envelope.encode())?;
     Ok(())

@@ -12,7 +12,7 @@ const STATE_FILE: &str = "sync-state";
 /// Format of the sync state: 2 since rosters commit to keys and record revocations.
 const STATE_VERSION: u8 = 2;
 
-/// Format of [`ChangeBatch`]: 2 added `unreadable` and `resent_from`.
+/// Format of [`ChangeBatch`]: 2 added `roster`, `unreadable` and `resent_from`.
 const BATCH_VERSION: u8 = 2;
 
 /// The plaintext inside an envelope: a batch of Automerge changes, each tagged with its entry.
@@ -28,6 +28,9 @@ pub struct ChangeBatch {
     pub seen: Vec<(DeviceId, u64)>,
     /// The sender's name for itself ("laptop"), so other devices can show it.
     pub device_name: String,
+    /// The version and hash of the roster the sender trusts: a receiver
+    /// shown an older (or another) list by the relay finds out.
+    pub roster: (u64, [u8; 32]),
     /// Envelopes (device, sequence number) the sender was served unreadable
     /// and skipped: their authors send their changes again.
     pub unreadable: Vec<(DeviceId, u64)>,
@@ -45,6 +48,7 @@ impl ChangeBatch {
             changes,
             seen: Vec::new(),
             device_name: device_name.to_string(),
+            roster: (0, [0; 32]),
             unreadable: Vec::new(),
             resent_from: 0,
         }
