@@ -24,30 +24,10 @@ fn settle_disk() {
 
 /// `join start` + `device add` + `join finish`; returns the seconds `join finish` took.
 fn join_seconds(new: &Device, existing: &Device, relay: &Relay) -> Result<f64> {
-    let out = new.ok(&[
-        "join",
-        "start",
-        "--relay",
-        &relay.url,
-        "--name",
-        "new device",
-        "--no-passphrase",
-    ]);
-    let request = out
-        .split_whitespace()
-        .find(|w| w.starts_with("attune-join-v1."))
-        .context("no join request printed")?
-        .to_string();
-    let added = existing.ok(&["device", "add", &request]);
-    let journal = added
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("attune join finish "))
-        .context("no journal id printed")?
-        .trim()
-        .to_string();
+    let ticket = existing.add_device(&new.request_join("new device", relay));
     settle_disk();
     let start = Instant::now();
-    let done = new.run(&["join", "finish", &journal]);
+    let done = new.run(&["join", "finish", &ticket]);
     let seconds = start.elapsed().as_secs_f64();
     if !done.status.success() {
         bail!(
@@ -70,8 +50,10 @@ pub fn run(label: &str, relay_args: &[&str]) -> Result<()> {
     writer.init_with_relay("writer", &relay);
     writer.ok(&["sync"]);
     {
-        let generated = generate(ENTRIES, TEXT_BYTES)?;
         let mut store = open_store(&writer);
+        // Written by the writer's device: other devices take only changes
+        // whose author is the device that sends them.
+        let generated = generate(ENTRIES, TEXT_BYTES, &store.config().actor())?;
         store.insert_docs(&generated.docs)?;
         store.queue_history_for_sync()?;
     }

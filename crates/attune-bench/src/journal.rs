@@ -152,7 +152,12 @@ fn type_body(doc: &mut EntryDoc, at: Timestamp, text: &str, sittings: usize) -> 
     Ok(splices)
 }
 
-pub(crate) fn generate(entries: usize, target_text_bytes: usize) -> Result<Generated> {
+/// `actor` is the Automerge author of every change (a device only syncs what it wrote).
+pub(crate) fn generate(
+    entries: usize,
+    target_text_bytes: usize,
+    actor: &[u8],
+) -> Result<Generated> {
     let mut rng = Rng(0x5eed_a77e);
     let per_entry = target_text_bytes / entries;
     let mut docs = Vec::with_capacity(entries);
@@ -181,7 +186,7 @@ pub(crate) fn generate(entries: usize, target_text_bytes: usize) -> Result<Gener
         let mut id = [0u8; 16];
         id[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
         id[8..].copy_from_slice(&(i as u64).to_le_bytes());
-        let (mut doc, _) = EntryDoc::create(EntryId(id), b"bench-device-001", at, new)?;
+        let (mut doc, _) = EntryDoc::create(EntryId(id), actor, at, new)?;
         let mut text = String::new();
         while text.len() < per_entry {
             let n = 6 + (rng.next_u64() % 12) as usize;
@@ -230,7 +235,11 @@ fn ms(d: Duration) -> f64 {
 /// Run the journal benchmark and print its figures.
 pub fn run(entries: usize, text_mb: f64, reps: usize) -> Result<()> {
     let started = Instant::now();
-    let generated = generate(entries, (text_mb * 1_000_000.0) as usize)?;
+    let generated = generate(
+        entries,
+        (text_mb * 1_000_000.0) as usize,
+        b"bench-device-001",
+    )?;
     print_figure("journal_entries", entries as f64, "entries");
     print_figure("journal_text", generated.text_bytes as f64 / 1e6, "MB");
     print_figure("journal_body_splices", generated.splices as f64, "splices");
