@@ -354,3 +354,82 @@ fn kill_9_of_one_instance_mid_burst_then_failover_to_the_other_loses_no_acknowle
     );
     drop(relay_b);
 }
+
+#[test]
+fn a_device_revoked_through_one_instance_cannot_push_live_through_the_other() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(schema) = rt.block_on(pg::schema()) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let url = schema.url();
+    let one = Relay::start_with(
+        &tmp.path().join("one"),
+        "127.0.0.1:0",
+        "info",
+        &["--database", &url],
+    );
+    let two = Relay::start_with(
+        &tmp.path().join("two"),
+        "127.0.0.1:0",
+        "info",
+        &["--database", &url],
+    );
+    let a = Device::new(tmp.path().join("laptop"));
+    a.init_with_relay("laptop", &one);
+    a.ok(&["sync"]);
+    // The stolen device talks to instance two and keeps its live socket open.
+    let t = Device::new(tmp.path().join("stolen"));
+    t.join("stolen", &a, &two);
+    let mut watch_t = watch(&t);
+    t.write(&["--body", "the stolen device, before"]);
+    let before = (0..300).any(|_| {
+        a.ok(&["sync"]);
+        let seen = a
+            .json(&["list", "--json"])
+            .to_string()
+            .contains("the stolen device, before");
+        if !seen {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        seen
+    });
+    assert!(before, "the live push through instance two arrived");
+
+    // Revoked through instance one; it writes on, live, through instance two.
+    let t_id = t.json(&["status", "--json"])["device_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stored_of_t = || {
+        attune_e2e::relay_envelopes(&one, &attune_e2e::open_store(&a))
+            .iter()
+            .filter(|e| e.envelope.device_id.to_string() == t_id)
+            .count()
+    };
+    let stored_before = stored_of_t();
+    a.ok(&["device", "revoke", &t_id[..8]]);
+    t.write(&["--body", "the stolen device, after its revocation"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while watch_t.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the revoked device's watch was not stopped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        stored_of_t(),
+        stored_before,
+        "the relay stored a revoked device's push"
+    );
+    a.ok(&["sync"]);
+    let listed = a.json(&["list", "--json"]).to_string();
+    assert!(!listed.contains("after its revocation"), "{listed}");
+    let out = t.run(&["sync"]);
+    assert!(!out.status.success());
+    drop((one, two));
+}
