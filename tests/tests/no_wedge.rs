@@ -231,3 +231,54 @@ fn an_envelope_the_relay_withholds_is_healed_by_a_snapshot_that_covers_it() {
         );
     }
 }
+
+#[test]
+fn an_envelope_the_relay_can_no_longer_decode_is_skipped_and_sent_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"));
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "desktop"]);
+    let (a, b) = (&d[0], &d[1]);
+    b.write(&["--body", "its header is damaged"]);
+    b.ok(&["sync"]);
+    b.write(&["--body", "written after that"]);
+    b.ok(&["sync"]);
+
+    // A bit flips in the version byte of the desktop's first envelope: the
+    // relay can no longer decode it, and leaves a hole in every page.
+    let (journal, b_id) = ids_of(b);
+    relay.edit_db(async |conn| {
+        let (seq, mut bytes): (i64, Vec<u8>) = sqlx::query_as(
+            "SELECT relay_seq, bytes FROM envelopes WHERE journal_id = ? AND device_id = ? ORDER BY relay_seq LIMIT 1",
+        )
+        .bind(journal.0.to_vec())
+        .bind(b_id.0.to_vec())
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        bytes[0] ^= 0x08;
+        sqlx::query("UPDATE envelopes SET bytes = ? WHERE journal_id = ? AND relay_seq = ?")
+            .bind(bytes)
+            .bind(journal.0.to_vec())
+            .bind(seq)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    });
+    // A device that had not seen either: a new one.
+    let c = Device::new(tmp.path().join("new-laptop"));
+    c.join("new-laptop", a, &relay);
+    converge(&[a, b, &c]);
+    let on_c = bodies(&c);
+    for body in ["its header is damaged", "written after that"] {
+        assert!(
+            on_c.contains(&body.to_string()),
+            "{body} is missing: {on_c:?}"
+        );
+    }
+    let quiet = c.sync();
+    assert!(
+        quiet.status.success(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stdout)
+    );
+}

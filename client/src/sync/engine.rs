@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::files;
 use crate::layout::OUTBOX_DIR;
-use crate::sync::inbound::{check_claims, process_envelopes};
+use crate::sync::inbound::{check_claims, process_envelopes, process_page};
 use crate::sync::membership::{connect, refresh_roster};
 use crate::sync::outbox::{envelope_dir, outbox_envelopes};
 use crate::sync::relay::RelayClient;
@@ -31,6 +31,8 @@ const PUSH_CHUNK: usize = 100;
 const PUSH_BYTES: usize = 768 * 1024;
 /// Envelopes per pull page.
 const PULL_PAGE: u32 = 500;
+/// The widest run of relay numbers a page may skip that is taken as lost.
+const MAX_HOLE: u64 = 10 * PULL_PAGE as u64;
 
 /// Seal the outbox's changes into envelopes on disk (before any push).
 pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncError> {
@@ -257,6 +259,7 @@ async fn pull_all(
         }
         // Relay sequence numbers have no gaps: a hole means the relay lost or hid something.
         let mut expected = after + 1;
+        let mut holes = std::collections::BTreeSet::new();
         for stored in &page.envelopes {
             if stored.relay_seq.0 > expected && stored.relay_seq.0 > state.cursor {
                 report.problems.push(format!(
@@ -267,6 +270,12 @@ async fn pull_all(
                         String::new()
                     }
                 ));
+                // (A hole wider than a few pages is not taken as lost: the
+                // cursor stays before it and the relay is reported.)
+                let start = expected.max(state.cursor + 1);
+                if stored.relay_seq.0 - start <= MAX_HOLE {
+                    holes.extend(start..stored.relay_seq.0);
+                }
             }
             expected = stored.relay_seq.0 + 1;
         }
@@ -274,7 +283,7 @@ async fn pull_all(
             check_claims(state, report);
             return Ok(());
         };
-        process_envelopes(store, state, &page.envelopes, report)?;
+        process_page(store, state, &page.envelopes, &holes, report)?;
         if last >= page.head.0 {
             check_claims(state, report);
             return Ok(());

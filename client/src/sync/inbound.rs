@@ -17,6 +17,7 @@
 //! when the damaged one is this device's own, this device sends all the
 //! changes it wrote again (Automerge ignores the ones others already have).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use attune_core::EntryChange;
@@ -51,6 +52,21 @@ pub fn process_envelopes(
     envelopes: &[StoredEnvelope],
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
+    process_page(store, state, envelopes, &BTreeSet::new(), report)
+}
+
+/// [`process_envelopes`] for a page the relay served with `holes`: relay
+/// sequence numbers it skipped (an envelope it lost, could not read back, or
+/// hides). The cursor moves over them, a device chain missing envelopes at a
+/// hole is bridged by that device's next signed envelope, and the authors
+/// are asked to send those changes again.
+pub(crate) fn process_page(
+    store: &mut Store,
+    state: &mut SyncState,
+    envelopes: &[StoredEnvelope],
+    holes: &BTreeSet<u64>,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
     let (journal, device) = ids(store)?;
     let ring = store.keyring();
     let mut chain = state.chain.clone();
@@ -68,6 +84,19 @@ pub fn process_envelopes(
         }
         let env = &stored.envelope;
         let sender = short(env.device_id);
+        if holes.range(cursor + 1..seq).next().is_some() {
+            // The relay admits it lost envelopes before this one: a device
+            // missing some there will not get them from it.
+            let expected = chain.last(env.device_id).map_or(1, |(s, _)| s.0 + 1);
+            if env.device_seq.0 > expected && !state.lost.contains_key(&env.device_id) {
+                if env.device_id == device {
+                    own_damaged = Some(expected);
+                } else {
+                    state.lost.insert(env.device_id, expected);
+                    ask_author |= state.unreadable.insert((env.device_id, expected));
+                }
+            }
+        }
         let bridged = bridge_lost(&chain, state, env);
         let opened = open_envelope(
             env,
@@ -86,9 +115,15 @@ pub fn process_envelopes(
                     )));
                 }
                 if let Some(bridge) = bridged {
+                    let first = state.lost.get(&env.device_id).copied().unwrap_or(0);
+                    let last = env.device_seq.0.saturating_sub(1);
+                    let which = if first == last {
+                        format!("envelope #{last}")
+                    } else {
+                        format!("envelopes #{first}–#{last}")
+                    };
                     report.problems.push(format!(
-                        "envelope #{} of device {sender} could not be read and was skipped; that device sends its changes again",
-                        env.device_seq.0.saturating_sub(1)
+                        "{which} of device {sender} could not be read and was skipped; that device sends its changes again"
                     ));
                     chain = bridge;
                     state.lost.remove(&env.device_id);
@@ -176,6 +211,11 @@ pub fn process_envelopes(
             }
             Outcome::Waiting => false,
         };
+        if !blocked {
+            while holes.contains(&(cursor + 1)) {
+                cursor += 1;
+            }
+        }
         if settled && !blocked && seq == cursor + 1 {
             cursor = seq;
         } else {
@@ -347,20 +387,24 @@ fn expects_next(chain: &ChainState, device: DeviceId, seq: DeviceSeq) -> bool {
     chain.last(device).map_or(1, |(last, _)| last.0 + 1) == seq.0
 }
 
-/// The chain with a lost envelope bridged, when `env` is the envelope right
-/// after one of its device's that the relay served unreadable: its signed
-/// `prev_hash` names the lost one.
+/// The chain with lost envelopes bridged, when `env` is the next envelope its
+/// device's chain can get after ones the relay served unreadable or lost:
+/// its signed `prev_hash` names the last lost one.
 fn bridge_lost(
     chain: &ChainState,
     state: &SyncState,
     env: &attune_proto::Envelope,
 ) -> Option<ChainState> {
     let lost = *state.lost.get(&env.device_id)?;
-    if env.device_seq.0 != lost + 1 || !expects_next(chain, env.device_id, DeviceSeq(lost)) {
+    if env.device_seq.0 <= lost || !expects_next(chain, env.device_id, DeviceSeq(lost)) {
         return None;
     }
     let mut bridged = chain.clone();
-    bridged.set_head(env.device_id, DeviceSeq(lost), env.prev_hash);
+    bridged.set_head(
+        env.device_id,
+        DeviceSeq(env.device_seq.0 - 1),
+        env.prev_hash,
+    );
     Some(bridged)
 }
 
