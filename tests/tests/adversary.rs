@@ -90,6 +90,26 @@ fn replayed_reordered_and_forged_envelopes_are_rejected() {
         report.problems
     );
 
+    // Even a thousand of them, numbered one after the other, are never
+    // applied and never count toward an automatic snapshot.
+    let applied_before = state.applied_envelopes;
+    let replays: Vec<StoredEnvelope> = (0..1000)
+        .map(|i| {
+            let mut replay = from_a[n - 2].clone();
+            replay.relay_seq = RelaySeq(head + 11 + i);
+            replay
+        })
+        .collect();
+    let mut report = SyncReport::default();
+    process_envelopes(&mut store, &mut state, &replays, &mut report).unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("replay")),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(report.received, 0);
+    assert_eq!(state.applied_envelopes, applied_before);
+
     // 3. Forged: sealed with the right journal key but signed by a key not in the roster,
     //    once claiming to be A and once as an unknown device. (A sync has just
     //    verified the roster, so an unknown sender is refused, not waited for.)
