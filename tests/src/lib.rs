@@ -254,6 +254,19 @@ impl Device {
             .to_string()
     }
 
+    /// Start `attune sync --watch` on this device (a live socket), output discarded.
+    pub fn watch(&self) -> Child {
+        Command::new(binary("attune"))
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(["sync", "--watch", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start attune sync --watch")
+    }
+
     /// Write a note and return its id.
     pub fn write(&self, args: &[&str]) -> String {
         let mut all = vec!["write", "--json"];

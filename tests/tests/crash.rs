@@ -34,15 +34,7 @@ fn kill_9_of_the_relay_during_a_live_burst_loses_nothing() {
     let b = Device::new(tmp.path().join("b"));
     b.join("b", &a, &relay);
 
-    let mut watch = Command::new(binary("attune"))
-        .arg("--dir")
-        .arg(&a.dir)
-        .args(["sync", "--watch", "--json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut watch = a.watch();
     let mut ids = Vec::new();
     for i in 0..40 {
         ids.push(a.write(&["--body", &format!("burst entry {i}")]));

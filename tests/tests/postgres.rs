@@ -7,24 +7,24 @@
 #[allow(dead_code)]
 mod pg;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
-use attune_e2e::{binary, Device, Relay, NO_RATE_LIMITS};
+use attune_e2e::{Device, Relay, NO_RATE_LIMITS};
 
 fn watch(d: &Device) -> Child {
-    Command::new(binary("attune"))
-        .arg("--dir")
-        .arg(&d.dir)
-        .args(["sync", "--watch"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    d.watch()
+}
+
+/// Two relay instances sharing the PostgreSQL schema at `url`.
+fn two_instances(tmp: &std::path::Path, url: &str) -> (Relay, Relay) {
+    let start = |name: &str| {
+        Relay::start_with(&tmp.join(name), "127.0.0.1:0", "info", &["--database", url])
+    };
+    (start("one"), start("two"))
 }
 
 fn wait_for(d: &Device, text: &str) -> bool {
@@ -49,18 +49,7 @@ fn devices_on_two_instances_of_one_postgres_converge_live() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let url = schema.url();
-    let one = Relay::start_with(
-        &tmp.path().join("one"),
-        "127.0.0.1:0",
-        "info",
-        &["--database", &url],
-    );
-    let two = Relay::start_with(
-        &tmp.path().join("two"),
-        "127.0.0.1:0",
-        "info",
-        &["--database", &url],
-    );
+    let (one, two) = two_instances(tmp.path(), &url);
 
     let a = Device::new(tmp.path().join("a"));
     a.init_with_relay("a", &one);
@@ -366,18 +355,7 @@ fn a_device_revoked_through_one_instance_cannot_push_live_through_the_other() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let url = schema.url();
-    let one = Relay::start_with(
-        &tmp.path().join("one"),
-        "127.0.0.1:0",
-        "info",
-        &["--database", &url],
-    );
-    let two = Relay::start_with(
-        &tmp.path().join("two"),
-        "127.0.0.1:0",
-        "info",
-        &["--database", &url],
-    );
+    let (one, two) = two_instances(tmp.path(), &url);
     let a = Device::new(tmp.path().join("laptop"));
     a.init_with_relay("laptop", &one);
     a.ok(&["sync"]);

@@ -3,12 +3,11 @@
 //! kept, and even stored by a colluding relay) is refused by every device, and
 //! it cannot read another device's files written after its removal.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use attune::sync::{ChangeBatch, SyncState};
 use attune_crypto::{open_blob, seal_envelope, unwrap_at_rest_key};
-use attune_e2e::{binary, ids_of, journal_with_devices, open_store, synced_devices, Device, Relay};
+use attune_e2e::{ids_of, journal_with_devices, open_store, synced_devices, Device, Relay};
 use attune_proto::{DeviceId, DeviceSeq, Epoch, JournalId};
 
 fn bodies(d: &Device) -> Vec<String> {
@@ -48,15 +47,7 @@ fn a_revoked_device_with_an_open_live_socket_cannot_push() {
     let (journal, t_id) = ids_of(t);
 
     // The stolen device keeps a live socket open.
-    let mut watch = Command::new(binary("attune"))
-        .arg("--dir")
-        .arg(&t.dir)
-        .args(["sync", "--watch", "--json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut watch = t.watch();
     t.write(&["--body", "the stolen device, before"]);
     wait_until("the live push", Duration::from_secs(30), || {
         envelopes_of(&relay, journal, t_id) >= 1

@@ -326,7 +326,9 @@ pub async fn sync_once_with(
     pull_all(&client, store, &mut state, &mut report).await?;
     // What the pull queued (changes to send again, a word about unreadable
     // envelopes) goes out with this sync's push.
-    seal_outbox(store, &mut state)?;
+    if has_changes_to_seal(store.dir()) {
+        seal_outbox(store, &mut state)?;
+    }
     // A gap the relay keeps open (an envelope withheld, or refused here and
     // never sent again) stops the cursor: a verified snapshot that covers it
     // lets this device move on instead of asking forever.
@@ -490,14 +492,20 @@ async fn run_live(
 
 /// Whether the outbox holds anything, checked without taking the journal lock.
 fn has_outbox_work(journal_dir: &std::path::Path) -> bool {
-    let outbox = journal_dir.join(OUTBOX_DIR);
-    let any = |dir: PathBuf, ext: &str| {
-        fs::read_dir(dir)
-            .map(|rd| {
-                rd.flatten()
-                    .any(|e| e.path().extension().and_then(|x| x.to_str()) == Some(ext))
-            })
-            .unwrap_or(false)
-    };
-    any(outbox.clone(), "chg") || any(outbox.join("envelopes"), "env")
+    has_changes_to_seal(journal_dir)
+        || any_file(&journal_dir.join(OUTBOX_DIR).join("envelopes"), "env")
+}
+
+/// Whether change records wait in the outbox to be sealed (a directory listing, nothing opened).
+fn has_changes_to_seal(journal_dir: &std::path::Path) -> bool {
+    any_file(&journal_dir.join(OUTBOX_DIR), "chg")
+}
+
+fn any_file(dir: &std::path::Path, ext: &str) -> bool {
+    fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .any(|e| e.path().extension().and_then(|x| x.to_str()) == Some(ext))
+        })
+        .unwrap_or(false)
 }
