@@ -39,13 +39,18 @@ fn converge(devices: &[&Device]) {
 
 /// The member `t` signs and pushes one envelope carrying `changes`, as its next one.
 fn push_signed(relay: &Relay, t: &Device, changes: Vec<EntryChange>) {
+    push_batch(relay, t, ChangeBatch::of(changes, "tablet"));
+}
+
+/// The member `t` signs and pushes `batch` as its next envelope.
+fn push_batch(relay: &Relay, t: &Device, batch: ChangeBatch) {
     let (journal, device) = ids_of(t);
     let envelope: Envelope = {
         let store = open_store(t);
         let mut state = SyncState::load(&store).unwrap();
         let ring = store.keyring();
         let (epoch, key) = ring.for_roster(state.roster().unwrap()).unwrap();
-        let plain = ChangeBatch::of(changes, "tablet").encode();
+        let plain = batch.encode();
         let env = seal_envelope(
             key,
             store.identity(),
@@ -281,4 +286,40 @@ fn an_envelope_the_relay_can_no_longer_decode_is_skipped_and_sent_again() {
         "{}",
         String::from_utf8_lossy(&quiet.stdout)
     );
+}
+
+#[test]
+fn a_member_cannot_make_a_device_send_everything_again_and_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"));
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "tablet"]);
+    let (a, t) = (&d[0], &d[1]);
+    a.write(&["--body", "one"]);
+    a.ok(&["sync"]);
+    let (_, a_id) = ids_of(a);
+    let pushed = |d: &Device| {
+        let out = d.sync();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["pushed"]
+            .as_u64()
+            .unwrap()
+    };
+    // The tablet claims, again and again, that it could not read the laptop's first envelope.
+    let claim = || {
+        let mut batch = ChangeBatch::of(vec![], "tablet");
+        batch.unreadable = vec![(a_id, 1)];
+        batch
+    };
+    push_batch(&relay, t, claim());
+    assert!(
+        pushed(a) >= 1,
+        "the first report is answered: everything is sent again"
+    );
+    for _ in 0..3 {
+        push_batch(&relay, t, claim());
+        assert_eq!(
+            pushed(a),
+            0,
+            "a report about an answered envelope sends nothing"
+        );
+    }
 }
