@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use attune::{InitOptions, Store, StoreError};
+use attune_client::{InitOptions, Store, StoreError};
 use attune_core::{Edit, Query};
 use clap::Parser;
 use cli::args::{Cli, Command, PassphraseAction, RelayAction};
@@ -299,7 +299,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut store = ctx.open()?;
             let first_time = store.config().relay.is_none();
             store.update_config(|c| c.relay = Some(url.clone()))?;
-            let state = attune::sync::SyncState::load(&store)?;
+            let state = attune_client::sync::SyncState::load(&store)?;
             if first_time && state.next_seq == 1 && !store.config().joined {
                 let n = store.queue_history_for_sync()?;
                 if n > 0 {

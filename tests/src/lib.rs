@@ -312,19 +312,19 @@ pub fn synced_devices(tmp: &Path, relay: &Relay, names: &[&str]) -> Vec<Device> 
 }
 
 /// Open a device's journal in-process (no passphrase).
-pub fn open_store(d: &Device) -> attune::Store {
-    attune::Store::open(&d.dir, &mut || Err(attune::StoreError::PassphraseRequired))
+pub fn open_store(d: &Device) -> attune_client::Store {
+    attune_client::Store::open(&d.dir, &mut || Err(attune_client::StoreError::PassphraseRequired))
         .expect("open store")
 }
 
 /// Every envelope the relay holds for the store's journal, fetched as that device.
-pub fn relay_envelopes(relay: &Relay, store: &attune::Store) -> Vec<attune_proto::StoredEnvelope> {
+pub fn relay_envelopes(relay: &Relay, store: &attune_client::Store) -> Vec<attune_proto::StoredEnvelope> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let client = attune::sync::RelayClient::connect(
+        let client = attune_client::sync::RelayClient::connect(
             &relay.url,
             store.config().journal_id.parse().expect("journal id"),
             store.config().device_id.parse().expect("device id"),
@@ -360,9 +360,9 @@ pub fn ids_of(d: &Device) -> (attune_proto::JournalId, attune_proto::DeviceId) {
 }
 
 /// A session with the relay as device `d`, for a test playing a hostile member.
-pub fn session_as(relay: &Relay, d: &Device) -> attune::sync::RelayClient {
+pub fn session_as(relay: &Relay, d: &Device) -> attune_client::sync::RelayClient {
     let store = open_store(d);
-    block_on(attune::sync::RelayClient::connect(
+    block_on(attune_client::sync::RelayClient::connect(
         &relay.url,
         store.config().journal_id.parse().expect("journal id"),
         store.config().device_id.parse().expect("device id"),

@@ -1,8 +1,8 @@
 //! A misbehaving relay, played by the test: replayed, reordered and forged
 //! envelopes handed to a device's sync engine are rejected and never applied.
 
-use attune::sync::{process_envelopes, SyncReport, SyncState};
-use attune::Store;
+use attune_client::sync::{process_envelopes, SyncReport, SyncState};
+use attune_client::Store;
 use attune_e2e::{journal_with_devices, open_store, relay_envelopes, Relay};
 use attune_proto::{DeviceSeq, Epoch, RelaySeq, StoredEnvelope};
 
@@ -118,7 +118,7 @@ fn replayed_reordered_and_forged_envelopes_are_rejected() {
     let ring = store.keyring();
     let (epoch, key) = ring.for_roster(state.roster().unwrap()).unwrap();
     let last_a = &from_a[n - 1].envelope;
-    let batch = attune::sync::ChangeBatch::of(vec![], "intruder").encode();
+    let batch = attune_client::sync::ChangeBatch::of(vec![], "intruder").encode();
     for claimed in [a_device, attune_proto::DeviceId([0x42; 16])] {
         let forged = attune_crypto::seal_envelope(
             key,

@@ -1,8 +1,8 @@
 //! Property test: three devices, random interleavings of writes, edits of a
 //! shared entry, syncs, and shuffled duplicate deliveries — all converge.
 
-use attune::sync::{process_envelopes, sync_once, SyncReport, SyncState};
-use attune::Store;
+use attune_client::sync::{process_envelopes, sync_once, SyncReport, SyncState};
+use attune_client::Store;
 use attune_core::{Edit, NewEntry, Query, Timestamp};
 use attune_e2e::{open_store, relay_envelopes, Device, Relay};
 use proptest::prelude::*;

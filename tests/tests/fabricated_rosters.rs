@@ -3,7 +3,7 @@
 //! anyway, by every device; a joining or recovering device shown a roster
 //! chain the relay made up refuses it instead of trusting it on first use.
 
-use attune::sync::SyncState;
+use attune_client::sync::SyncState;
 use attune_crypto::{genesis_roster, sign_roster, wrap_journal_key, DeviceIdentity, JournalKey};
 use attune_e2e::{
     block_on, ids_of, open_store, session_as, synced_devices, words_from_init, Device, Relay,

@@ -3,7 +3,7 @@
 //! device converges on everything else within three syncs — and revoking and
 //! adding devices keeps working meanwhile.
 
-use attune::sync::{ChangeBatch, SyncState};
+use attune_client::sync::{ChangeBatch, SyncState};
 use attune_core::{EntryChange, EntryDoc, EntryId, NewEntry, Timestamp};
 use attune_crypto::seal_envelope;
 use attune_e2e::{block_on, ids_of, open_store, session_as, synced_devices, Device, Relay};
@@ -113,7 +113,7 @@ fn a_signed_envelope_with_bad_changes_is_refused_and_sync_goes_on() {
     assert!(!bodies(b).contains(&"words the laptop never wrote".to_string()));
     assert!(
         b.dir
-            .join(attune::sync::QUARANTINE_DIR)
+            .join(attune_client::sync::QUARANTINE_DIR)
             .read_dir()
             .unwrap()
             .count()

@@ -2,7 +2,7 @@
 //! member or by the relay itself (age does not authenticate who wrapped a
 //! key) is refused, and nothing is ever sealed under it.
 
-use attune::sync::SyncState;
+use attune_client::sync::SyncState;
 use attune_crypto::{open_envelope, wrap_journal_key, ChainState, JournalKey, KeyRing};
 use attune_e2e::{
     block_on, ids_of, open_store, relay_envelopes, session_as, synced_devices, Device, Relay,

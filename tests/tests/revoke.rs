@@ -59,7 +59,7 @@ fn a_revoked_device_can_neither_sync_nor_read_what_comes_after() {
     let newest = from_a.last().unwrap();
     assert_eq!(newest.envelope.epoch.0, 2);
     let c_store = open_store(c);
-    let state = attune::sync::SyncState::load(&c_store).unwrap();
+    let state = attune_client::sync::SyncState::load(&c_store).unwrap();
     let opened = attune_crypto::open_envelope(
         &newest.envelope,
         &state.rosters,

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use attune::sync::{ChangeBatch, SyncState};
+use attune_client::sync::{ChangeBatch, SyncState};
 use attune_crypto::{open_blob, seal_envelope, unwrap_at_rest_key};
 use attune_e2e::{ids_of, journal_with_devices, open_store, synced_devices, Device, Relay};
 use attune_proto::{DeviceId, DeviceSeq, Epoch, JournalId};

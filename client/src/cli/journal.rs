@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 use std::io::Read;
 
 use anyhow::{bail, Context, Result};
-use attune::safety::{CRISIS_HINT, CRISIS_NOTE, SECTIONS};
-use attune::{SafetyPlan, Store};
+use attune_client::safety::{CRISIS_HINT, CRISIS_NOTE, SECTIONS};
+use attune_client::{SafetyPlan, Store};
 use attune_core::{Edit, Entry, EntryKind, FieldValue, NewEntry, Query};
 
 use crate::cli::args::{CrisisAction, EditArgs, FilterArgs, WriteArgs};
@@ -27,7 +27,7 @@ pub(crate) fn build_query(f: &FilterArgs) -> Result<Query> {
         ..Default::default()
     };
     if let Some(days) = f.days {
-        q.from_ms = Some(attune::store::now_ms() - i64::from(days) * 86_400_000);
+        q.from_ms = Some(attune_client::store::now_ms() - i64::from(days) * 86_400_000);
     }
     if let Some(since) = &f.since {
         q.from_ms = Some(cli::time::parse_local(since)?.unix_ms);

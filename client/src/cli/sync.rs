@@ -1,8 +1,8 @@
 //! The sync verbs: relay, sync, status, join, device.
 
 use anyhow::{bail, Context, Result};
-use attune::sync::SyncReport;
-use attune::{InitOptions, Store, StoreError};
+use attune_client::sync::SyncReport;
+use attune_client::{InitOptions, Store, StoreError};
 use secrecy::SecretString;
 
 use crate::cli::args::{DeviceAction, JoinAction, JoinArgs};
@@ -73,7 +73,7 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
     let rt = runtime()?;
     if !watch {
         let mut store = ctx.open()?;
-        let report = rt.block_on(attune::sync::sync_once_with(&mut store, snapshot))?;
+        let report = rt.block_on(attune_client::sync::sync_once_with(&mut store, snapshot))?;
         if snapshot && report.snapshot_taken.is_none() && !json {
             println!("No new snapshot: the relay already holds one at least as new, or changes still wait to be sent.");
         }
@@ -109,7 +109,7 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
     };
     let pass = match pass {
         Some(p) => Some(p),
-        None if attune::store::identity_is_protected(&ctx.dir) && interactive() => Some(
+        None if attune_client::store::identity_is_protected(&ctx.dir) && interactive() => Some(
             SecretString::from(rpassword::prompt_password("Passphrase: ")?),
         ),
         None => None,
@@ -124,7 +124,7 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    rt.block_on(attune::sync::watch(
+    rt.block_on(attune_client::sync::watch(
         &mut opener,
         |r| {
             if json {
@@ -141,8 +141,8 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
 
 pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
     let store = ctx.open()?;
-    let state = attune::sync::SyncState::load(&store)?;
-    let (changes, envelopes) = attune::sync::pending_counts(&store)?;
+    let state = attune_client::sync::SyncState::load(&store)?;
+    let (changes, envelopes) = attune_client::sync::pending_counts(&store)?;
     let me = store.config().device_id.clone();
     let recovery = store
         .config()
@@ -269,7 +269,7 @@ pub(crate) fn join(ctx: &Ctx, args: JoinArgs) -> Result<()> {
             let device_name = name.unwrap_or_else(|| {
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "new device".into())
             });
-            let device = attune::JoiningDevice::create(
+            let device = attune_client::JoiningDevice::create(
                 &ctx.dir,
                 InitOptions {
                     device_name,
@@ -278,7 +278,7 @@ pub(crate) fn join(ctx: &Ctx, args: JoinArgs) -> Result<()> {
                 },
                 relay.trim().trim_end_matches('/'),
             )?;
-            let request = attune::sync::JoinRequest::of(&device)?;
+            let request = attune_client::sync::JoinRequest::of(&device)?;
             println!("This device's fingerprint: {}", request.fingerprint());
             println!("On a device that already has the journal, run:\n");
             println!("  attune device add {}\n", request.encode());
@@ -295,10 +295,10 @@ pub(crate) fn join(ctx: &Ctx, args: JoinArgs) -> Result<()> {
                     None => Err(StoreError::PassphraseRequired),
                 }
             };
-            let device = attune::JoiningDevice::open(&ctx.dir, &mut source)?;
+            let device = attune_client::JoiningDevice::open(&ctx.dir, &mut source)?;
             let rt = runtime()?;
-            let ticket: attune::sync::JoinTicket = journal_id.parse()?;
-            let (store, report) = rt.block_on(attune::sync::finish_join(device, &ticket))?;
+            let ticket: attune_client::sync::JoinTicket = journal_id.parse()?;
+            let (store, report) = rt.block_on(attune_client::sync::finish_join(device, &ticket))?;
             println!(
                 "This device is now part of the journal; {} entries arrived.",
                 store.entry_ids()?.len()
@@ -312,7 +312,7 @@ pub(crate) fn join(ctx: &Ctx, args: JoinArgs) -> Result<()> {
 pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
     match action {
         DeviceAction::Add { request } => {
-            let request = attune::sync::JoinRequest::decode(&request)?;
+            let request = attune_client::sync::JoinRequest::decode(&request)?;
             let mut store = ctx.open()?;
             let rt = runtime()?;
             println!(
@@ -320,7 +320,7 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
                 request.name,
                 request.fingerprint()
             );
-            let ticket = rt.block_on(attune::sync::add_device(&mut store, &request))?;
+            let ticket = rt.block_on(attune_client::sync::add_device(&mut store, &request))?;
             println!("Done. On the new device run:\n\n  attune join finish {ticket}\n");
             println!(
                 "Check that the new device showed the same fingerprint: {}",
@@ -330,7 +330,7 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
         DeviceAction::Revoke { device } => {
             let mut store = ctx.open()?;
             let rt = runtime()?;
-            let revoked = rt.block_on(attune::sync::revoke_device(&mut store, &device))?;
+            let revoked = rt.block_on(attune_client::sync::revoke_device(&mut store, &device))?;
             println!(
                 "Revoked device {}. It can no longer sync, and nothing written from now on can be read with its keys (new key epoch {}). {} device(s) remain.",
                 &revoked.device.to_string()[..8],
@@ -345,7 +345,7 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
             let mut store = ctx.open()?;
             let relay = store.config().relay.clone().unwrap_or_default();
             let rt = runtime()?;
-            let request = rt.block_on(attune::sync::pair_device(
+            let request = rt.block_on(attune_client::sync::pair_device(
                 &mut store,
                 |offer| {
                     println!(
@@ -444,7 +444,7 @@ pub(crate) fn recover(
     let device_name = name
         .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "recovered device".into()));
     let rt = runtime()?;
-    let (store, report) = rt.block_on(attune::sync::recover(
+    let (store, report) = rt.block_on(attune_client::sync::recover(
         &ctx.dir,
         &words,
         relay.trim().trim_end_matches('/'),
@@ -495,7 +495,7 @@ fn join_with_code(ctx: &Ctx, args: JoinArgs) -> Result<()> {
         .name
         .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "new device".into()));
     let rt = runtime()?;
-    let (store, report) = rt.block_on(attune::sync::join_with_code(
+    let (store, report) = rt.block_on(attune_client::sync::join_with_code(
         &ctx.dir,
         &code,
         relay.trim().trim_end_matches('/'),

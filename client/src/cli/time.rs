@@ -14,7 +14,7 @@ pub fn local_offset_minutes() -> i16 {
 
 /// Now, with the local offset.
 pub fn now() -> Timestamp {
-    Timestamp::new(attune::store::now_ms(), local_offset_minutes())
+    Timestamp::new(attune_client::store::now_ms(), local_offset_minutes())
 }
 
 /// Parse `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DDTHH:MM` as local time.

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use attune::{InitOptions, Store, StoreError};
+use attune_client::{InitOptions, Store, StoreError};
 use attune_core::{
     Edit, EntryDoc, EntryId, EntryKind, FieldType, FieldValue, NewEntry, Query, Timestamp,
 };

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use attune::sync::RelayClient;
+use attune_client::sync::RelayClient;
 use attune_crypto::{
     genesis_roster, open_envelope, seal_envelope, ChainState, DeviceIdentity, JournalKey, KeyRing,
 };
@@ -240,7 +240,7 @@ async fn intake(
             for chunk in chain.chunks(per_request) {
                 client.push(chunk.to_vec()).await?;
             }
-            Ok::<_, attune::sync::SyncError>(())
+            Ok::<_, attune_client::sync::SyncError>(())
         }));
     }
     for t in tasks {
@@ -372,10 +372,10 @@ async fn latency(relay: &Relay, rate_per_s: u64, samples: usize) -> Result<(f64,
 /// Write on A (durable local save, seal, push) → applied on B (verified, durable
 /// local apply), through the relay and B's live connection, at a steady rate.
 async fn write_to_applied(relay: &Relay, rate_per_s: u64, samples: usize) -> Result<(f64, f64)> {
-    use attune::sync::{
+    use attune_client::sync::{
         connect, finish_join, process_envelopes, push_outbox, seal_outbox, SyncReport, SyncState,
     };
-    use attune::{InitOptions, JoiningDevice, Store};
+    use attune_client::{InitOptions, JoiningDevice, Store};
     use attune_core::{NewEntry, Timestamp};
     let tmp = tempfile::tempdir()?;
     let mut a = Store::init(
@@ -386,7 +386,7 @@ async fn write_to_applied(relay: &Relay, rate_per_s: u64, samples: usize) -> Res
         },
     )?;
     a.update_config(|c| c.relay = Some(relay.url.clone()))?;
-    attune::sync::sync_once(&mut a).await?;
+    attune_client::sync::sync_once(&mut a).await?;
     let joining = JoiningDevice::create(
         &tmp.path().join("b"),
         InitOptions {
@@ -395,8 +395,8 @@ async fn write_to_applied(relay: &Relay, rate_per_s: u64, samples: usize) -> Res
         },
         &relay.url,
     )?;
-    let request = attune::sync::JoinRequest::of(&joining)?;
-    let ticket = attune::sync::add_device(&mut a, &request).await?;
+    let request = attune_client::sync::JoinRequest::of(&joining)?;
+    let ticket = attune_client::sync::add_device(&mut a, &request).await?;
     let (mut b, _) = finish_join(joining, &ticket).await?;
     let a_client = connect(&a, &SyncState::load(&a)?).await?;
     let b_state = SyncState::load(&b)?;

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use attune::{InitOptions, Store, StoreError};
+use attune_client::{InitOptions, Store, StoreError};
 use attune_core::{Edit, EntryKind, FieldValue, NewEntry, Query, Timestamp};
 use secrecy::SecretString;
 
@@ -299,7 +299,7 @@ fn a_second_process_is_told_the_journal_is_busy() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("j");
     let _first = init(&dir);
-    let lock = attune::files::DirLock::acquire(&dir, std::time::Duration::from_millis(100));
+    let lock = attune_client::files::DirLock::acquire(&dir, std::time::Duration::from_millis(100));
     let err = lock.unwrap_err().to_string();
     assert!(err.contains("busy"), "{err}");
 }
@@ -341,7 +341,7 @@ fn no_plaintext_marker_appears_in_any_file() {
             }],
         )
         .unwrap();
-    let mut plan = attune::SafetyPlan::default();
+    let mut plan = attune_client::SafetyPlan::default();
     plan.people.push(markers[5].into());
     store.set_safety_plan(&plan).unwrap();
     drop(store);

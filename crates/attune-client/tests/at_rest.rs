@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use attune::{InitOptions, Store, StoreError};
+use attune_client::{InitOptions, Store, StoreError};
 use attune_core::{NewEntry, Query, Timestamp};
 use attune_crypto::{
     open_blob, seal_blob, unwrap_at_rest_key, unwrap_journal_key, DeviceIdentity, JournalKey,
