@@ -13,7 +13,8 @@ use clap::Parser;
 use cli::args::{Cli, Command, PassphraseAction, RelayAction};
 use cli::journal::{build_query, crisis, edit, write};
 use cli::output::{entry_full, entry_json, entry_line, kinds_text};
-use cli::sync::{device, join, status, sync};
+use cli::devices::{device, join};
+use cli::sync::{status, sync};
 use secrecy::SecretString;
 
 fn main() -> ExitCode {
@@ -323,7 +324,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             words_file,
             name,
             no_passphrase,
-        } => cli::sync::recover(&ctx, &relay, words_file.as_deref(), name, no_passphrase)?,
+        } => cli::devices::recover(&ctx, &relay, words_file.as_deref(), name, no_passphrase)?,
         Command::Passphrase { action } => {
             let mut store = ctx.open()?;
             match action {

@@ -3,10 +3,7 @@
 //! WebSocket, a device connected to instance B. And when instance A is killed
 //! mid-burst and its devices fail over to B, nothing acknowledged is lost.
 
-#[path = "../../server/tests/common/pg.rs"]
-#[allow(dead_code)]
-mod pg;
-
+use attune_testkit::pg;
 use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -4,5 +4,6 @@ pub mod args;
 pub mod journal;
 pub mod output;
 pub mod prompt;
+pub mod devices;
 pub mod sync;
 pub mod time;

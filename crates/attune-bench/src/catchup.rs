@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use attune_e2e::{open_store, Device, Relay};
+use attune_testkit::{Device, Relay};
 
 use crate::journal::generate;
 use crate::print_figure;
@@ -50,7 +50,7 @@ pub fn run(label: &str, relay_args: &[&str]) -> Result<()> {
     writer.init_with_relay("writer", &relay);
     writer.ok(&["sync"]);
     {
-        let mut store = open_store(&writer);
+        let mut store = open_store(&writer)?;
         // Written by the writer's device: other devices take only changes
         // whose author is the device that sends them.
         let generated = generate(ENTRIES, TEXT_BYTES, &store.config().actor())?;
@@ -95,4 +95,11 @@ fn check_complete(d: &Device) -> Result<()> {
         bail!("the new device has {n} entries, not {ENTRIES}");
     }
     Ok(())
+}
+
+/// Opens a device's journal in-process (it has no passphrase).
+fn open_store(d: &Device) -> Result<attune_client::Store> {
+    Ok(attune_client::Store::open(&d.dir, &mut || {
+        Err(attune_client::StoreError::PassphraseRequired)
+    })?)
 }

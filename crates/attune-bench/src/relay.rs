@@ -34,7 +34,6 @@ use crate::print_figure;
 use crate::sync::{chain_of, percentile, Journal};
 use process::{live_gauge, raise_open_files_limit, RelayProcess};
 
-mod pg;
 mod process;
 
 /// Files the relay needs besides its live connections (listener, database, log, HTTP).
@@ -97,7 +96,7 @@ pub fn run(options: &Options) -> Result<()> {
         .build()
         .context("runtime")?;
     let tmp = tempfile::tempdir()?;
-    let relay_bin = attune_e2e::binary("attune-relay");
+    let relay_bin = attune_testkit::binary("attune-relay");
 
     let most = *connections.last().unwrap_or(&0);
     for backend in &options.backends {
@@ -111,8 +110,15 @@ pub fn run(options: &Options) -> Result<()> {
                 crate::catchup::run("sqlite", &[])?;
             }
             Backend::Postgres => {
-                let Some(schema) = rt.block_on(pg::schema()) else {
-                    continue;
+                let schema = match rt.block_on(attune_testkit::pg::try_schema()) {
+                    Ok(schema) => schema,
+                    Err(errors) => {
+                        eprintln!(
+                            "\n*** PostgreSQL SKIPPED: not reachable ({errors}). Start it at 127.0.0.1:5432 \
+                             (trust auth, database `test`) to measure the relay on PostgreSQL. ***\n"
+                        );
+                        continue;
+                    }
                 };
                 let dir = tmp.path().join("postgres");
                 let url = schema.url();
@@ -121,7 +127,7 @@ pub fn run(options: &Options) -> Result<()> {
                 relay.stop();
                 let caught_up =
                     measured.and_then(|()| crate::catchup::run("postgres", &["--database", &url]));
-                rt.block_on(schema.drop());
+                drop(schema);
                 caught_up?;
             }
         }

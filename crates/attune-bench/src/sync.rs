@@ -10,7 +10,7 @@ use attune_client::sync::RelayClient;
 use attune_crypto::{
     genesis_roster, open_envelope, seal_envelope, ChainState, DeviceIdentity, JournalKey, KeyRing,
 };
-use attune_e2e::Relay;
+use attune_testkit::Relay;
 use attune_proto::{
     ClientFrame, ClientMessage, DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq,
     RosterDevice, ServerFrame, ServerMessage,

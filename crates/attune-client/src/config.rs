@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{files, StoreError};
+use crate::dir::atomic as files;
+use crate::StoreError;
 
 /// Name of the configuration file inside the journal directory.
-pub const CONFIG_FILE: &str = "attune.json";
+pub use crate::dir::layout::CONFIG_FILE;
 
 /// What `attune.json` holds. Nothing in it is secret; nothing in it is journal content.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

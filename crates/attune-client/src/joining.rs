@@ -7,10 +7,12 @@ use attune_crypto::{accept_wrapped_key, DeviceIdentity};
 use attune_proto::{Roster, WrappedKey};
 
 use crate::config::Config;
-use crate::files::{self, DirLock};
+use crate::dir::atomic as files;
+use crate::dir::lock::DirLock;
+use crate::dir::layout::{self, IDENTITY_FILE, KEYS_DIR, SUBDIRS};
 use crate::store::{
     device_name_or_default, load_identity, now_ms, random_hex16, InitOptions, PassphraseSource,
-    IDENTITY_FILE, LOCK_WAIT, SUBDIRS,
+    LOCK_WAIT,
 };
 use crate::{Store, StoreError};
 
@@ -111,7 +113,7 @@ impl JoiningDevice {
         let current = rosters.last().map(|r| r.epoch.0);
         if current.is_none_or(|epoch| !keys.contains_key(&epoch)) {
             return Err(StoreError::damaged(
-                &self.dir.join("keys"),
+                &self.dir.join(KEYS_DIR),
                 "the relay holds no journal key for this device that the journal's signed device list commits to",
             ));
         }
@@ -120,11 +122,11 @@ impl JoiningDevice {
         }
         for (epoch, (_, blob)) in &keys {
             files::write_private(
-                &self.dir.join("keys").join(format!("epoch-{epoch}.age")),
+                &layout::key_file(&self.dir, *epoch),
                 blob,
             )?;
         }
-        let at_rest = crate::at_rest::create(&self.dir, &self.identity)?;
+        let at_rest = crate::store::create_at_rest_key(&self.dir, &self.identity)?;
         let mut config = self.config;
         config.journal_id = journal_id.to_string();
         config.save(&self.dir)?;

@@ -11,7 +11,8 @@ use attune_proto::{Epoch, Roster, WrappedKey};
 
 use super::Store;
 use crate::config::Config;
-use crate::files;
+use crate::dir::atomic as files;
+use crate::dir::layout;
 use crate::StoreError;
 
 impl Store {
@@ -19,7 +20,7 @@ impl Store {
         dir: &Path,
         identity: &DeviceIdentity,
     ) -> Result<BTreeMap<u32, JournalKey>, StoreError> {
-        let keys_dir = dir.join("keys");
+        let keys_dir = dir.join(layout::KEYS_DIR);
         let mut keys = BTreeMap::new();
         for entry in fs::read_dir(&keys_dir).map_err(|e| StoreError::io(&keys_dir, e))? {
             let path = entry.map_err(|e| StoreError::io(&keys_dir, e))?.path();
@@ -96,7 +97,7 @@ impl Store {
         wrapped: &[u8],
     ) -> Result<(), StoreError> {
         files::write_private(
-            &self.dir.join("keys").join(format!("epoch-{}.age", epoch.0)),
+            &layout::key_file(&self.dir, epoch.0),
             wrapped,
         )?;
         self.keys.insert(epoch.0, key);

@@ -3,10 +3,10 @@
 //! accepted only when the signed roster commits to them.
 
 use attune_crypto::{genesis_roster, verify_roster_chain, verify_roster_extends, wrap_journal_key};
-use attune_proto::{Epoch, Roster, RosterDevice, WrappedKey, WrappedKeys, WIRE_VERSION};
+use attune_proto::{Epoch, ErrorCode, Roster, RosterDevice, WrappedKey, WrappedKeys, WIRE_VERSION};
 
-use crate::layout::GENESIS_FILE;
-use crate::sync::inbound::short;
+use crate::dir::layout::GENESIS_FILE;
+use crate::sync::word::short;
 use crate::sync::relay::RelayClient;
 use crate::sync::report::SyncReport;
 use crate::sync::state::{ids, SyncState};
@@ -24,10 +24,10 @@ pub async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, Sy
     };
     let known = !state.rosters.is_empty();
     match RelayClient::connect(&relay, journal, device, store.identity(), genesis).await {
-        Err(SyncError::Refused { code, .. }) if code == "unknown_journal" && known => {
+        Err(SyncError::Refused { code, .. }) if code == ErrorCode::UnknownJournal && known => {
             Err(SyncError::WrongRelay(relay))
         }
-        Err(SyncError::Refused { code, .. }) if code == "not_in_roster" => {
+        Err(SyncError::Refused { code, .. }) if code == ErrorCode::NotInRoster => {
             Err(SyncError::NotInRoster)
         }
         other => other,
@@ -44,7 +44,7 @@ fn genesis(store: &Store) -> Result<Roster, SyncError> {
     let (journal, device) = ids(store)?;
     let ring = store.keyring();
     let key = ring.get(Epoch(1)).ok_or_else(|| {
-        StoreError::damaged(&store.dir().join("keys"), "the key of epoch 1 is missing")
+        StoreError::damaged(&store.dir().join(crate::dir::layout::KEYS_DIR), "the key of epoch 1 is missing")
     })?;
     let mut devices = vec![RosterDevice {
         device_id: device,
@@ -197,7 +197,7 @@ async fn upload_recovery_keys(
         };
         match client.put_keys(&one).await {
             Ok(()) => {}
-            Err(SyncError::Refused { code, .. }) if code == "key_exists" => {}
+            Err(SyncError::Refused { code, .. }) if code == ErrorCode::KeyExists => {}
             Err(e) => return Err(e),
         }
     }

@@ -11,25 +11,28 @@
 mod devices;
 mod engine;
 mod inbound;
-mod join;
+mod live;
 mod membership;
-mod outbox;
-mod pair;
-mod recover;
+mod pull;
+mod push;
+mod quarantine;
 mod relay;
 mod report;
 mod snapshot;
-mod state;
+pub(crate) mod state;
+mod word;
 
-pub use crate::layout::QUARANTINE_DIR;
-pub use devices::{find_device, revoke_device, Revoked};
-pub use engine::{push_outbox, seal_outbox, sync_once, sync_once_with, watch};
+pub use crate::dir::layout::QUARANTINE_DIR;
+pub use crate::outbox::seal_outbox;
+pub use devices::join::{add_device, finish_join, JoinRequest, JoinTicket};
+pub use devices::pair::{join_with_code, pair_device, PairingOffer};
+pub use devices::recover::recover;
+pub use devices::revoke::{find_device, revoke_device, Revoked};
+pub use engine::{sync_once, sync_once_with};
 pub use inbound::process_envelopes;
-pub use join::{add_device, finish_join, JoinRequest, JoinTicket};
+pub use live::{watch, Opener};
 pub use membership::connect;
-pub use outbox::pending_counts;
-pub use pair::{join_with_code, pair_device, PairingOffer};
-pub use recover::recover;
+pub use push::push_outbox;
 pub use relay::{RelayClient, Rendezvous};
 pub use report::SyncReport;
 pub use snapshot::{SnapshotTaken, SNAPSHOT_EVERY};
@@ -51,7 +54,7 @@ pub enum SyncError {
         /// HTTP status.
         status: u16,
         /// Stable error code.
-        code: String,
+        code: attune_proto::ErrorCode,
         /// The relay's explanation.
         message: String,
     },

@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use attune_crypto::DeviceIdentity;
 use attune_proto::{
+    ErrorCode,
     auth_message, Challenge, ChallengeRequest, DeviceId, Envelope, ErrorBody, JournalId,
     PullResponse, PushRequest, PushResponse, RelaySeq, Roster, RosterList, RosterUpdate, Session,
     SessionRequest, WrappedKeys, WIRE_VERSION,
 };
-use reqwest::StatusCode;
 
 use crate::sync::SyncError;
 
@@ -39,12 +39,12 @@ async fn refusal(resp: reqwest::Response) -> SyncError {
     match serde_json::from_slice::<ErrorBody>(&body) {
         Ok(e) => SyncError::Refused {
             status: status.as_u16(),
-            code: e.error,
+            code: e.code(),
             message: e.message,
         },
         Err(_) => SyncError::Refused {
             status: status.as_u16(),
-            code: "unexpected".into(),
+            code: ErrorCode::Unknown,
             message: String::from_utf8_lossy(&body).chars().take(200).collect(),
         },
     }
@@ -240,11 +240,6 @@ impl RelayClient {
             "{ws_base}/v1/journals/{}/ws?token={}",
             self.journal, self.token
         )
-    }
-
-    /// Whether an error means the session expired and a new one is needed.
-    pub fn is_unauthorised(err: &SyncError) -> bool {
-        matches!(err, SyncError::Refused { status, .. } if *status == StatusCode::UNAUTHORIZED.as_u16())
     }
 }
 

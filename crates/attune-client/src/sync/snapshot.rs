@@ -13,10 +13,9 @@ use std::collections::BTreeMap;
 
 use attune_core::{Entry, EntryId};
 use attune_crypto::{open_snapshot, seal_snapshot};
-use attune_proto::{Cover, DeviceId, DeviceSeq, RelaySeq, SnapshotHeader, WIRE_VERSION};
+use attune_proto::{Cover, ErrorCode, DeviceId, DeviceSeq, RelaySeq, SnapshotHeader, WIRE_VERSION};
 use serde::{Deserialize, Serialize};
 
-use crate::sync::outbox::pending_counts;
 use crate::sync::relay::RelayClient;
 use crate::sync::state::ids;
 use crate::sync::state::SyncState;
@@ -25,8 +24,7 @@ use crate::Store;
 
 /// Take a snapshot once the journal is this many envelopes past the last one.
 pub const SNAPSHOT_EVERY: u64 = 1000;
-/// Sealed file remembering the cursor of the last snapshot this device took or used.
-const SNAPSHOT_STATE_FILE: &str = "snapshot-state";
+use crate::dir::layout::SNAPSHOT_STATE_FILE;
 
 /// The plaintext of a snapshot (deflated postcard): every entry document, and the devices' names.
 #[derive(Serialize, Deserialize)]
@@ -133,7 +131,7 @@ pub(crate) async fn take(
     store: &mut Store,
     state: &SyncState,
 ) -> Result<Option<SnapshotTaken>, SyncError> {
-    if pending_counts(store)? != (0, 0) || state.cursor == 0 {
+    if store.pending_counts()? != (0, 0) || state.cursor == 0 {
         return Ok(None);
     }
     let (journal, device) = ids(store)?;
@@ -216,7 +214,7 @@ pub(crate) async fn take(
     let stored = match client.put_snapshot(&snapshot).await {
         Ok(stored) => stored,
         // Another device got there first with at least as much.
-        Err(SyncError::Refused { code, .. }) if code == "stale_snapshot" => {
+        Err(SyncError::Refused { code, .. }) if code == ErrorCode::StaleSnapshot => {
             save_state(store, state.applied_envelopes)?;
             return Ok(None);
         }

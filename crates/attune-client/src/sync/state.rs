@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::sync::SyncError;
 use crate::{Store, StoreError};
 
-const STATE_FILE: &str = "sync-state";
+use crate::dir::layout::SYNC_STATE_FILE as STATE_FILE;
 /// Format of the sync state: 2 since rosters commit to keys and record revocations.
 const STATE_VERSION: u8 = 2;
 

@@ -5,11 +5,12 @@ use attune_crypto::{
     RecoverySecret, RosterChange,
 };
 use attune_proto::{
+    ErrorCode,
     DeviceId, DeviceSeq, Epoch, JournalId, RosterDevice, RosterUpdate, WrappedKey, WIRE_VERSION,
 };
 
 use crate::config::RecoveryDevice;
-use crate::sync::join::JoinTicket;
+use crate::sync::devices::join::JoinTicket;
 use crate::sync::relay::RelayClient;
 use crate::sync::{finish_join, SyncError, SyncReport};
 use crate::{InitOptions, JoiningDevice, Store};
@@ -29,7 +30,7 @@ pub async fn recover(
     let recovery_id = DeviceId(secret.device_id());
     let recovery = secret.identity()?;
     let client = match RelayClient::connect(relay, journal, recovery_id, &recovery, None).await {
-        Err(SyncError::Refused { code, .. }) if code == "unknown_journal" => {
+        Err(SyncError::Refused { code, .. }) if code == ErrorCode::UnknownJournal => {
             return Err(SyncError::NoSuchJournal);
         }
         other => other?,

@@ -100,7 +100,7 @@ pub async fn revoke_device(store: &mut Store, typed: &str) -> Result<Revoked, Sy
     // The roster and the new epoch's keys (our own copy included) go to the
     // relay in one step; only once it took them is the key kept here (after a
     // crash in between, the next sync fetches our copy like any other key).
-    let client = super::membership::connect(store, &state).await?;
+    let client = crate::sync::membership::connect(store, &state).await?;
     client
         .put_roster(&RosterUpdate {
             v: WIRE_VERSION,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, PairingRole};
 
-use crate::sync::join::{add_device_after_sync, JoinRequest, JoinTicket};
+use crate::sync::devices::join::{add_device_after_sync, JoinRequest, JoinTicket};
 use crate::sync::relay::Rendezvous;
 use crate::sync::state::SyncState;
 use crate::sync::{finish_join, sync_once, SyncError, SyncReport};
@@ -34,7 +34,7 @@ pub async fn pair_device(
 ) -> Result<JoinRequest, SyncError> {
     sync_once(store).await?;
     let state = SyncState::load(store)?;
-    let client = super::membership::connect(store, &state).await?;
+    let client = crate::sync::membership::connect(store, &state).await?;
     let slot = client.open_pairing().await?;
     let code = format!("{}-{}", slot.nameplate, pairing_words());
     show(&PairingOffer {

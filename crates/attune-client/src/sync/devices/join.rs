@@ -140,7 +140,7 @@ pub(crate) async fn add_device_after_sync(
     let mut state = SyncState::load(store)?;
     let journal: JournalId = store.config().journal_id.parse()?;
     let me: DeviceId = store.config().device_id.parse()?;
-    let client = super::membership::connect(store, &state).await?;
+    let client = crate::sync::membership::connect(store, &state).await?;
     let latest = state.roster().cloned().ok_or(SyncError::NotInRoster)?;
     if let Some(member) = latest.device(request.device_id) {
         if member.verifying_key != request.verifying_key

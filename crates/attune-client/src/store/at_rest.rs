@@ -21,18 +21,20 @@ use attune_crypto::{
     open_blob, seal_blob, unwrap_at_rest_key, wrap_at_rest_key, DeviceIdentity, JournalKey,
 };
 
-use crate::files;
-use crate::layout::{
-    AT_REST_FILE, AT_REST_MIGRATING_FILE as MIGRATING_FILE, IDENTITY_FILE, MANIFEST_FILE,
-    OUTBOX_DIR, SAFETY_FILE,
+use crate::dir::atomic as files;
+use crate::dir::layout::{
+    AT_REST_FILE, AT_REST_MIGRATING_FILE as MIGRATING_FILE, CONFIG_FILE, ENTRIES_DIR,
+    IDENTITY_FILE, LOCK_FILE, MANIFEST_FILE, OUTBOX_DIR, PENDING_DIR, RECORD_EXT, SAFETY_FILE,
+    VIEWS_DIR,
 };
+use crate::dir::sealed::Purpose;
 use crate::StoreError;
 
 /// Files in the journal directory that are not sealed with the at-rest key.
 const UNSEALED_ROOT_FILES: [&str; 5] = [
-    "attune.json",
+    CONFIG_FILE,
     IDENTITY_FILE,
-    "lock",
+    LOCK_FILE,
     AT_REST_FILE,
     MIGRATING_FILE,
 ];
@@ -86,7 +88,7 @@ pub(crate) fn load_or_migrate(
     // at-rest key file was lost, and nothing is touched.
     let opens = |key: &JournalKey| {
         sealed.iter().any(|(file, purpose, id)| {
-            files::read(file).is_ok_and(|b| open_blob(key, purpose, id, &b).is_ok())
+            files::read(file).is_ok_and(|b| open_blob(key, purpose.as_str(), id, &b).is_ok())
         })
     };
     let migratable = sealed.is_empty() || opens(legacy) || (resuming && opens(&key));
@@ -109,7 +111,7 @@ pub(crate) fn load_or_migrate(
         Err(e) => return Err(StoreError::io(&dir.join(MANIFEST_FILE), e)),
     }
     // Views are named and sealed with the key; they are rebuilt from the entries.
-    let views = dir.join("views");
+    let views = dir.join(VIEWS_DIR);
     if let Ok(entries) = fs::read_dir(&views) {
         for entry in entries.flatten() {
             fs::remove_file(entry.path()).map_err(|e| StoreError::io(&entry.path(), e))?;
@@ -127,12 +129,13 @@ pub(crate) fn load_or_migrate(
 /// under neither key is left as it is (`attune check` reports it).
 fn reseal(
     file: &Path,
-    purpose: &str,
+    purpose: Purpose,
     id: &str,
     legacy: &JournalKey,
     key: &JournalKey,
 ) -> Result<(), StoreError> {
     let sealed = files::read(file)?;
+    let purpose = purpose.as_str();
     if open_blob(key, purpose, id, &sealed).is_ok() {
         return Ok(());
     }
@@ -143,7 +146,7 @@ fn reseal(
 }
 
 /// Every file sealed with the at-rest key, with its purpose and id.
-fn sealed_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str, String)>, StoreError> {
+fn sealed_files(dir: &Path) -> Result<Vec<(PathBuf, Purpose, String)>, StoreError> {
     let mut out = Vec::new();
     let stem = |p: &Path| {
         p.file_stem()
@@ -151,9 +154,9 @@ fn sealed_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str, String)>, Stor
             .unwrap_or_default()
     };
     for (sub, ext, purpose) in [
-        ("entries", "am", "entry"),
-        ("pending", "chg", "pending"),
-        (OUTBOX_DIR, "chg", "pending"),
+        (ENTRIES_DIR, "am", Purpose::Entry),
+        (PENDING_DIR, RECORD_EXT, Purpose::Record),
+        (OUTBOX_DIR, RECORD_EXT, Purpose::Record),
     ] {
         for file in list(&dir.join(sub))? {
             if file.extension().and_then(|e| e.to_str()) == Some(ext) {
@@ -171,9 +174,9 @@ fn sealed_files(dir: &Path) -> Result<Vec<(PathBuf, &'static str, String)>, Stor
             continue;
         }
         if name == SAFETY_FILE {
-            out.push((file, "safety-plan", String::new()));
+            out.push((file, Purpose::SafetyPlan, String::new()));
         } else {
-            out.push((file, "state", name));
+            out.push((file, Purpose::State, name));
         }
     }
     Ok(out)

@@ -1,9 +1,9 @@
-//! Crash-safe file writes and the journal's exclusive lock.
+//! Crash-safe file writes: every file of a journal directory is written through here.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+
 
 use crate::StoreError;
 
@@ -164,50 +164,33 @@ pub fn read(path: &Path) -> Result<Vec<u8>, StoreError> {
     fs::read(path).map_err(|e| StoreError::io(path, e))
 }
 
-/// The exclusive lock on a journal directory, released when dropped.
-#[derive(Debug)]
-pub struct DirLock {
-    file: File,
-    path: PathBuf,
-}
 
-impl DirLock {
-    /// Take the lock, waiting up to `wait` for another process to finish.
-    pub fn acquire(dir: &Path, wait: Duration) -> Result<DirLock, StoreError> {
-        let path = dir.join("lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| StoreError::io(&path, e))?;
-        let start = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(fs::TryLockError::WouldBlock) => {}
-                Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
-            }
-            if start.elapsed() >= wait {
-                let holder = fs::read_to_string(&path).unwrap_or_default();
-                return Err(StoreError::Busy {
-                    dir: dir.to_path_buf(),
-                    holder: holder.trim().to_string(),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        let _ = file.set_len(0);
-        let _ = (&file).write_all(format!("pid {}", std::process::id()).as_bytes());
-        Ok(DirLock { file, path })
+/// Read a file that may not exist yet (`None` then), naming it in the error.
+pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io(path, e)),
     }
 }
 
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = self.file.set_len(0);
-        let _ = self.file.unlock();
-        let _ = &self.path;
-    }
+/// The files in `dir` whose extension is `ext`, sorted by name (none if `dir` does not exist).
+pub fn list(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, StoreError> {
+    let mut paths: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::io(dir, e)),
+    };
+    paths.sort();
+    Ok(paths)
+}
+
+/// A file's name without its extension (the id a sealed file is bound to).
+pub fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

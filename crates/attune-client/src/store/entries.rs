@@ -1,0 +1,300 @@
+//! Saving entries so that nothing the writer was told is saved can be lost.
+//!
+//! A mutation is saved in this order: the change goes to `pending/` (fsync),
+//! then the entry document, then its month view, then the pending record is
+//! removed (or, for a change written here while sync is on, handed to the
+//! [outbox](crate::outbox)). A crash at any point leaves a pending record
+//! that the next open replays (applying a change twice is harmless), so
+//! nothing acknowledged is lost and views never stay stale.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use attune_core::{ApplyReport, Edit, Entry, EntryChange, EntryDoc, EntryId, NewEntry, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::{now_ms, random_hex16, Store};
+use crate::dir::atomic as files;
+use crate::dir::layout::{self, PENDING_DIR, RECORD_EXT};
+use crate::dir::sealed::Purpose;
+use crate::StoreError;
+
+/// A sealed change record (`pending/<n>.chg`, `outbox/<n>.chg`).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ChangeRecord {
+    v: u8,
+    /// Written on this device (goes to the outbox) rather than received.
+    pub local: bool,
+    pub changes: Vec<EntryChange>,
+}
+
+impl Store {
+    pub(super) fn entry_path(&self, id: EntryId) -> PathBuf {
+        layout::entry_file(&self.dir, &id.to_string())
+    }
+
+    /// Write a new entry; it is on disk when this returns.
+    pub fn create(&mut self, now: Timestamp, new: NewEntry) -> Result<Entry, StoreError> {
+        let id = EntryId(attune_crypto::random_bytes::<16>());
+        let (doc, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
+        self.persist(vec![(doc, vec![change])], true)?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NoSuchEntry(id.to_string()))
+    }
+
+    /// Apply one edit action to an entry; returns the entry as it reads now.
+    pub fn edit(
+        &mut self,
+        id: EntryId,
+        now: Timestamp,
+        edits: &[Edit],
+    ) -> Result<Entry, StoreError> {
+        let mut doc = self
+            .load_doc(id)?
+            .ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?;
+        match doc.edit(now, edits)? {
+            Some(change) => self
+                .persist(vec![(doc, vec![change])], true)?
+                .into_iter()
+                .next()
+                .ok_or(StoreError::NoSuchEntry(id.to_string())),
+            None => Ok(doc.entry()?),
+        }
+    }
+
+    /// Apply changes from other devices (idempotent, any order). Durable when this returns.
+    pub fn apply_changes(&mut self, changes: Vec<EntryChange>) -> Result<ApplyReport, StoreError> {
+        self.apply_changes_inner(changes, false, false)
+    }
+
+    /// `rewrite`: save documents and views even when no change is new (crash replay:
+    /// the document may be saved while its view is not).
+    fn apply_changes_inner(
+        &mut self,
+        changes: Vec<EntryChange>,
+        rewrite: bool,
+        local: bool,
+    ) -> Result<ApplyReport, StoreError> {
+        let mut by_entry: BTreeMap<EntryId, Vec<EntryChange>> = BTreeMap::new();
+        for c in changes {
+            by_entry.entry(c.entry).or_default().push(c);
+        }
+        let mut total = ApplyReport::default();
+        let mut batch = Vec::new();
+        for (id, changes) in by_entry {
+            let mut doc = match self.load_doc(id)? {
+                Some(doc) => doc,
+                None => EntryDoc::empty(id, &self.config.actor()),
+            };
+            let report = doc.apply_changes(changes.iter().map(|c| c.bytes.as_slice()))?;
+            total.applied += report.applied;
+            total.duplicates += report.duplicates;
+            total.waiting += report.waiting;
+            if rewrite || report.applied > 0 || report.waiting > 0 {
+                batch.push((doc, changes));
+            }
+        }
+        self.persist(batch, local)?;
+        Ok(total)
+    }
+
+    /// Every entry document as saved (compressed Automerge), decrypted: what a snapshot holds.
+    pub fn export_docs(&self) -> Result<Vec<(EntryId, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.entry_ids()? {
+            let path = self.entry_path(id);
+            if let Some(plain) = self.sealer.read(&path, Purpose::Entry, &id.to_string())? {
+                out.push((id, plain));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every change of every entry (what a device that has never synced must send).
+    pub fn all_changes(&self) -> Result<Vec<EntryChange>, StoreError> {
+        let mut out = Vec::new();
+        for id in self.entry_ids()? {
+            if let Some(doc) = self.load_doc(id)? {
+                out.extend(
+                    doc.all_changes()
+                        .into_iter()
+                        .map(|bytes| EntryChange { entry: id, bytes }),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Save changed documents: pending record, documents, views, then drop the record.
+    ///
+    /// `local` changes were made on this device: when sync is on, their record
+    /// moves to the outbox instead of being removed, so sync ships exactly them.
+    fn persist(
+        &mut self,
+        batch: Vec<(EntryDoc, Vec<EntryChange>)>,
+        local: bool,
+    ) -> Result<Vec<Entry>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let changes: Vec<EntryChange> = batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect();
+        let pending_path = self.write_record(changes, local)?;
+        let entries = self.write_docs_and_views(batch.iter().map(|(doc, _)| doc))?;
+        if local && self.config.relay.is_some() {
+            self.admit_to_outbox(&[pending_path])?;
+        } else {
+            fs::remove_file(&pending_path).map_err(|e| StoreError::io(&pending_path, e))?;
+        }
+        Ok(entries)
+    }
+
+    /// Open a sealed change record (in `pending/` or the outbox).
+    pub(crate) fn read_record(&self, path: &Path) -> Result<ChangeRecord, String> {
+        let name = files::stem(path);
+        files::read(path)
+            .and_then(|b| self.sealer.open(path, Purpose::Record, &name, &b))
+            .map_err(|e| e.to_string())
+            .and_then(|plain| postcard::from_bytes(&plain).map_err(|e| e.to_string()))
+    }
+
+    /// Durably record changes about to be saved in `pending/`; the next open
+    /// replays them if we crash.
+    pub(crate) fn write_record(
+        &self,
+        changes: Vec<EntryChange>,
+        local: bool,
+    ) -> Result<PathBuf, StoreError> {
+        let record = ChangeRecord {
+            v: 1,
+            local,
+            changes,
+        };
+        // Names sort by time so that replay keeps the original order.
+        let name = format!("{:016x}{}", now_ms(), &random_hex16()[..8]);
+        let path = self
+            .dir
+            .join(PENDING_DIR)
+            .join(format!("{name}.{RECORD_EXT}"));
+        let plain = postcard::to_allocvec(&record).map_err(|e| StoreError::damaged(&path, e))?;
+        self.sealer.write(&path, Purpose::Record, &name, &plain)?;
+        Ok(path)
+    }
+
+    /// Test hook: save a new entry only as far as the pending record, as if the
+    /// process were killed right after the writer was told it was saved.
+    #[doc(hidden)]
+    pub fn create_then_crash(
+        &mut self,
+        now: Timestamp,
+        new: NewEntry,
+    ) -> Result<EntryId, StoreError> {
+        let id = EntryId(attune_crypto::random_bytes::<16>());
+        let (_, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
+        self.write_record(vec![change], true)?;
+        Ok(id)
+    }
+
+    fn write_docs_and_views<'a>(
+        &mut self,
+        docs: impl Iterator<Item = &'a EntryDoc>,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut touched_months = BTreeSet::new();
+        let mut out = Vec::new();
+        self.load_manifest()?;
+        for doc in docs {
+            let id = doc.id();
+            let path = self.entry_path(id);
+            let sealed = self
+                .sealer
+                .seal(Purpose::Entry, &id.to_string(), &doc.save())?;
+            files::write_atomic(&path, &sealed)?;
+            if let Some(manifest) = self.manifest.as_mut() {
+                manifest.record(id, &sealed);
+            }
+            // An entry whose first change has not arrived yet has nothing to show.
+            if let Ok(entry) = doc.entry() {
+                let month = entry.created.local_month();
+                self.add_to_view(&month, entry.clone())?;
+                touched_months.insert(month);
+                out.push(entry);
+            }
+        }
+        for month in touched_months {
+            self.save_view(&month)?;
+        }
+        self.save_manifest()?;
+        Ok(out)
+    }
+
+    /// Finish saving what a crash interrupted (records left in `pending/`).
+    pub(super) fn replay_pending(&mut self) -> Result<(), StoreError> {
+        for path in files::list(&self.dir.join(PENDING_DIR), RECORD_EXT)? {
+            match self.read_record(&path) {
+                Ok(record) => {
+                    let n = record.changes.len();
+                    self.apply_changes_inner(record.changes, true, record.local)?;
+                    self.warnings.push(format!(
+                        "finished saving {n} change(s) interrupted by an earlier crash"
+                    ));
+                }
+                Err(reason) => {
+                    // Written atomically, so a damaged record was tampered with or
+                    // torn by the disk; set it aside rather than lose it.
+                    let aside = path.with_extension("damaged");
+                    let _ = fs::rename(&path, &aside);
+                    self.warnings.push(format!(
+                        "{} could not be read ({reason}); it was set aside as {}",
+                        path.display(),
+                        aside.display()
+                    ));
+                    continue;
+                }
+            }
+            fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Load the entry document, or `None` if this device has never seen the entry.
+    pub(super) fn load_doc(&self, id: EntryId) -> Result<Option<EntryDoc>, StoreError> {
+        let path = self.entry_path(id);
+        let Some(plain) = self.sealer.read(&path, Purpose::Entry, &id.to_string())? else {
+            return Ok(None);
+        };
+        EntryDoc::load(id, &plain, &self.config.actor())
+            .map(Some)
+            .map_err(|e| StoreError::damaged(&path, e))
+    }
+
+    /// Ids of every entry document on disk.
+    pub fn entry_ids(&self) -> Result<Vec<EntryId>, StoreError> {
+        let dir = self.dir.join(layout::ENTRIES_DIR);
+        Ok(files::list(&dir, "am")?
+            .iter()
+            .filter_map(|path| files::stem(path).parse().ok())
+            .collect())
+    }
+
+    /// Turn what a writer typed (a full id or its first characters) into an entry id.
+    pub fn resolve(&self, typed: &str) -> Result<EntryId, StoreError> {
+        let prefix = typed.trim().to_lowercase();
+        if prefix.len() < 4 {
+            return Err(StoreError::NoSuchEntry(typed.to_string()));
+        }
+        let matches: Vec<EntryId> = self
+            .entry_ids()?
+            .into_iter()
+            .filter(|id| id.to_string().starts_with(&prefix))
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(StoreError::NoSuchEntry(typed.to_string())),
+            many => Err(StoreError::AmbiguousId {
+                prefix: typed.to_string(),
+                candidates: many.iter().map(|id| id.short()).collect(),
+            }),
+        }
+    }
+}
