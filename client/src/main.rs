@@ -11,9 +11,9 @@ use attune_client::{InitOptions, Store, StoreError};
 use attune_core::{Edit, Query};
 use clap::Parser;
 use cli::args::{Cli, Command, PassphraseAction, RelayAction};
+use cli::devices::{device, join};
 use cli::journal::{build_query, crisis, edit, write};
 use cli::output::{entry_full, entry_json, entry_line, kinds_text};
-use cli::devices::{device, join};
 use cli::sync::{status, sync};
 use secrecy::SecretString;
 

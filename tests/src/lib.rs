@@ -6,12 +6,17 @@ pub use attune_testkit::*;
 
 /// Open a device's journal in-process (no passphrase).
 pub fn open_store(d: &Device) -> attune_client::Store {
-    attune_client::Store::open(&d.dir, &mut || Err(attune_client::StoreError::PassphraseRequired))
-        .expect("open store")
+    attune_client::Store::open(&d.dir, &mut || {
+        Err(attune_client::StoreError::PassphraseRequired)
+    })
+    .expect("open store")
 }
 
 /// Every envelope the relay holds for the store's journal, fetched as that device.
-pub fn relay_envelopes(relay: &Relay, store: &attune_client::Store) -> Vec<attune_proto::StoredEnvelope> {
+pub fn relay_envelopes(
+    relay: &Relay,
+    store: &attune_client::Store,
+) -> Vec<attune_proto::StoredEnvelope> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

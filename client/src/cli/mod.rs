@@ -1,9 +1,9 @@
 //! Pieces of the `attune` command line that are worth testing on their own.
 
 pub mod args;
+pub mod devices;
 pub mod journal;
 pub mod output;
 pub mod prompt;
-pub mod devices;
 pub mod sync;
 pub mod time;

@@ -10,11 +10,11 @@ use attune_client::sync::RelayClient;
 use attune_crypto::{
     genesis_roster, open_envelope, seal_envelope, ChainState, DeviceIdentity, JournalKey, KeyRing,
 };
-use attune_testkit::Relay;
 use attune_proto::{
     ClientFrame, ClientMessage, DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq,
     RosterDevice, ServerFrame, ServerMessage,
 };
+use attune_testkit::Relay;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;

@@ -8,8 +8,8 @@ use attune_proto::{Roster, WrappedKey};
 
 use crate::config::Config;
 use crate::dir::atomic as files;
-use crate::dir::lock::DirLock;
 use crate::dir::layout::{self, IDENTITY_FILE, KEYS_DIR, SUBDIRS};
+use crate::dir::lock::DirLock;
 use crate::store::{
     device_name_or_default, load_identity, now_ms, random_hex16, InitOptions, PassphraseSource,
     LOCK_WAIT,
@@ -121,10 +121,7 @@ impl JoiningDevice {
             files::create_private_dir(&self.dir.join(sub))?;
         }
         for (epoch, (_, blob)) in &keys {
-            files::write_private(
-                &layout::key_file(&self.dir, *epoch),
-                blob,
-            )?;
+            files::write_private(&layout::key_file(&self.dir, *epoch), blob)?;
         }
         let at_rest = crate::store::create_at_rest_key(&self.dir, &self.identity)?;
         let mut config = self.config;

@@ -299,7 +299,8 @@ fn a_second_process_is_told_the_journal_is_busy() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("j");
     let _first = init(&dir);
-    let lock = attune_client::dir::lock::DirLock::acquire(&dir, std::time::Duration::from_millis(100));
+    let lock =
+        attune_client::dir::lock::DirLock::acquire(&dir, std::time::Duration::from_millis(100));
     let err = lock.unwrap_err().to_string();
     assert!(err.contains("busy"), "{err}");
 }

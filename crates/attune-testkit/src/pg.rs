@@ -95,7 +95,9 @@ pub async fn schema() -> Option<PgSchema> {
         Err(errors) => errors,
     };
     if std::env::var("ATTUNE_SKIP_POSTGRES").as_deref() == Ok("1") {
-        eprintln!("\n*** SKIPPED: PostgreSQL not reachable ({errors}) and ATTUNE_SKIP_POSTGRES=1 ***\n");
+        eprintln!(
+            "\n*** SKIPPED: PostgreSQL not reachable ({errors}) and ATTUNE_SKIP_POSTGRES=1 ***\n"
+        );
         return None;
     }
     panic!(

@@ -6,7 +6,6 @@ use std::process::{Child, Command, Stdio};
 
 use crate::binary;
 
-
 /// Relay flags that lift its per-address rate limits. Every device of a test
 /// connects from 127.0.0.1, so limits meant for one client each would refuse
 /// the syncs of several busy devices. [`Relay::start_with`] adds them unless

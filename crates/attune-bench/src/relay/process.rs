@@ -62,9 +62,19 @@ impl RelayProcess {
         let mut args: Vec<&str> = storage.to_vec();
         // One client address opens thousands of connections and sessions
         // here; the defaults are for the open internet.
-        args.extend(["--max-connections-per-ip", &caps, "--max-sessions", &sessions]);
+        args.extend([
+            "--max-connections-per-ip",
+            &caps,
+            "--max-sessions",
+            &sessions,
+        ]);
         args.extend(["--rate-limit-burst", lots, "--rate-limit-per-second", lots]);
-        args.extend(["--auth-rate-limit-burst", lots, "--auth-rate-limit-per-second", lots]);
+        args.extend([
+            "--auth-rate-limit-burst",
+            lots,
+            "--auth-rate-limit-per-second",
+            lots,
+        ]);
         let relay = Relay::spawn(binary, dir, "127.0.0.1:0", "warn", &args);
         let url = relay.url.clone();
         let addr = url

@@ -4,7 +4,6 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-
 use crate::StoreError;
 
 /// Suffix of temporary files; any left by a crash are removed at the next open.
@@ -163,7 +162,6 @@ pub fn remove_leftover_temps(dir: &Path) -> Result<usize, StoreError> {
 pub fn read(path: &Path) -> Result<Vec<u8>, StoreError> {
     fs::read(path).map_err(|e| StoreError::io(path, e))
 }
-
 
 /// Read a file that may not exist yet (`None` then), naming it in the error.
 pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {

@@ -117,10 +117,7 @@ impl Store {
 
     /// How many change records and sealed envelopes wait to be pushed.
     pub fn pending_counts(&self) -> Result<(usize, usize), StoreError> {
-        Ok((
-            self.outbox_changes()?.len(),
-            self.outbox_envelopes()?.len(),
-        ))
+        Ok((self.outbox_changes()?.len(), self.outbox_envelopes()?.len()))
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use attune_core::EntryId;
 
 use super::manifest::{Manifest, Mismatch};
+use super::views::ViewProblem;
 use super::Store;
 use crate::dir::atomic as files;
 use crate::dir::layout::MANIFEST_FILE;
@@ -84,7 +85,9 @@ impl Store {
             }
         }
         for path in self.view_files()? {
-            if let Err(reason) = self.open_view(&files::stem(&path), &files::read(&path)?) {
+            if let Err(ViewProblem::Damaged(reason)) =
+                self.open_view(&files::stem(&path), &files::read(&path)?)
+            {
                 problems.push(Problem { path, reason });
             }
         }

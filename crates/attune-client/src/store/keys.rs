@@ -96,10 +96,7 @@ impl Store {
         key: JournalKey,
         wrapped: &[u8],
     ) -> Result<(), StoreError> {
-        files::write_private(
-            &layout::key_file(&self.dir, epoch.0),
-            wrapped,
-        )?;
+        files::write_private(&layout::key_file(&self.dir, epoch.0), wrapped)?;
         self.keys.insert(epoch.0, key);
         Ok(())
     }

@@ -34,8 +34,8 @@ mod merge;
 mod safety;
 mod views;
 
-pub use check::Problem;
 pub(crate) use at_rest::create as create_at_rest_key;
+pub use check::Problem;
 use manifest::Manifest;
 use views::MonthView;
 
@@ -239,8 +239,11 @@ impl Store {
 
     /// Read a sealed state file of this device (`None` if it does not exist yet).
     pub fn read_sealed_state(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.sealer
-            .read(&self.dir.join(name), crate::dir::sealed::Purpose::State, name)
+        self.sealer.read(
+            &self.dir.join(name),
+            crate::dir::sealed::Purpose::State,
+            name,
+        )
     }
 
     /// Write a sealed state file of this device, atomically.

@@ -11,7 +11,9 @@ impl Store {
     pub fn safety_plan(&self) -> Result<SafetyPlan, StoreError> {
         let path = self.dir.join(SAFETY_FILE);
         match self.sealer.read(&path, Purpose::SafetyPlan, "")? {
-            Some(plain) => serde_json::from_slice(&plain).map_err(|e| StoreError::damaged(&path, e)),
+            Some(plain) => {
+                serde_json::from_slice(&plain).map_err(|e| StoreError::damaged(&path, e))
+            }
             None => Ok(SafetyPlan::default()),
         }
     }

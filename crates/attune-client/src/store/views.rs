@@ -1,12 +1,14 @@
 //! Month views: the sealed, materialised entries of one month, so that a list
 //! opens only the months it shows. Views are derived from the entry documents
-//! and rebuilt from them when damaged.
+//! and rebuilt from them when damaged, and when they were written by a build
+//! that knew other kinds or fields (an entry of a kind this build did not
+//! know was materialised as "newer": after an update it must be read again).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::PathBuf;
 
-use attune_core::{Entry, EntryId, Query, Timestamp};
+use attune_core::{Entry, EntryId, EntryKind, FieldType, Query, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::{now_ms, Store};
@@ -15,12 +17,15 @@ use crate::dir::layout::{self, VIEWS_DIR};
 use crate::dir::sealed::Purpose;
 use crate::StoreError;
 
-/// The format of a view file; views of another format are rebuilt from the entries.
-const VIEW_VERSION: u8 = 1;
+/// The format of a view file; views of another format are rebuilt from the
+/// entries. (1: kinds and field values written by declaration order.)
+const VIEW_VERSION: u8 = 2;
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct MonthView {
     v: u8,
+    /// The [`schema_fingerprint`] of the build that wrote it.
+    schema: [u8; 8],
     month: String,
     pub(super) entries: BTreeMap<EntryId, Entry>,
 }
@@ -29,10 +34,42 @@ impl MonthView {
     fn empty(month: String) -> MonthView {
         MonthView {
             v: VIEW_VERSION,
+            schema: schema_fingerprint(),
             month,
             entries: BTreeMap::new(),
         }
     }
+}
+
+/// Why a view file cannot be used as it is.
+pub(super) enum ViewProblem {
+    /// Written by another build (another format or schema): rebuilt quietly.
+    Outdated,
+    /// Damaged: rebuilt, and the writer is told.
+    Damaged(String),
+}
+
+/// A fingerprint of the kinds, fields and choices this build knows: views
+/// written by a build that knew others are rebuilt from the entries.
+fn schema_fingerprint() -> [u8; 8] {
+    static FINGERPRINT: std::sync::OnceLock<[u8; 8]> = std::sync::OnceLock::new();
+    *FINGERPRINT.get_or_init(|| {
+        let mut hasher = blake3::Hasher::new();
+        for kind in EntryKind::ALL {
+            hasher.update(format!("kind {} {}\n", kind.code(), kind.key()).as_bytes());
+            for field in kind.fields() {
+                hasher.update(format!("field {} {:?}\n", field.key, field.ty).as_bytes());
+                if let FieldType::Choice(set) = field.ty {
+                    for (key, _) in set.options() {
+                        hasher.update(format!("choice {key}\n").as_bytes());
+                    }
+                }
+            }
+        }
+        let mut out = [0; 8];
+        out.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
+        out
+    })
 }
 
 impl Store {
@@ -54,7 +91,10 @@ impl Store {
     }
 
     /// The sealed file of a loaded view, ready to write.
-    pub(super) fn sealed_view(&self, month: &str) -> Result<Option<(PathBuf, Vec<u8>)>, StoreError> {
+    pub(super) fn sealed_view(
+        &self,
+        month: &str,
+    ) -> Result<Option<(PathBuf, Vec<u8>)>, StoreError> {
         let Some(view) = self.views.get(month) else {
             return Ok(None);
         };
@@ -82,7 +122,11 @@ impl Store {
         let view = match files::read_if_exists(&path)? {
             Some(sealed) => match self.open_view(&name, &sealed) {
                 Ok(view) => view,
-                Err(reason) => {
+                Err(ViewProblem::Outdated) => {
+                    self.rebuild_views()?;
+                    return Ok(());
+                }
+                Err(ViewProblem::Damaged(reason)) => {
                     self.warnings.push(format!(
                         "{} was damaged ({reason}); rebuilt it from the entries",
                         path.display()
@@ -97,15 +141,21 @@ impl Store {
         Ok(())
     }
 
-    pub(super) fn open_view(&self, name: &str, sealed: &[u8]) -> Result<MonthView, String> {
+    pub(super) fn open_view(&self, name: &str, sealed: &[u8]) -> Result<MonthView, ViewProblem> {
         let path = self.view_path(name);
+        let damaged = |e: &dyn std::fmt::Display| ViewProblem::Damaged(e.to_string());
         let plain = self
             .sealer
             .open(&path, Purpose::View, name, sealed)
-            .map_err(|e| e.to_string())?;
-        let view: MonthView = postcard::from_bytes(&plain).map_err(|e| e.to_string())?;
-        if view.v != VIEW_VERSION {
-            return Err(format!("unsupported view version {}", view.v));
+            .map_err(|e| damaged(&e))?;
+        // The version first, alone: an older format is not read as this one.
+        let (v, _) = postcard::take_from_bytes::<u8>(&plain).map_err(|e| damaged(&e))?;
+        if v != VIEW_VERSION {
+            return Err(ViewProblem::Outdated);
+        }
+        let view: MonthView = postcard::from_bytes(&plain).map_err(|e| damaged(&e))?;
+        if view.schema != schema_fingerprint() {
+            return Err(ViewProblem::Outdated);
         }
         Ok(view)
     }
@@ -120,15 +170,19 @@ impl Store {
             return Ok(());
         }
         let mut damaged = Vec::new();
+        let mut outdated = false;
         for path in self.view_files()? {
             match self.open_view(&files::stem(&path), &files::read(&path)?) {
                 Ok(view) => {
                     self.views.entry(view.month.clone()).or_insert(view);
                 }
-                Err(reason) => damaged.push(format!("{} was damaged ({reason})", path.display())),
+                Err(ViewProblem::Outdated) => outdated = true,
+                Err(ViewProblem::Damaged(reason)) => {
+                    damaged.push(format!("{} was damaged ({reason})", path.display()))
+                }
             }
         }
-        if !damaged.is_empty() {
+        if !damaged.is_empty() || outdated {
             self.warnings.extend(
                 damaged
                     .into_iter()
@@ -259,3 +313,7 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "views_tests.rs"]
+mod tests;

@@ -6,10 +6,10 @@ use attune_crypto::{genesis_roster, verify_roster_chain, verify_roster_extends, 
 use attune_proto::{Epoch, ErrorCode, Roster, RosterDevice, WrappedKey, WrappedKeys, WIRE_VERSION};
 
 use crate::dir::layout::GENESIS_FILE;
-use crate::sync::word::short;
 use crate::sync::relay::RelayClient;
 use crate::sync::report::SyncReport;
 use crate::sync::state::{ids, SyncState};
+use crate::sync::word::short;
 use crate::sync::SyncError;
 use crate::{Store, StoreError};
 
@@ -44,7 +44,10 @@ fn genesis(store: &Store) -> Result<Roster, SyncError> {
     let (journal, device) = ids(store)?;
     let ring = store.keyring();
     let key = ring.get(Epoch(1)).ok_or_else(|| {
-        StoreError::damaged(&store.dir().join(crate::dir::layout::KEYS_DIR), "the key of epoch 1 is missing")
+        StoreError::damaged(
+            &store.dir().join(crate::dir::layout::KEYS_DIR),
+            "the key of epoch 1 is missing",
+        )
     })?;
     let mut devices = vec![RosterDevice {
         device_id: device,

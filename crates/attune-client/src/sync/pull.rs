@@ -3,11 +3,11 @@
 use attune_proto::{ErrorCode, RelaySeq};
 
 use crate::sync::inbound::process_page;
-use crate::sync::word::check_claims;
 use crate::sync::relay::RelayClient;
 use crate::sync::report::SyncReport;
 use crate::sync::snapshot;
 use crate::sync::state::SyncState;
+use crate::sync::word::check_claims;
 use crate::sync::SyncError;
 use crate::Store;
 

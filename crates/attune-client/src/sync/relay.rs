@@ -4,10 +4,11 @@ use std::time::Duration;
 
 use attune_crypto::DeviceIdentity;
 use attune_proto::{
-    ErrorCode,
-    auth_message, Challenge, ChallengeRequest, DeviceId, Envelope, ErrorBody, JournalId,
-    PullResponse, PushRequest, PushResponse, RelaySeq, Roster, RosterList, RosterUpdate, Session,
-    SessionRequest, WrappedKeys, WIRE_VERSION,
+    auth_message,
+    routes::{self, PairingSide},
+    Challenge, ChallengeRequest, DeviceId, Envelope, ErrorBody, ErrorCode, JournalId, PullResponse,
+    PushRequest, PushResponse, RelaySeq, Roster, RosterList, RosterUpdate, Session, SessionRequest,
+    WrappedKeys, WIRE_VERSION,
 };
 
 use crate::sync::SyncError;
@@ -75,13 +76,17 @@ impl RelayClient {
     ) -> Result<RelayClient, SyncError> {
         let http = http_client()?;
         let base = trim_base(relay_url);
-        let journal_url = format!("{base}/v1/journals/{journal}");
         let req = ChallengeRequest {
             v: WIRE_VERSION,
             device_id: device,
         };
         let challenge = Challenge::decode(
-            &post(&http, &format!("{journal_url}/challenge"), req.encode()).await?,
+            &post(
+                &http,
+                &format!("{base}{}", routes::challenge(journal)),
+                req.encode(),
+            )
+            .await?,
         )?;
         let signature = identity.sign(&auth_message(journal, device, &challenge.nonce));
         let req = SessionRequest {
@@ -91,8 +96,14 @@ impl RelayClient {
             signature,
             genesis,
         };
-        let session =
-            Session::decode(&post(&http, &format!("{journal_url}/session"), req.encode()).await?)?;
+        let session = Session::decode(
+            &post(
+                &http,
+                &format!("{base}{}", routes::session(journal)),
+                req.encode(),
+            )
+            .await?,
+        )?;
         Ok(RelayClient {
             http,
             base,
@@ -101,14 +112,10 @@ impl RelayClient {
         })
     }
 
-    fn url(&self, tail: &str) -> String {
-        format!("{}/v1/journals/{}/{tail}", self.base, self.journal)
-    }
-
-    async fn get(&self, tail: &str) -> Result<Vec<u8>, SyncError> {
+    async fn get(&self, path: String) -> Result<Vec<u8>, SyncError> {
         let resp = self
             .http
-            .get(self.url(tail))
+            .get(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .send()
             .await
@@ -122,12 +129,12 @@ impl RelayClient {
     async fn send(
         &self,
         method: reqwest::Method,
-        tail: &str,
+        path: String,
         body: Vec<u8>,
     ) -> Result<Vec<u8>, SyncError> {
         let resp = self
             .http
-            .request(method, self.url(tail))
+            .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .body(body)
             .send()
@@ -141,26 +148,36 @@ impl RelayClient {
 
     /// Every roster version the relay holds, oldest first.
     pub async fn rosters(&self) -> Result<Vec<Roster>, SyncError> {
-        Ok(RosterList::decode(&self.get("roster").await?)?.rosters)
+        Ok(RosterList::decode(&self.get(routes::roster(self.journal)).await?)?.rosters)
     }
 
     /// Publish the next roster version together with the keys it needs, in one step.
     pub async fn put_roster(&self, update: &RosterUpdate) -> Result<(), SyncError> {
-        self.send(reqwest::Method::PUT, "roster", update.encode())
-            .await
-            .map(|_| ())
+        self.send(
+            reqwest::Method::PUT,
+            routes::roster(self.journal),
+            update.encode(),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// The journal keys wrapped to this device.
     pub async fn keys(&self) -> Result<WrappedKeys, SyncError> {
-        Ok(WrappedKeys::decode(&self.get("keys").await?)?)
+        Ok(WrappedKeys::decode(
+            &self.get(routes::keys(self.journal)).await?,
+        )?)
     }
 
     /// Store journal keys wrapped to devices.
     pub async fn put_keys(&self, keys: &WrappedKeys) -> Result<(), SyncError> {
-        self.send(reqwest::Method::PUT, "keys", keys.encode())
-            .await
-            .map(|_| ())
+        self.send(
+            reqwest::Method::PUT,
+            routes::keys(self.journal),
+            keys.encode(),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Push envelopes; acknowledged only after the relay committed them.
@@ -171,23 +188,23 @@ impl RelayClient {
         }
         .encode();
         Ok(PushResponse::decode(
-            &self.send(reqwest::Method::POST, "envelopes", body).await?,
+            &self
+                .send(reqwest::Method::POST, routes::push(self.journal), body)
+                .await?,
         )?)
     }
 
     /// One page of envelopes after `after`.
     pub async fn pull(&self, after: RelaySeq, limit: u32) -> Result<PullResponse, SyncError> {
         Ok(PullResponse::decode(
-            &self
-                .get(&format!("envelopes?after={}&limit={limit}", after.0))
-                .await?,
+            &self.get(routes::pull(self.journal, after, limit)).await?,
         )?)
     }
 
     /// The journal's newest snapshot (if any), head and compaction point.
     pub async fn snapshot(&self) -> Result<attune_proto::SnapshotResponse, SyncError> {
         Ok(attune_proto::SnapshotResponse::decode(
-            &self.get("snapshot").await?,
+            &self.get(routes::snapshot(self.journal)).await?,
         )?)
     }
 
@@ -198,7 +215,11 @@ impl RelayClient {
     ) -> Result<attune_proto::SnapshotStored, SyncError> {
         Ok(attune_proto::SnapshotStored::decode(
             &self
-                .send(reqwest::Method::PUT, "snapshot", snapshot.encode())
+                .send(
+                    reqwest::Method::PUT,
+                    routes::snapshot(self.journal),
+                    snapshot.encode(),
+                )
                 .await?,
         )?)
     }
@@ -214,7 +235,9 @@ impl RelayClient {
         }
         .encode();
         Ok(attune_proto::CompactResponse::decode(
-            &self.send(reqwest::Method::POST, "compact", body).await?,
+            &self
+                .send(reqwest::Method::POST, routes::compact(self.journal), body)
+                .await?,
         )?)
     }
 
@@ -222,7 +245,11 @@ impl RelayClient {
     pub async fn open_pairing(&self) -> Result<attune_proto::PairingSlot, SyncError> {
         Ok(attune_proto::PairingSlot::decode(
             &self
-                .send(reqwest::Method::POST, "pairing", Vec::new())
+                .send(
+                    reqwest::Method::POST,
+                    routes::pairing_open(self.journal),
+                    Vec::new(),
+                )
                 .await?,
         )?)
     }
@@ -237,8 +264,9 @@ impl RelayClient {
             self.base.clone()
         };
         format!(
-            "{ws_base}/v1/journals/{}/ws?token={}",
-            self.journal, self.token
+            "{ws_base}{}?token={}",
+            routes::live(self.journal),
+            self.token
         )
     }
 }
@@ -246,21 +274,23 @@ impl RelayClient {
 /// The unauthenticated side of a pairing rendezvous (the new device has no session).
 pub struct Rendezvous {
     http: reqwest::Client,
-    url: String,
-    side: &'static str,
+    base: String,
+    nameplate: u32,
+    side: PairingSide,
     read: usize,
 }
 
 impl Rendezvous {
-    /// The rendezvous `nameplate` on `relay_url`, as `side` (`existing` or `new`).
+    /// The rendezvous `nameplate` on `relay_url`, as `side`.
     pub fn new(
         relay_url: &str,
         nameplate: u32,
-        side: &'static str,
+        side: PairingSide,
     ) -> Result<Rendezvous, SyncError> {
         Ok(Rendezvous {
             http: http_client()?,
-            url: format!("{}/v1/pairing/{nameplate}", trim_base(relay_url)),
+            base: trim_base(relay_url),
+            nameplate,
             side,
             read: 0,
         })
@@ -268,7 +298,8 @@ impl Rendezvous {
 
     /// Post one message to the other side.
     pub async fn send(&self, message: Vec<u8>) -> Result<(), SyncError> {
-        post(&self.http, &format!("{}/{}", self.url, self.side), message)
+        let path = routes::pairing_messages(self.nameplate, self.side);
+        post(&self.http, &format!("{}{path}", self.base), message)
             .await
             .map(|_| ())
     }
@@ -276,7 +307,8 @@ impl Rendezvous {
     /// Wait for the other side's next message, polling until `deadline`.
     pub async fn receive(&mut self, deadline: std::time::Instant) -> Result<Vec<u8>, SyncError> {
         loop {
-            let url = format!("{}/{}?after={}", self.url, self.side, self.read);
+            let path = routes::pairing_read(self.nameplate, self.side, self.read);
+            let url = format!("{}{path}", self.base);
             let resp = self.http.get(&url).send().await.map_err(network)?;
             if !resp.status().is_success() {
                 return Err(refusal(resp).await);
@@ -298,6 +330,11 @@ impl Rendezvous {
 
     /// Close the rendezvous (after success or failure); errors are ignored.
     pub async fn close(&self) {
-        let _ = self.http.delete(&self.url).send().await;
+        let path = routes::pairing(self.nameplate);
+        let _ = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .await;
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use attune_core::{Entry, EntryId};
 use attune_crypto::{open_snapshot, seal_snapshot};
-use attune_proto::{Cover, ErrorCode, DeviceId, DeviceSeq, RelaySeq, SnapshotHeader, WIRE_VERSION};
+use attune_proto::{Cover, DeviceId, DeviceSeq, ErrorCode, RelaySeq, SnapshotHeader, WIRE_VERSION};
 use serde::{Deserialize, Serialize};
 
 use crate::sync::relay::RelayClient;

@@ -4,7 +4,7 @@
 //! keys; an existing device signs a roster that includes them and wraps every
 //! journal key to the new device. The relay carries both but can neither
 //! forge the roster (it needs a member's signature) nor read the keys.
-//! A later version replaces the copy step with a short pairing code.
+//! Pairing by a short code (`pair.rs`) runs this same flow over a rendezvous.
 
 use attune_crypto::{
     check_roster_contains, next_roster, verify_roster_chain, wrap_journal_key, RosterChange,

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, PairingRole};
+use attune_proto::routes::PairingSide;
 
 use crate::sync::devices::join::{add_device_after_sync, JoinRequest, JoinTicket};
 use crate::sync::relay::Rendezvous;
@@ -42,7 +43,7 @@ pub async fn pair_device(
         expires_unix: slot.expires_unix,
     });
     let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
-    let mut rendezvous = Rendezvous::new(&relay, slot.nameplate, "existing")?;
+    let mut rendezvous = Rendezvous::new(&relay, slot.nameplate, PairingSide::Existing)?;
     let deadline = deadline_for(slot.expires_unix);
     let (pake, message) = start_pairing(&code, PairingRole::Existing);
     let result = async {
@@ -84,7 +85,7 @@ pub async fn join_with_code(
 ) -> Result<(Store, SyncReport), SyncError> {
     let (nameplate, code) = parse_pairing_code(code)?;
     let joining = JoiningDevice::create(dir, options, relay)?;
-    let mut rendezvous = Rendezvous::new(relay, nameplate, "new")?;
+    let mut rendezvous = Rendezvous::new(relay, nameplate, PairingSide::New)?;
     let result = async {
         let (pake, message) = start_pairing(&code, PairingRole::New);
         rendezvous.send(message).await?;

@@ -5,8 +5,8 @@ use attune_crypto::{
     RecoverySecret, RosterChange,
 };
 use attune_proto::{
-    ErrorCode,
-    DeviceId, DeviceSeq, Epoch, JournalId, RosterDevice, RosterUpdate, WrappedKey, WIRE_VERSION,
+    DeviceId, DeviceSeq, Epoch, ErrorCode, JournalId, RosterDevice, RosterUpdate, WrappedKey,
+    WIRE_VERSION,
 };
 
 use crate::config::RecoveryDevice;
