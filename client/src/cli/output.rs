@@ -51,6 +51,8 @@ fn field_json(value: &FieldValue) -> Value {
         FieldValue::SessionFormat(v) => json!(v.key()),
         FieldValue::Modality(v) => json!(v.key()),
         FieldValue::WinType(v) => json!(v.key()),
+        // Written by a newer Attune: this build cannot read it (documented in docs/CLI.md).
+        FieldValue::Newer => json!("newer"),
     }
 }
 

@@ -17,6 +17,17 @@
 //! Every text object (body, notes, every text field of the kind) is created in
 //! the entry's first change, so concurrent edits never race to create the same
 //! object (which would make one side's text lose).
+//!
+//! # Written by a newer Attune
+//!
+//! A document may hold a kind code or field values that a newer version of
+//! Attune wrote. Reading never fails on them: the kind reads as
+//! [`EntryKind::Newer`] and each value this build cannot read as
+//! [`FieldValue::Newer`], so the writer still sees the body, notes, tags and
+//! people. The document itself is never rewritten to fit this build: an edit
+//! of such an entry ([`CoreError::NewerKind`]), or of such a field
+//! ([`CoreError::NewerField`]), is refused. Fields of another kind this build
+//! knows are left over from a change of kind and stay hidden, as before.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +38,7 @@ use automerge::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{FieldType, SCHEMA_VERSION};
+use crate::schema::{is_field_of_any_kind, FieldSpec, FieldType, SCHEMA_VERSION};
 use crate::{CoreError, Entry, EntryId, EntryKind, FieldValue, Timestamp};
 
 /// The bytes of one Automerge change made to one entry: exactly what sync ships.
@@ -208,6 +219,9 @@ impl EntryDoc {
         new: NewEntry,
     ) -> Result<(EntryDoc, EntryChange), CoreError> {
         let kind = new.kind.unwrap_or(EntryKind::Note);
+        if let EntryKind::Newer(code) = kind {
+            return Err(CoreError::NewerKind { code });
+        }
         check_steadiness(new.steadiness)?;
         for (key, value) in &new.fields {
             value.check(kind.field(key)?)?;
@@ -321,13 +335,24 @@ impl EntryDoc {
         edits: &[Edit],
     ) -> Result<Option<EntryChange>, CoreError> {
         let kind = self.kind()?;
+        if let EntryKind::Newer(code) = kind {
+            return Err(CoreError::NewerKind { code });
+        }
         for e in edits {
             match e {
-                Edit::SetField(key, Some(value)) => value.check(kind.field(key)?)?,
-                Edit::SetField(key, None) => {
-                    kind.field(key)?;
+                Edit::SetField(key, value) => {
+                    let spec = kind.field(key)?;
+                    if self.stored_field(spec)? == Some(FieldValue::Newer) {
+                        return Err(CoreError::NewerField { field: key.clone() });
+                    }
+                    if let Some(value) = value {
+                        value.check(spec)?;
+                    }
                 }
                 Edit::SetSteadiness(s) => check_steadiness(*s)?,
+                Edit::SetKind(EntryKind::Newer(code)) => {
+                    return Err(CoreError::NewerKind { code: *code })
+                }
                 _ => {}
             }
         }
@@ -479,11 +504,20 @@ impl EntryDoc {
         self.pending.len()
     }
 
+    /// The stored kind; a code this build does not know is a newer kind, not an error.
     fn kind(&self) -> Result<EntryKind, CoreError> {
         let code = scalar(&self.doc, &ROOT, "kind")
             .and_then(|v| as_u64(&v))
             .ok_or(CoreError::Incomplete)?;
-        EntryKind::from_code(code).ok_or_else(|| CoreError::UnknownKind(code.to_string()))
+        Ok(EntryKind::from_code(code).unwrap_or(EntryKind::Newer(code)))
+    }
+
+    /// The current value of one field of the entry's kind, as [`EntryDoc::entry`] reads it.
+    fn stored_field(&self, spec: &FieldSpec) -> Result<Option<FieldValue>, CoreError> {
+        match map_obj(&self.doc, "fields") {
+            Some(fields) => read_field(&self.doc, &fields, spec),
+            None => Ok(None),
+        }
     }
 
     /// The entry as it reads now.
@@ -512,25 +546,17 @@ impl EntryDoc {
         );
         let mut fields = BTreeMap::new();
         if let Some(fobj) = map_obj(doc, "fields") {
-            for spec in kind.fields() {
-                let value = match spec.ty {
-                    FieldType::Text => {
-                        let s = text(&fobj, spec.key)?;
-                        (!s.is_empty()).then_some(FieldValue::Text(s))
-                    }
-                    FieldType::Int { .. } => scalar(doc, &fobj, spec.key)
-                        .and_then(|v| as_i64(&v))
-                        .map(FieldValue::Int),
-                    FieldType::Real { .. } => scalar(doc, &fobj, spec.key).and_then(|v| match v {
-                        ScalarValue::F64(f) => Some(FieldValue::Real(f)),
-                        other => as_i64(&other).map(|n| FieldValue::Real(n as f64)),
-                    }),
-                    FieldType::Choice(set) => scalar(doc, &fobj, spec.key)
-                        .and_then(|v| as_u64(&v))
-                        .and_then(|code| FieldValue::from_choice_code(set, code)),
+            let newer_kind = matches!(kind, EntryKind::Newer(_));
+            for key in doc.keys(&fobj) {
+                let value = match kind.fields().iter().find(|spec| spec.key == key) {
+                    Some(spec) => read_field(doc, &fobj, spec)?,
+                    // A field of another kind: left over from a change of kind, hidden.
+                    None if !newer_kind && is_field_of_any_kind(&key) => None,
+                    // A field a newer Attune added (or any field of a newer kind).
+                    None => has_value(doc, &fobj, &key)?.then_some(FieldValue::Newer),
                 };
                 if let Some(v) = value {
-                    fields.insert(spec.key.to_string(), v);
+                    fields.insert(key, v);
                 }
             }
         }
@@ -571,6 +597,58 @@ impl EntryDoc {
             bytes: change.raw_bytes().to_vec(),
         })
     }
+}
+
+/// Reads field `spec` from the `fields` map: `None` when absent or empty,
+/// [`FieldValue::Newer`] when it holds something this build cannot read as `spec`'s type.
+fn read_field(
+    doc: &impl ReadDoc,
+    fields: &ObjId,
+    spec: &FieldSpec,
+) -> Result<Option<FieldValue>, CoreError> {
+    let Some((value, id)) = doc.get(fields, spec.key)? else {
+        return Ok(None);
+    };
+    let scalar = match value {
+        Value::Object(ObjType::Text) => {
+            let text = doc.text(&id)?;
+            return Ok(match spec.ty {
+                _ if text.is_empty() => None,
+                FieldType::Text => Some(FieldValue::Text(text)),
+                _ => Some(FieldValue::Newer),
+            });
+        }
+        Value::Object(_) => return Ok(Some(FieldValue::Newer)),
+        Value::Scalar(scalar) => scalar.into_owned(),
+    };
+    let read = match (spec.ty, &scalar) {
+        (_, ScalarValue::Null) => return Ok(None),
+        (FieldType::Text, ScalarValue::Str(s)) => {
+            (!s.is_empty()).then(|| FieldValue::Text(s.to_string()))
+        }
+        (FieldType::Text, _) => Some(FieldValue::Newer),
+        (FieldType::Int { .. }, v) => Some(as_i64(v).map_or(FieldValue::Newer, FieldValue::Int)),
+        (FieldType::Real { .. }, ScalarValue::F64(f)) => Some(FieldValue::Real(*f)),
+        (FieldType::Real { .. }, v) => {
+            Some(as_i64(v).map_or(FieldValue::Newer, |n| FieldValue::Real(n as f64)))
+        }
+        (FieldType::Choice(set), v) => Some(
+            as_u64(v)
+                .and_then(|code| FieldValue::from_choice_code(set, code))
+                .unwrap_or(FieldValue::Newer),
+        ),
+    };
+    Ok(read)
+}
+
+/// Whether `key` in the `fields` map holds anything: non-empty text, a scalar, an object.
+fn has_value(doc: &impl ReadDoc, fields: &ObjId, key: &str) -> Result<bool, CoreError> {
+    Ok(match doc.get(fields, key)? {
+        None => false,
+        Some((Value::Scalar(s), _)) => !matches!(s.as_ref(), ScalarValue::Null),
+        Some((Value::Object(ObjType::Text), id)) => doc.length(&id) > 0,
+        Some((Value::Object(_), _)) => true,
+    })
 }
 
 fn put_scalar_field(

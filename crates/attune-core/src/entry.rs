@@ -2,7 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, EnumAccess, VariantAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::schema::{
     Answer, ChoiceSet, FieldSpec, FieldType, Modality, SessionFormat, Setting, Technique, WinType,
@@ -10,8 +11,12 @@ use crate::schema::{
 use crate::{CoreError, EntryId, EntryKind, Timestamp};
 
 /// A typed value of a kind-specific field.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+///
+/// Serialised with stable tags (see [`FieldValue::tag`]): binary formats
+/// (postcard) write the tag, never the declaration order, so inserting a
+/// variant cannot relabel saved data; JSON keeps its externally tagged shape,
+/// `{"text": "…"}`, `{"setting": "one-on-one"}`, `"newer"`.
+#[derive(Clone, Debug, PartialEq)]
 pub enum FieldValue {
     /// Prose.
     Text(String),
@@ -31,7 +36,30 @@ pub enum FieldValue {
     Modality(Modality),
     /// The shape of a micro-win.
     WinType(WinType),
+    /// A value this build cannot read: written by a newer version of Attune
+    /// (a field or a choice it does not know, or a value of another type).
+    ///
+    /// Shown as "a newer value: update Attune"; never parsed from input and
+    /// never written. The entry's document keeps the real value untouched.
+    Newer,
 }
+
+/// What a [`FieldValue::Newer`] looks like to people.
+const NEWER_VALUE_LABEL: &str = "a newer value: update Attune";
+
+/// Every variant's stable tag and JSON name, in tag order (tag = index + 1).
+const FIELD_VALUE_TAGS: [&str; 10] = [
+    "text",
+    "int",
+    "real",
+    "answer",
+    "setting",
+    "technique",
+    "session-format",
+    "modality",
+    "win-type",
+    "newer",
+];
 
 impl FieldValue {
     /// Parse what a writer typed for `spec`, with a clear message when it does not fit.
@@ -98,8 +126,33 @@ impl FieldValue {
         }
     }
 
+    /// The stable tag of this variant: what binary formats write (1 = text … 10 = newer).
+    ///
+    /// Tags are never reused or renumbered; a new variant takes the next one.
+    pub fn tag(&self) -> u32 {
+        match self {
+            FieldValue::Text(_) => 1,
+            FieldValue::Int(_) => 2,
+            FieldValue::Real(_) => 3,
+            FieldValue::Answer(_) => 4,
+            FieldValue::Setting(_) => 5,
+            FieldValue::Technique(_) => 6,
+            FieldValue::SessionFormat(_) => 7,
+            FieldValue::Modality(_) => 8,
+            FieldValue::WinType(_) => 9,
+            FieldValue::Newer => 10,
+        }
+    }
+
     /// Check that this value has the type `spec` asks for.
     pub fn check(&self, spec: &FieldSpec) -> Result<(), CoreError> {
+        if *self == FieldValue::Newer {
+            return Err(CoreError::InvalidValue {
+                field: spec.key.to_string(),
+                message: "a value from a newer version of Attune cannot be written by this one"
+                    .into(),
+            });
+        }
         let ok = match (spec.ty, self) {
             (FieldType::Text, FieldValue::Text(_)) => true,
             (FieldType::Int { min, max }, FieldValue::Int(n)) => (min..=max).contains(n),
@@ -173,6 +226,7 @@ impl FieldValue {
             FieldValue::SessionFormat(v) => v.label().to_string(),
             FieldValue::Modality(v) => v.label().to_string(),
             FieldValue::WinType(v) => v.label().to_string(),
+            FieldValue::Newer => NEWER_VALUE_LABEL.to_string(),
         }
     }
 
@@ -190,6 +244,98 @@ impl FieldValue {
             FieldValue::Int(n) => Some(*n),
             _ => None,
         }
+    }
+}
+
+impl Serialize for FieldValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        const NAME: &str = "FieldValue";
+        let tag = self.tag();
+        // The tag is 1..=10, so the index is always in range.
+        let variant = FIELD_VALUE_TAGS[(tag - 1) as usize];
+        match self {
+            FieldValue::Text(v) => serializer.serialize_newtype_variant(NAME, tag, variant, v),
+            FieldValue::Int(v) => serializer.serialize_newtype_variant(NAME, tag, variant, v),
+            FieldValue::Real(v) => serializer.serialize_newtype_variant(NAME, tag, variant, v),
+            FieldValue::Answer(v) => serializer.serialize_newtype_variant(NAME, tag, variant, v),
+            FieldValue::Setting(v) => serializer.serialize_newtype_variant(NAME, tag, variant, v),
+            FieldValue::Technique(v) => serializer.serialize_newtype_variant(NAME, tag, variant, v),
+            FieldValue::SessionFormat(v) => {
+                serializer.serialize_newtype_variant(NAME, tag, variant, v)
+            }
+            FieldValue::Modality(v) => serializer.serialize_newtype_variant(NAME, tag, variant, v),
+            FieldValue::WinType(v) => serializer.serialize_newtype_variant(NAME, tag, variant, v),
+            FieldValue::Newer => serializer.serialize_unit_variant(NAME, tag, variant),
+        }
+    }
+}
+
+/// A [`FieldValue`] variant read by its stable tag (binary formats) or its name (JSON).
+struct FieldValueTag(u32);
+
+impl<'de> Deserialize<'de> for FieldValueTag {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TagVisitor;
+        impl Visitor<'_> for TagVisitor {
+            type Value = FieldValueTag;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field value tag or name")
+            }
+
+            fn visit_u64<E: de::Error>(self, tag: u64) -> Result<FieldValueTag, E> {
+                match u32::try_from(tag) {
+                    Ok(tag @ 1..=10) => Ok(FieldValueTag(tag)),
+                    _ => Err(E::custom(format_args!(
+                        "unknown field value tag {tag} (written by a newer version of Attune?)"
+                    ))),
+                }
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<FieldValueTag, E> {
+                FIELD_VALUE_TAGS
+                    .iter()
+                    .position(|known| *known == name)
+                    .and_then(|index| u32::try_from(index + 1).ok())
+                    .map(FieldValueTag)
+                    .ok_or_else(|| E::unknown_variant(name, &FIELD_VALUE_TAGS))
+            }
+        }
+        deserializer.deserialize_identifier(TagVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl<'de> Visitor<'de> for ValueVisitor {
+            type Value = FieldValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field value")
+            }
+
+            fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<FieldValue, A::Error> {
+                let (FieldValueTag(tag), value) = data.variant()?;
+                Ok(match tag {
+                    1 => FieldValue::Text(value.newtype_variant()?),
+                    2 => FieldValue::Int(value.newtype_variant()?),
+                    3 => FieldValue::Real(value.newtype_variant()?),
+                    4 => FieldValue::Answer(value.newtype_variant()?),
+                    5 => FieldValue::Setting(value.newtype_variant()?),
+                    6 => FieldValue::Technique(value.newtype_variant()?),
+                    7 => FieldValue::SessionFormat(value.newtype_variant()?),
+                    8 => FieldValue::Modality(value.newtype_variant()?),
+                    9 => FieldValue::WinType(value.newtype_variant()?),
+                    // 10, newer: the tag's visitor admits 1..=10 only.
+                    _ => {
+                        value.unit_variant()?;
+                        FieldValue::Newer
+                    }
+                })
+            }
+        }
+        deserializer.deserialize_enum("FieldValue", &FIELD_VALUE_TAGS, ValueVisitor)
     }
 }
 
@@ -211,7 +357,7 @@ pub fn describe(ty: FieldType) -> String {
 pub struct Entry {
     /// Identity.
     pub id: EntryId,
-    /// What kind of moment.
+    /// What kind of moment ([`EntryKind::Newer`] for a kind a newer Attune added).
     pub kind: EntryKind,
     /// Schema version the entry was written with.
     pub schema_version: u64,
@@ -229,13 +375,25 @@ pub struct Entry {
     pub people: BTreeSet<String>,
     /// How regulated the writer felt, 1–5.
     pub steadiness: Option<u8>,
-    /// Kind-specific fields by stable key.
+    /// Kind-specific fields by stable key; [`FieldValue::Newer`] for values this build cannot read.
     pub fields: BTreeMap<String, FieldValue>,
     /// Deleted entries are tombstones: hidden, kept, and restorable.
     pub deleted: bool,
 }
 
 impl Entry {
+    /// Whether a newer version of Attune wrote part of this entry: its kind or
+    /// a field value that this build shows as "update Attune".
+    ///
+    /// Such an entry reads fine (body, notes, tags, people, steadiness) but
+    /// [`crate::EntryDoc::edit`] refuses to change it, or the unreadable fields.
+    /// A cache of materialised entries should materialise it again after an
+    /// update rather than keep this reading.
+    pub fn has_newer_parts(&self) -> bool {
+        matches!(self.kind, EntryKind::Newer(_))
+            || self.fields.values().any(|v| *v == FieldValue::Newer)
+    }
+
     /// Whether this entry is heavy enough to offer grounding and the crisis note afterwards.
     pub fn is_heavy(&self) -> bool {
         let high = |key: &str| {

@@ -27,6 +27,18 @@ pub enum CoreError {
         /// What is wrong, in plain words.
         message: String,
     },
+    /// The entry is of a kind a newer version of Attune added: it can be read here, not changed.
+    #[error("this entry is a newer kind of entry (kind {code}) that this version of Attune cannot change; update Attune to edit it")]
+    NewerKind {
+        /// The kind's stored code.
+        code: u64,
+    },
+    /// A field holds a value a newer version of Attune wrote: it can be kept here, not changed.
+    #[error("{field} holds a value from a newer version of Attune that this version cannot change; update Attune to edit it")]
+    NewerField {
+        /// The field's key.
+        field: String,
+    },
     /// An entry id is not 32 hexadecimal characters.
     #[error("{0:?} is not an entry id (expected 32 hexadecimal characters)")]
     BadEntryId(String),

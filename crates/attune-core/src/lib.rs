@@ -7,6 +7,14 @@
 //! idempotent and order-free. The crate is pure: no I/O, no clock (time is
 //! passed in), no randomness (ids are passed in).
 //!
+//! Kinds, choices and field values are saved by stable numbers, never by
+//! their place in a list: in the document, and in binary serde formats
+//! (postcard) through their `Serialize` impls; JSON uses their stable keys
+//! ([`schema`], [`FieldValue::tag`], and [`legacy`] for bytes written before).
+//! A kind or value written by a newer Attune reads as [`EntryKind::Newer`] or
+//! [`FieldValue::Newer`] and is never rewritten: editing it is refused
+//! ([`CoreError::NewerKind`], [`CoreError::NewerField`]).
+//!
 //! ```
 //! use attune_core::{EntryDoc, EntryId, EntryKind, NewEntry, Edit, Timestamp, FieldValue};
 //!
@@ -26,10 +34,14 @@
 //! # Ok::<(), attune_core::CoreError>(())
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 mod doc;
 mod entry;
 mod error;
 mod ids;
+pub mod legacy;
 pub mod query;
 pub mod schema;
 

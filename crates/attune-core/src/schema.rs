@@ -3,50 +3,178 @@
 //! Values are stored as numbers and stable keys, never as display labels, so
 //! a label can be reworded without touching a single saved entry.
 
-use serde::{Deserialize, Serialize};
-
 use crate::CoreError;
 
 /// Current schema version written into every new entry.
 pub const SCHEMA_VERSION: u64 = 1;
 
+/// Serde for the choice enums: the stable code in binary formats, the stable key in text ones.
+///
+/// Binary formats (postcard: month views, snapshots) get [`code`](EntryKind::code),
+/// never the declaration order, so reordering or inserting variants cannot
+/// relabel saved data. Human-readable formats (JSON) get
+/// [`key`](EntryKind::key), and also accept the code.
+mod choice_serde {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{self, Deserializer, Visitor};
+
+    /// What the generated `Deserialize` impls need of a choice enum.
+    pub(super) trait Choice: Sized {
+        /// What the enum is called in error messages.
+        const NAME: &'static str;
+        /// Every key this build knows, for error messages.
+        const KEYS: &'static [&'static str];
+        /// The value for a stored code, if this build can represent it.
+        fn from_stored_code(code: u64) -> Option<Self>;
+        /// The value for a stable key, or for a name older builds wrote in text formats.
+        fn from_stored_key(key: &str) -> Option<Self>;
+    }
+
+    struct ChoiceVisitor<T>(PhantomData<T>);
+
+    impl<T: Choice> Visitor<'_> for ChoiceVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a {} key or code", T::NAME)
+        }
+
+        fn visit_u64<E: de::Error>(self, code: u64) -> Result<T, E> {
+            T::from_stored_code(code)
+                .ok_or_else(|| E::custom(format_args!("unknown {} code {code}", T::NAME)))
+        }
+
+        fn visit_i64<E: de::Error>(self, code: i64) -> Result<T, E> {
+            let code = u64::try_from(code)
+                .map_err(|_| E::custom(format_args!("unknown {} code {code}", T::NAME)))?;
+            self.visit_u64(code)
+        }
+
+        fn visit_str<E: de::Error>(self, key: &str) -> Result<T, E> {
+            T::from_stored_key(key).ok_or_else(|| E::unknown_variant(key, T::KEYS))
+        }
+    }
+
+    pub(super) fn deserialize<'de, T: Choice, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(ChoiceVisitor(PhantomData))
+        } else {
+            deserializer.deserialize_u64(ChoiceVisitor(PhantomData))
+        }
+    }
+}
+
+/// One enum of stable choices: `Variant = code, "key", "label";`.
+///
+/// The code is what the journal stores and what binary formats write; the key
+/// is the stable machine name (`--json`, the command line); the label is for
+/// people and can be reworded freely. `legacy "name"` is the name serde's
+/// derive used to write in JSON where it differs from the key (still read).
+/// With `, newer Variant = "label"` the enum also has `Variant(code)` for codes
+/// a newer version of Attune wrote, so reading never fails on them.
 macro_rules! choice_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal, $key:literal, $label:literal;)+ }) => {
+    (@from_stored $name:ident, $code:expr) => {
+        $name::from_code($code)
+    };
+    (@from_stored $name:ident, $code:expr, $newer:ident) => {
+        Some($name::from_code($code).unwrap_or($name::$newer($code)))
+    };
+    (
+        $(#[$meta:meta])*
+        $name:ident $(, newer $newer:ident = $newer_label:literal)? {
+            $($variant:ident = $code:literal, $key:literal, $label:literal $(, legacy $legacy:literal)?;)+
+        }
+    ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "kebab-case")]
-        pub enum $name { $(#[doc = $label] $variant),+ }
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $(#[doc = $label] $variant,)+
+            $(
+                #[doc = concat!("Written by a newer version of Attune: its stored code (shown as \"", $newer_label, "\").")]
+                ///
+                /// Never in `ALL` and never parsed from input: this build can
+                /// show such a value but not write it.
+                $newer(u64),
+            )?
+        }
 
         impl $name {
-            /// Every value, in display order.
+            /// Every value this build knows, in display order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The number stored in the journal.
             pub fn code(self) -> u64 {
-                match self { $($name::$variant => $code),+ }
+                match self {
+                    $($name::$variant => $code,)+
+                    $($name::$newer(code) => code,)?
+                }
             }
 
-            /// The value for a stored number, if known.
+            /// The value for a stored number, if this build knows it.
             pub fn from_code(code: u64) -> Option<Self> {
                 match code { $($code => Some($name::$variant),)+ _ => None }
             }
 
             /// The stable machine key (used in `--json` output and on the command line).
             pub fn key(self) -> &'static str {
-                match self { $($name::$variant => $key),+ }
+                match self {
+                    $($name::$variant => $key,)+
+                    $($name::$newer(_) => "newer",)?
+                }
             }
 
             /// The words shown to people.
             pub fn label(self) -> &'static str {
-                match self { $($name::$variant => $label),+ }
+                match self {
+                    $($name::$variant => $label,)+
+                    $($name::$newer(_) => $newer_label,)?
+                }
             }
 
-            /// Parse a key, a label or a stored number, ignoring case.
+            /// Parse a key, a label or a stored number, ignoring case (values this build knows only).
             pub fn parse(input: &str) -> Option<Self> {
                 let wanted = input.trim().to_lowercase();
                 Self::ALL.iter().copied().find(|v| {
                     v.key() == wanted || v.label().to_lowercase() == wanted || v.code().to_string() == wanted
                 })
+            }
+        }
+
+        impl choice_serde::Choice for $name {
+            const NAME: &'static str = stringify!($name);
+            const KEYS: &'static [&'static str] = &[$($key),+];
+
+            fn from_stored_code(code: u64) -> Option<Self> {
+                choice_enum!(@from_stored $name, code $(, $newer)?)
+            }
+
+            fn from_stored_key(key: &str) -> Option<Self> {
+                match key {
+                    $($key $(| $legacy)? => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                if !serializer.is_human_readable() {
+                    return serializer.serialize_u64(self.code());
+                }
+                match self {
+                    $($name::$newer(code) => serializer.serialize_u64(*code),)?
+                    known => serializer.serialize_str(known.key()),
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                choice_serde::deserialize(deserializer)
             }
         }
 
@@ -60,7 +188,7 @@ macro_rules! choice_enum {
 
 choice_enum! {
     /// What kind of moment an entry records.
-    EntryKind {
+    EntryKind, newer Newer = "a newer kind of entry: update Attune" {
         Conversation = 1, "conversation", "conversation";
         SelfCompassion = 2, "self-compassion", "self-compassion";
         Grounding = 3, "grounding", "grounding";
@@ -98,7 +226,7 @@ choice_enum! {
 choice_enum! {
     /// A grounding technique.
     Technique {
-        Senses54321 = 1, "5-4-3-2-1", "5-4-3-2-1 senses";
+        Senses54321 = 1, "5-4-3-2-1", "5-4-3-2-1 senses", legacy "senses54321";
         BodySensations = 2, "body-sensations", "naming body sensations";
         Surroundings = 3, "surroundings", "describing surroundings";
         Breathing = 4, "breathing", "breathing";
@@ -367,7 +495,7 @@ const REFRAME: &[FieldSpec] = &[
 ];
 
 impl EntryKind {
-    /// The kind-specific fields, in the order they are asked.
+    /// The kind-specific fields, in the order they are asked (none for a [`EntryKind::Newer`] kind).
     pub fn fields(self) -> &'static [FieldSpec] {
         match self {
             EntryKind::Conversation => CONVERSATION,
@@ -380,12 +508,15 @@ impl EntryKind {
             EntryKind::MicroWin => MICRO_WIN,
             EntryKind::Values => VALUES,
             EntryKind::Reframe => REFRAME,
-            EntryKind::Note => &[],
+            EntryKind::Note | EntryKind::Newer(_) => &[],
         }
     }
 
     /// The field spec for `key`, or a clear error naming the fields this kind has.
     pub fn field(self, key: &str) -> Result<&'static FieldSpec, CoreError> {
+        if let EntryKind::Newer(code) = self {
+            return Err(CoreError::NewerKind { code });
+        }
         self.fields()
             .iter()
             .find(|f| f.key == key)
@@ -422,6 +553,9 @@ impl EntryKind {
             EntryKind::Values => "Meaning and belonging: what matters to you.",
             EntryKind::Reframe => "Reworking the charge of a memory.",
             EntryKind::Note => "Anything else on your mind.",
+            EntryKind::Newer(_) => {
+                "A kind of entry added by a newer version of Attune: update Attune to see all of it and to edit it."
+            }
         }
     }
 
@@ -434,6 +568,13 @@ impl EntryKind {
             _ => "Anything else you want to write?",
         }
     }
+}
+
+/// Whether `key` is a field of any kind this build knows (so not one a newer Attune added).
+pub(crate) fn is_field_of_any_kind(key: &str) -> bool {
+    EntryKind::ALL
+        .iter()
+        .any(|kind| kind.fields().iter().any(|f| f.key == key))
 }
 
 /// The guided question for the entry-wide 1–5 steadiness.
@@ -459,6 +600,125 @@ mod tests {
         );
         assert_eq!(Answer::parse("2"), Some(Answer::Partly));
         assert_eq!(Technique::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn a_field_key_shared_by_kinds_has_one_type() {
+        // Fields of another kind are hidden as left over from a change of kind;
+        // that is only sound if a key means the same type in every kind.
+        for a in EntryKind::ALL {
+            for b in EntryKind::ALL {
+                for fa in a.fields() {
+                    if let Some(fb) = b.fields().iter().find(|f| f.key == fa.key) {
+                        assert_eq!(fa.ty, fb.ty, "{a}.{} and {b}.{}", fa.key, fb.key);
+                    }
+                }
+            }
+        }
+        assert!(is_field_of_any_kind("technique"));
+        assert!(!is_field_of_any_kind("mood-colour"));
+    }
+
+    #[test]
+    fn newer_kinds_have_no_fields_and_are_never_parsed() {
+        let newer = EntryKind::Newer(99);
+        assert_eq!(newer.code(), 99);
+        assert_eq!(newer.key(), "newer");
+        assert_eq!(newer.to_string(), "a newer kind of entry: update Attune");
+        assert!(newer.fields().is_empty());
+        assert!(matches!(
+            newer.field("anything"),
+            Err(CoreError::NewerKind { code: 99 })
+        ));
+        assert!(!EntryKind::ALL.contains(&newer));
+        assert_eq!(EntryKind::from_code(99), None);
+        assert_eq!(EntryKind::parse("99"), None);
+        assert_eq!(EntryKind::parse("newer"), None);
+    }
+
+    /// Test-only copies of the choice enums, made with the same macro.
+    #[allow(dead_code)] // Only their serde and codes are exercised.
+    mod copies {
+        use super::super::choice_serde;
+
+        // The same kinds as `EntryKind`, declared in reverse order with the same codes.
+        choice_enum! {
+            /// `EntryKind` reordered.
+            ReorderedKind, newer Newer = "newer" {
+                Note = 11, "note", "note";
+                Reframe = 10, "reframe", "reframe";
+                Values = 9, "values", "values";
+                MicroWin = 8, "micro-win", "micro-win";
+                Setback = 7, "setback", "setback";
+                Listening = 6, "listening", "listening";
+                Session = 5, "session", "session";
+                CheckIn = 4, "check-in", "check-in";
+                Grounding = 3, "grounding", "grounding";
+                SelfCompassion = 2, "self-compassion", "self-compassion";
+                Conversation = 1, "conversation", "conversation";
+            }
+        }
+
+        // The same techniques as `Technique`, with a value inserted mid-list.
+        choice_enum! {
+            /// `Technique` with an insertion.
+            InsertedTechnique {
+                Senses54321 = 1, "5-4-3-2-1", "5-4-3-2-1 senses";
+                Tapping = 6, "tapping", "tapping";
+                BodySensations = 2, "body-sensations", "naming body sensations";
+                Surroundings = 3, "surroundings", "describing surroundings";
+                Breathing = 4, "breathing", "breathing";
+                Other = 5, "other", "something else";
+            }
+        }
+
+        // An older build's `EntryKind`: it knows only the first three kinds.
+        choice_enum! {
+            /// `EntryKind` of an older build.
+            OlderKind, newer Newer = "a newer kind of entry: update Attune" {
+                Conversation = 1, "conversation", "conversation";
+                SelfCompassion = 2, "self-compassion", "self-compassion";
+                Grounding = 3, "grounding", "grounding";
+            }
+        }
+    }
+    use copies::{InsertedTechnique, OlderKind, ReorderedKind};
+
+    #[test]
+    fn a_reordered_enum_reads_what_the_original_wrote() {
+        for kind in EntryKind::ALL {
+            let bytes = postcard::to_allocvec(kind).unwrap();
+            let read: ReorderedKind = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(read.key(), kind.key(), "{kind}");
+            assert_eq!(read.code(), kind.code(), "{kind}");
+            // And back.
+            let back: EntryKind =
+                postcard::from_bytes(&postcard::to_allocvec(&read).unwrap()).unwrap();
+            assert_eq!(back, *kind);
+        }
+        for technique in Technique::ALL {
+            let bytes = postcard::to_allocvec(technique).unwrap();
+            let read: InsertedTechnique = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(read.key(), technique.key());
+        }
+        // What the inserted value writes is refused by the build without it, not misread.
+        let tapping = postcard::to_allocvec(&InsertedTechnique::Tapping).unwrap();
+        assert!(postcard::from_bytes::<Technique>(&tapping).is_err());
+    }
+
+    #[test]
+    fn an_older_build_keeps_a_newer_kind_by_code_and_gives_it_back() {
+        let written = postcard::to_allocvec(&EntryKind::CheckIn).unwrap();
+        let older: OlderKind = postcard::from_bytes(&written).unwrap();
+        assert_eq!(older, OlderKind::Newer(4));
+        assert_eq!(older.label(), "a newer kind of entry: update Attune");
+        // What the older build cached reads as the real kind once Attune is updated.
+        let cached = postcard::to_allocvec(&older).unwrap();
+        assert_eq!(cached, written);
+        assert_eq!(
+            postcard::from_bytes::<EntryKind>(&cached).unwrap(),
+            EntryKind::CheckIn
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@
 //! - `signature` = Ed25519 of the device over `BLAKE3(Envelope::signed_bytes())`,
 //!   which covers every field but the signature.
 //!
+//! Padding, encryption and signing are `seal.rs`'s, shared with snapshots;
+//! this module owns the header, its associated data and the chain rules.
+//!
 //! # Opening
 //!
 //! [`open_envelope`] checks, in this order, each failure a distinct
@@ -19,25 +22,22 @@
 //! replay, gap. It never panics and never changes the [`ChainState`].
 
 use attune_proto::{DeviceId, DeviceSeq, Envelope, Epoch, JournalId, Roster, WIRE_VERSION};
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
 use ed25519_dalek::{Signature, VerifyingKey};
-use zeroize::Zeroizing;
 
 use crate::chain::ChainState;
 use crate::error::CryptoError;
 use crate::identity::DeviceIdentity;
 use crate::key::{JournalKey, KeyRing};
-use crate::padding::{pad_into, padded_len, unpad};
 use crate::random::random_bytes;
 use crate::roster::roster_in_force;
+use crate::seal::{self, OpenError, SealError, SealedMessage};
 
 /// The envelope format version this crate seals and opens.
 pub const ENVELOPE_VERSION: u8 = WIRE_VERSION;
 /// Length of the random XChaCha20 nonce at the start of an envelope's ciphertext.
-pub const ENVELOPE_NONCE_LEN: usize = 24;
+pub const ENVELOPE_NONCE_LEN: usize = seal::NONCE_LEN;
 /// Length of the Poly1305 tag at the end of an envelope's ciphertext.
-pub const ENVELOPE_TAG_LEN: usize = 16;
+pub const ENVELOPE_TAG_LEN: usize = seal::TAG_LEN;
 
 const AAD_DOMAIN: &[u8; 22] = b"attune-envelope-aad-v1";
 const AAD_LEN: usize = AAD_DOMAIN.len() + 1 + 16 + 16 + 4 + 8 + 32;
@@ -82,35 +82,20 @@ pub fn seal_envelope_with_nonce(
     plaintext: &[u8],
     nonce: [u8; ENVELOPE_NONCE_LEN],
 ) -> Result<Envelope, CryptoError> {
-    let padded = padded_len(plaintext.len())?;
-    let mut ciphertext = Vec::with_capacity(ENVELOPE_NONCE_LEN + padded + ENVELOPE_TAG_LEN);
-    ciphertext.extend_from_slice(&nonce);
-    pad_into(&mut ciphertext, plaintext)?;
-
     let aad = associated_data(ENVELOPE_VERSION, journal, device, epoch, seq, &prev_hash);
-    let tag = cipher(key)
-        .encrypt_in_place_detached(
-            XNonce::from_slice(&nonce),
-            &aad,
-            &mut ciphertext[ENVELOPE_NONCE_LEN..],
-        )
-        .map_err(|_| CryptoError::EnvelopeTooLarge {
-            len: plaintext.len(),
-        })?;
-    ciphertext.extend_from_slice(&tag);
-
-    let mut envelope = Envelope {
+    let unsigned = Envelope {
         v: ENVELOPE_VERSION,
         journal_id: journal,
         device_id: device,
         epoch,
         device_seq: seq,
         prev_hash,
-        ciphertext,
+        ciphertext: Vec::new(),
         signature: [0; 64],
     };
-    envelope.signature = identity.sign(&signed_digest(&envelope));
-    Ok(envelope)
+    seal::seal(unsigned, key, identity, nonce, &aad, plaintext).map_err(|e| match e {
+        SealError::TooLarge { len } => CryptoError::EnvelopeTooLarge { len },
+    })
 }
 
 /// Verifies and opens `env`, returning its plaintext; does not change `chain`.
@@ -127,9 +112,7 @@ pub fn open_envelope(
     expected_journal: JournalId,
 ) -> Result<Vec<u8>, CryptoError> {
     let sender = sender_key(env, rosters, expected_journal)?;
-    sender
-        .verify_strict(&signed_digest(env), &Signature::from_bytes(&env.signature))
-        .map_err(|_| CryptoError::BadEnvelopeSignature)?;
+    seal::verify(env, &sender).map_err(|e| open_error(env, e))?;
     open_signed(env, keys, chain)
 }
 
@@ -155,7 +138,7 @@ pub fn open_envelopes(
         .map(|env| {
             Ok((
                 sender_key(env, rosters, expected_journal)?,
-                signed_digest(env),
+                env.signed_digest(),
             ))
         })
         .collect();
@@ -186,9 +169,8 @@ pub fn open_envelopes(
             if batch_ok && !key.is_weak() {
                 continue;
             }
-            let signature = Signature::from_bytes(&env.signature);
-            if key.verify_strict(&digest[..], &signature).is_err() {
-                *checked = Err(CryptoError::BadEnvelopeSignature);
+            if let Err(e) = seal::verify_digest(digest, &env.signature, key) {
+                *checked = Err(open_error(env, e));
             }
         }
     }
@@ -251,12 +233,6 @@ fn open_signed(env: &Envelope, keys: &KeyRing, chain: &ChainState) -> Result<Vec
 
 /// Authenticates and decrypts the ciphertext, then removes the padding.
 fn decrypt(env: &Envelope, key: &JournalKey) -> Result<Vec<u8>, CryptoError> {
-    let Some((nonce, rest)) = env.ciphertext.split_first_chunk::<ENVELOPE_NONCE_LEN>() else {
-        return Err(CryptoError::EnvelopeTampered);
-    };
-    let Some((body, tag)) = rest.split_last_chunk::<ENVELOPE_TAG_LEN>() else {
-        return Err(CryptoError::EnvelopeTampered);
-    };
     let aad = associated_data(
         env.v,
         env.journal_id,
@@ -265,26 +241,20 @@ fn decrypt(env: &Envelope, key: &JournalKey) -> Result<Vec<u8>, CryptoError> {
         env.device_seq,
         &env.prev_hash,
     );
-    let mut framed = Zeroizing::new(body.to_vec());
-    cipher(key)
-        .decrypt_in_place_detached(
-            XNonce::from_slice(nonce),
-            &aad,
-            &mut framed,
-            Tag::from_slice(tag),
-        )
-        .map_err(|_| CryptoError::EnvelopeTampered)?;
-    unpad(&framed).map(<[u8]>::to_vec)
+    let mut plaintext =
+        seal::open_payload(&env.ciphertext, key, &aad).map_err(|e| open_error(env, e))?;
+    // Hand the buffer over instead of copying it; what stays behind is empty.
+    Ok(std::mem::take(&mut *plaintext))
 }
 
-/// The AEAD of a journal key.
-fn cipher(key: &JournalKey) -> XChaCha20Poly1305 {
-    XChaCha20Poly1305::new(Key::from_slice(key.expose_bytes()))
-}
-
-/// What the device signs: BLAKE3 of [`Envelope::signed_bytes`].
-fn signed_digest(env: &Envelope) -> [u8; 32] {
-    *blake3::hash(&env.signed_bytes()).as_bytes()
+/// The error a person acts on for each step of opening an envelope that failed.
+fn open_error(env: &Envelope, error: OpenError) -> CryptoError {
+    match error {
+        OpenError::BadSignature => CryptoError::BadEnvelopeSignature,
+        OpenError::NoKey => CryptoError::UnknownEpoch(env.epoch.0),
+        OpenError::Truncated | OpenError::Tampered => CryptoError::EnvelopeTampered,
+        OpenError::Malformed => CryptoError::MalformedEnvelopePlaintext,
+    }
 }
 
 /// The associated data binding the ciphertext to its header (fixed layout, big-endian).

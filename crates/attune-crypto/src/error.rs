@@ -129,6 +129,15 @@ pub enum CryptoError {
         len: usize,
     },
 
+    /// The journal's documents are too large to seal into one snapshot (their length must fit in 32 bits).
+    #[error(
+        "the journal is {len} bytes once packed, too large to seal as one snapshot (at most 4 GiB)"
+    )]
+    SnapshotTooLarge {
+        /// The plaintext length that was given.
+        len: usize,
+    },
+
     /// A snapshot failed a check: signer, signature, journal, header or decryption.
     #[error("the journal snapshot the relay served is not trustworthy ({0}), so it was not used")]
     BadSnapshot(&'static str),

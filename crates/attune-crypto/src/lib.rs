@@ -99,6 +99,7 @@ mod pairing;
 mod random;
 mod recovery;
 mod roster;
+mod seal;
 mod snapshot;
 mod wrap;
 

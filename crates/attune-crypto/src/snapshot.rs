@@ -9,22 +9,21 @@
 //! - `signature` = Ed25519 of the author over `BLAKE3(Snapshot::signed_bytes())`,
 //!   which covers the header and the ciphertext.
 //!
+//! Padding, encryption and signing are `seal.rs`'s, shared with envelopes.
+//!
 //! A device opens a snapshot only if its author is in the roster in force at
 //! its epoch, the signature verifies, its covers are canonical, and it decrypts.
 
 use attune_proto::{Roster, Snapshot, SnapshotHeader, WIRE_VERSION};
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{Key, Tag, XChaCha20Poly1305, XNonce};
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use zeroize::Zeroizing;
 
-use crate::envelope::{ENVELOPE_NONCE_LEN, ENVELOPE_TAG_LEN};
 use crate::error::CryptoError;
 use crate::identity::DeviceIdentity;
 use crate::key::{JournalKey, KeyRing};
-use crate::padding::{pad_into, padded_len, unpad};
 use crate::random::random_bytes;
 use crate::roster::roster_in_force;
+use crate::seal::{self, OpenError, SealError};
 
 const AAD_DOMAIN: &[u8] = b"attune-snapshot-aad-v1";
 
@@ -43,29 +42,15 @@ pub fn seal_snapshot(
             "its covers are not sorted by device",
         ));
     }
-    let nonce: [u8; ENVELOPE_NONCE_LEN] = random_bytes();
-    let padded = padded_len(plaintext.len())?;
-    let mut ciphertext = Vec::with_capacity(ENVELOPE_NONCE_LEN + padded + ENVELOPE_TAG_LEN);
-    ciphertext.extend_from_slice(&nonce);
-    pad_into(&mut ciphertext, plaintext)?;
     let aad = associated_data(&header);
-    let tag = cipher(key)
-        .encrypt_in_place_detached(
-            XNonce::from_slice(&nonce),
-            &aad,
-            &mut ciphertext[ENVELOPE_NONCE_LEN..],
-        )
-        .map_err(|_| CryptoError::EnvelopeTooLarge {
-            len: plaintext.len(),
-        })?;
-    ciphertext.extend_from_slice(&tag);
-    let mut snapshot = Snapshot {
+    let unsigned = Snapshot {
         header,
-        ciphertext,
+        ciphertext: Vec::new(),
         signature: [0; 64],
     };
-    snapshot.signature = identity.sign(&snapshot.signed_digest());
-    Ok(snapshot)
+    seal::seal(unsigned, key, identity, random_bytes(), &aad, plaintext).map_err(|e| match e {
+        SealError::TooLarge { len } => CryptoError::SnapshotTooLarge { len },
+    })
 }
 
 /// Verifies a snapshot served for `journal` and returns its plaintext.
@@ -118,48 +103,27 @@ pub fn open_snapshot(
             ));
         }
     }
-    let verifying = VerifyingKey::from_bytes(&member.verifying_key)
+    let author = VerifyingKey::from_bytes(&member.verifying_key)
         .map_err(|_| CryptoError::BadSnapshot("its author's key is invalid"))?;
-    verifying
-        .verify_strict(
-            &snapshot.signed_digest(),
-            &Signature::from_bytes(&snapshot.signature),
-        )
-        .map_err(|_| CryptoError::BadSnapshot("its signature does not verify"))?;
-    let key = keys
-        .get(header.epoch)
-        .ok_or(CryptoError::UnknownEpoch(header.epoch.0))?;
-    let Some((nonce, rest)) = snapshot
-        .ciphertext
-        .split_first_chunk::<ENVELOPE_NONCE_LEN>()
-    else {
-        return Err(CryptoError::BadSnapshot("it is truncated"));
-    };
-    let Some((body, tag)) = rest.split_last_chunk::<ENVELOPE_TAG_LEN>() else {
-        return Err(CryptoError::BadSnapshot("it is truncated"));
-    };
-    let mut framed = Zeroizing::new(body.to_vec());
-    cipher(key)
-        .decrypt_in_place_detached(
-            XNonce::from_slice(nonce),
-            &associated_data(header),
-            &mut framed,
-            Tag::from_slice(tag),
-        )
-        .map_err(|_| CryptoError::BadSnapshot("it does not decrypt"))?;
-    let plain =
-        unpad(&framed).map_err(|_| CryptoError::BadSnapshot("its contents are malformed"))?;
-    Ok(Zeroizing::new(plain.to_vec()))
+    seal::open(
+        snapshot,
+        &author,
+        keys.get(header.epoch),
+        &associated_data(header),
+    )
+    .map_err(|e| match e {
+        OpenError::BadSignature => CryptoError::BadSnapshot("its signature does not verify"),
+        OpenError::NoKey => CryptoError::UnknownEpoch(header.epoch.0),
+        OpenError::Truncated => CryptoError::BadSnapshot("it is truncated"),
+        OpenError::Tampered => CryptoError::BadSnapshot("it does not decrypt"),
+        OpenError::Malformed => CryptoError::BadSnapshot("its contents are malformed"),
+    })
 }
 
 fn associated_data(header: &SnapshotHeader) -> Vec<u8> {
     let mut aad = AAD_DOMAIN.to_vec();
     aad.extend_from_slice(&header.encode_fields());
     aad
-}
-
-fn cipher(key: &JournalKey) -> XChaCha20Poly1305 {
-    XChaCha20Poly1305::new(Key::from_slice(key.expose_bytes()))
 }
 
 #[cfg(test)]

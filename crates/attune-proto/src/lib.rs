@@ -32,15 +32,20 @@
 //! # Ok::<(), ProtoError>(())
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 mod auth;
 mod codec;
 mod envelope;
 mod error;
+mod error_code;
 mod ids;
 mod keys;
 mod live;
 mod pairing;
 mod roster;
+pub mod routes;
 mod snapshot;
 mod sync;
 
@@ -48,6 +53,7 @@ pub use auth::{auth_message, Challenge, ChallengeRequest, Session, SessionReques
 pub use codec::{decode_message, encode_message, WireMessage};
 pub use envelope::Envelope;
 pub use error::ProtoError;
+pub use error_code::ErrorCode;
 pub use ids::{DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq};
 pub use keys::{WrappedKey, WrappedKeys};
 pub use live::{ClientFrame, ClientMessage, ErrorBody, ServerFrame, ServerMessage};

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::wire_message;
-use crate::{PushRequest, PushResponse, RelaySeq, StoredEnvelope};
+use crate::{ErrorCode, PushRequest, PushResponse, RelaySeq, StoredEnvelope};
 
 /// What a client sends over the WebSocket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,7 +49,7 @@ pub struct ServerMessage {
 /// A refusal: JSON in HTTP error responses, postcard inside [`ServerFrame::Error`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// A stable snake_case code for programs (`out_of_order`, `bad_signature`, …).
+    /// A stable snake_case code for programs (`out_of_order`, `bad_signature`, …); see [`ErrorBody::code`].
     pub error: String,
     /// A sentence for people.
     pub message: String,
@@ -79,10 +79,15 @@ impl ServerMessage {
 
 impl ErrorBody {
     /// An error body from a code and a message.
-    pub fn new(error: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            error: error.into(),
+            error: code.as_str().to_owned(),
             message: message.into(),
         }
+    }
+
+    /// The code of [`ErrorBody::error`]; [`ErrorCode::Unknown`] for one this build does not know.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::parse(&self.error)
     }
 }

@@ -410,7 +410,7 @@ fn truncated_empty_and_trailing_bytes_are_malformed() {
 
 #[test]
 fn error_body_is_json_with_two_fields() {
-    let body = ErrorBody::new("out_of_order", "expected device sequence 3");
+    let body = ErrorBody::new(ErrorCode::OutOfOrder, "expected device sequence 3");
     let json = serde_json::to_value(&body).unwrap();
     assert_eq!(
         json,

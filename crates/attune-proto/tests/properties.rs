@@ -292,7 +292,7 @@ proptest! {
         for frame in [
             ServerFrame::Envelopes(ss),
             ServerFrame::Acked(resp),
-            ServerFrame::Error(ErrorBody::new("code", "message")),
+            ServerFrame::Error(ErrorBody { error: "code".into(), message: "message".into() }),
         ] {
             let m = ServerMessage::new(frame);
             prop_assert_eq!(ServerMessage::decode(&m.encode())?, m);

@@ -25,6 +25,49 @@
 //! - **removal is revocation**: a version that removes a device raises the
 //!   epoch and appends the device to `revoked` with its signing key; the
 //!   revoked list only grows, and a revoked id never returns.
+//!
+//! # Example
+//!
+//! ```
+//! use attune_proto::{DeviceId, Epoch, JournalId, Roster, RosterDevice, ROSTER_VERSION};
+//! use attune_roster::{check_genesis, check_successor, RosterError};
+//! use ed25519_dalek::{Signer, SigningKey};
+//!
+//! let journal = JournalId([9; 16]);
+//! let laptop = (DeviceId([1; 16]), SigningKey::from_bytes(&[1; 32]));
+//! let sign = |mut roster: Roster, (id, key): &(DeviceId, SigningKey)| {
+//!     roster.signer = *id;
+//!     roster.signature = key.sign(&roster.signing_message()).to_bytes();
+//!     roster
+//! };
+//! let genesis = sign(
+//!     Roster {
+//!         v: ROSTER_VERSION,
+//!         journal_id: journal,
+//!         version: 1,
+//!         prev_hash: [0; 32],
+//!         epoch: Epoch(1),
+//!         key_commitment: [7; 32],
+//!         devices: vec![RosterDevice {
+//!             device_id: laptop.0,
+//!             verifying_key: laptop.1.verifying_key().to_bytes(),
+//!             age_recipient: format!("age1{}", "q".repeat(58)),
+//!         }],
+//!         revoked: Vec::new(),
+//!         signer: laptop.0,
+//!         signature: [0; 64],
+//!     },
+//!     &laptop,
+//! );
+//! check_genesis(&genesis, journal)?;
+//!
+//! // A device outside the journal cannot sign the next version.
+//! let stranger = (DeviceId([2; 16]), SigningKey::from_bytes(&[2; 32]));
+//! let next = Roster { version: 2, prev_hash: genesis.hash(), ..genesis.clone() };
+//! assert!(check_successor(&genesis, &sign(next.clone(), &stranger)).is_err());
+//! check_successor(&genesis, &sign(next, &laptop))?;
+//! # Ok::<(), RosterError>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

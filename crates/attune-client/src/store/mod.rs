@@ -37,6 +37,7 @@ mod views;
 pub(crate) use at_rest::create as create_at_rest_key;
 pub use check::Problem;
 use manifest::Manifest;
+pub(crate) use views::schema_fingerprint;
 use views::MonthView;
 
 /// How long a second process waits for the journal lock before saying it is busy.

@@ -51,7 +51,7 @@ pub(super) enum ViewProblem {
 
 /// A fingerprint of the kinds, fields and choices this build knows: views
 /// written by a build that knew others are rebuilt from the entries.
-fn schema_fingerprint() -> [u8; 8] {
+pub(crate) fn schema_fingerprint() -> [u8; 8] {
     static FINGERPRINT: std::sync::OnceLock<[u8; 8]> = std::sync::OnceLock::new();
     *FINGERPRINT.get_or_init(|| {
         let mut hasher = blake3::Hasher::new();

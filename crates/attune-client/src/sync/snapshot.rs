@@ -16,6 +16,7 @@ use attune_crypto::{open_snapshot, seal_snapshot};
 use attune_proto::{Cover, DeviceId, DeviceSeq, ErrorCode, RelaySeq, SnapshotHeader, WIRE_VERSION};
 use serde::{Deserialize, Serialize};
 
+use crate::store::schema_fingerprint;
 use crate::sync::relay::RelayClient;
 use crate::sync::state::ids;
 use crate::sync::state::SyncState;
@@ -26,11 +27,17 @@ use crate::Store;
 pub const SNAPSHOT_EVERY: u64 = 1000;
 use crate::dir::layout::SNAPSHOT_STATE_FILE;
 
+/// The format of a snapshot's plaintext this build writes.
+const SNAPSHOT_VERSION: u8 = 2;
+
 /// The plaintext of a snapshot (deflated postcard): every entry document, and the devices' names.
 #[derive(Serialize, Deserialize)]
 struct JournalSnapshot {
-    /// Format version.
+    /// Format version ([`SNAPSHOT_VERSION`]).
     v: u8,
+    /// The schema fingerprint of the author's build: its rows are used only
+    /// by a build that knows the same kinds and fields.
+    schema: [u8; 8],
     /// Every entry.
     entries: Vec<SnapshotEntry>,
     /// The names devices gave themselves, as far as the author knew them.
@@ -43,9 +50,67 @@ struct SnapshotEntry {
     id: EntryId,
     /// Its saved (compressed) Automerge document: the truth.
     doc: serde_bytes::ByteBuf,
-    /// What the author's lists show for it, so a new device need not load
-    /// thousands of documents to build its own (derived from `doc`).
-    row: Option<Entry>,
+    /// What the author's lists show for it (postcard [`Entry`]), so a new
+    /// device need not load thousands of documents to build its own (derived
+    /// from `doc`, and read from it instead when this is unusable).
+    row: Option<serde_bytes::ByteBuf>,
+}
+
+/// Snapshots of builds before stable codes: rows in declaration order.
+#[derive(Deserialize)]
+struct JournalSnapshotV1 {
+    _v: u8,
+    entries: Vec<SnapshotEntryV1>,
+    device_names: Vec<(DeviceId, String)>,
+}
+
+#[derive(Deserialize)]
+struct SnapshotEntryV1 {
+    id: EntryId,
+    doc: serde_bytes::ByteBuf,
+    row: Option<attune_core::legacy::EntryV1>,
+}
+
+/// Entry documents with their rows (when usable), and device names.
+type Contents = (
+    Vec<(EntryId, Vec<u8>, Option<Entry>)>,
+    Vec<(DeviceId, String)>,
+);
+
+/// Reads a snapshot's plaintext of this format or the one before it.
+fn decode_contents(inflated: &[u8]) -> Result<Contents, &'static str> {
+    let (v, _) =
+        postcard::take_from_bytes::<u8>(inflated).map_err(|_| "its contents do not parse")?;
+    match v {
+        1 => {
+            let old: JournalSnapshotV1 =
+                postcard::from_bytes(inflated).map_err(|_| "its contents do not parse")?;
+            let docs = old
+                .entries
+                .into_iter()
+                .map(|e| (e.id, e.doc.into_vec(), e.row.map(|r| r.into_entry())))
+                .collect();
+            Ok((docs, old.device_names))
+        }
+        SNAPSHOT_VERSION => {
+            let new: JournalSnapshot =
+                postcard::from_bytes(inflated).map_err(|_| "its contents do not parse")?;
+            let rows_usable = new.schema == schema_fingerprint();
+            let docs = new
+                .entries
+                .into_iter()
+                .map(|e| {
+                    let row = e
+                        .row
+                        .filter(|_| rows_usable)
+                        .and_then(|r| postcard::from_bytes::<Entry>(&r).ok());
+                    (e.id, e.doc.into_vec(), row)
+                })
+                .collect();
+            Ok((docs, new.device_names))
+        }
+        _ => Err("its contents are in a newer format; upgrade Attune"),
+    }
 }
 
 /// Deflate level: fast; the documents inside are already compressed.
@@ -192,13 +257,17 @@ pub(crate) async fn take(
     device_names.push((device, store.config().device_name.clone()));
     let encoded = zeroize::Zeroizing::new(
         postcard::to_allocvec(&JournalSnapshot {
-            v: 1,
+            v: SNAPSHOT_VERSION,
+            schema: schema_fingerprint(),
             entries: entries
                 .into_iter()
                 .map(|(id, bytes)| SnapshotEntry {
                     id,
                     doc: serde_bytes::ByteBuf::from(bytes),
-                    row: rows.remove(&id),
+                    row: rows
+                        .remove(&id)
+                        .and_then(|row| postcard::to_allocvec(&row).ok())
+                        .map(serde_bytes::ByteBuf::from),
                 })
                 .collect(),
             device_names,
@@ -273,28 +342,15 @@ pub(crate) async fn start_from(
             "its contents do not inflate",
         ))
     })?);
-    let contents: JournalSnapshot = postcard::from_bytes(&inflated).map_err(|_| {
-        SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(
-            "its contents do not parse",
-        ))
-    })?;
-    if contents.v != 1 {
-        return Err(SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(
-            "its contents are in a newer format; upgrade Attune",
-        )));
-    }
-    let docs = contents
-        .entries
-        .into_iter()
-        .map(|e| (e.id, e.doc.into_vec(), e.row))
-        .collect();
+    let (docs, device_names) = decode_contents(&inflated)
+        .map_err(|why| SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(why)))?;
     report.restored_entries += store.merge_docs(docs)?;
     for cover in &header.covers {
         state
             .chain
             .set_head(cover.device_id, cover.device_seq, cover.hash);
     }
-    for (d, name) in contents.device_names {
+    for (d, name) in device_names {
         let info = state.devices.entry(d).or_default();
         if info.name.is_none() {
             info.name = Some(name);
