@@ -4,7 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use attune_proto::ErrorBody;
+use attune_proto::routes as paths;
+use attune_proto::{ErrorBody, ErrorCode};
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
@@ -136,7 +137,6 @@ impl Relay {
     }
 }
 
-/// The routes and middleware around the shared state.
 /// `GET /readyz`: the storage answers a query (503 with the reason otherwise).
 async fn ready(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -148,48 +148,42 @@ async fn ready(
         .map(|_| "ready")
         .map_err(|e| {
             crate::error::ApiError::unavailable(
-                "storage_unavailable",
+                ErrorCode::StorageUnavailable,
                 format!("the database does not answer: {e}"),
             )
         })
 }
 
+/// The routes (their paths are [`attune_proto::routes`]) and middleware around the shared state.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let max_snapshot = state.config.max_snapshot_bytes;
     let timeout = state.config.request_timeout;
-    let journal = "/v1/journals/{jid}";
     // Unauthenticated endpoints also count against a stricter per-client rate.
     let auth_rate = state.limits.auth_rate_limit();
     Router::new()
         .route(
-            &format!("{journal}/challenge"),
+            paths::CHALLENGE,
             post(session::challenge).layer(auth_rate.clone()),
         )
         .route(
-            &format!("{journal}/session"),
+            paths::SESSION,
             post(session::session).layer(auth_rate.clone()),
         )
         .route(
-            &format!("{journal}/roster"),
+            paths::ROSTER,
             get(roster::get_roster).put(roster::put_roster),
         )
+        .route(paths::KEYS, get(keys::get_keys).put(keys::put_keys))
+        .route(paths::ENVELOPES, get(envelopes::pull).post(envelopes::push))
+        .route(paths::LIVE, get(live::live))
+        .route(paths::PAIRING_OPEN, post(pairing::open))
         .route(
-            &format!("{journal}/keys"),
-            get(keys::get_keys).put(keys::put_keys),
-        )
-        .route(
-            &format!("{journal}/envelopes"),
-            get(envelopes::pull).post(envelopes::push),
-        )
-        .route(&format!("{journal}/ws"), get(live::live))
-        .route(&format!("{journal}/pairing"), post(pairing::open))
-        .route(
-            "/v1/pairing/{nameplate}",
+            paths::PAIRING,
             axum::routing::delete(pairing::close).layer(auth_rate.clone()),
         )
         .route(
-            "/v1/pairing/{nameplate}/{side}",
+            paths::PAIRING_MESSAGES,
             // Reads are polled (every 150 ms by the client): the general rate only.
             get(pairing::read).merge(post(pairing::post).layer(auth_rate)),
         )
@@ -197,22 +191,22 @@ pub fn router(state: AppState) -> Router {
         // upload (the whole sealed journal) by its own, larger limit.
         .route_layer(RequestBodyLimitLayer::new(max_body))
         .route(
-            &format!("{journal}/snapshot"),
+            paths::SNAPSHOT,
             get(snapshots::get_snapshot)
                 .put(snapshots::put_snapshot)
                 .layer(RequestBodyLimitLayer::new(max_snapshot)),
         )
         .route(
-            &format!("{journal}/compact"),
+            paths::COMPACT,
             post(snapshots::compact).layer(RequestBodyLimitLayer::new(max_body)),
         )
         // Every API route is above this line: the per-client rate limit covers
         // them; operations endpoints below are exempt (monitoring is never refused).
         .route_layer(state.limits.rate_limit())
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
+        .route(paths::HEALTH, get(|| async { "ok" }))
+        .route(paths::READY, get(ready))
         .route(
-            "/metrics",
+            paths::METRICS,
             get(|| async {
                 (
                     [(
@@ -290,17 +284,20 @@ async fn json_refusals(response: Response) -> Response {
     }
     let (code, message) = match status {
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "body_too_large",
+            ErrorCode::BodyTooLarge,
             "the request body is larger than this relay accepts",
         ),
-        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::REQUEST_TIMEOUT => (ErrorCode::Timeout, "the request took too long"),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this method is not allowed on this path",
         ),
-        StatusCode::NOT_FOUND => ("not_found", "no such endpoint"),
-        s if s.is_client_error() => ("bad_request", "the request was refused"),
-        _ => ("internal_error", "the relay failed to answer; try again"),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "no such endpoint"),
+        s if s.is_client_error() => (ErrorCode::BadRequest, "the request was refused"),
+        _ => (
+            ErrorCode::InternalError,
+            "the relay failed to answer; try again",
+        ),
     };
     (status, Json(ErrorBody::new(code, message))).into_response()
 }
@@ -308,7 +305,7 @@ async fn json_refusals(response: Response) -> Response {
 async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
-        Json(ErrorBody::new("not_found", "no such endpoint")),
+        Json(ErrorBody::new(ErrorCode::NotFound, "no such endpoint")),
     )
         .into_response()
 }

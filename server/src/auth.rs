@@ -5,16 +5,16 @@
 //! this process: a restart means devices authenticate again, which they do
 //! whenever a request answers 401.
 //!
-//! A token alone is not enough: every authenticated request also checks in
-//! storage that its device is still in the journal's latest roster (see
-//! [`crate::extract::authenticate`]), so a device removed through another
-//! relay instance sharing the database is refused here too.
+//! A token alone is not enough: the extractor of authenticated requests also
+//! checks in storage that the device is still in the journal's latest roster,
+//! so a device removed through another relay instance sharing the database is
+//! refused here too.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use attune_proto::{Challenge, DeviceId, JournalId, Roster, Session, WIRE_VERSION};
+use attune_proto::{Challenge, DeviceId, ErrorCode, JournalId, Roster, Session, WIRE_VERSION};
 
 use crate::error::ApiError;
 use crate::time::now_unix;
@@ -69,7 +69,7 @@ fn random32() -> Result<[u8; 32], ApiError> {
     getrandom::fill(&mut out).map_err(|e| {
         tracing::error!(error = %e, "the operating system's random generator failed");
         ApiError::unavailable(
-            "no_randomness",
+            ErrorCode::NoRandomness,
             "the relay could not draw random numbers; try again",
         )
     })?;
@@ -100,7 +100,7 @@ impl Authenticator {
         }
         if challenges.len() >= self.limits.max_challenges {
             return Err(ApiError::unavailable(
-                "too_many_challenges",
+                ErrorCode::TooManyChallenges,
                 "the relay has too many unanswered challenges; try again in a minute",
             ));
         }
@@ -131,7 +131,7 @@ impl Authenticator {
             Some(p) if p.journal == journal && p.device == device => {
                 if Instant::now() >= p.expires {
                     Err(ApiError::unauthorized(
-                        "challenge_expired",
+                        ErrorCode::ChallengeExpired,
                         "the challenge expired; ask for a new one",
                     ))
                 } else {
@@ -139,7 +139,7 @@ impl Authenticator {
                 }
             }
             _ => Err(ApiError::unauthorized(
-                "unknown_challenge",
+                ErrorCode::UnknownChallenge,
                 "no such challenge for this journal and device (already used, or never issued); ask for a new one",
             )),
         }
@@ -155,7 +155,7 @@ impl Authenticator {
         }
         if sessions.len() >= self.limits.max_sessions {
             return Err(ApiError::unavailable(
-                "too_many_sessions",
+                ErrorCode::TooManySessions,
                 "the relay has too many open sessions; try again later",
             ));
         }
@@ -178,7 +178,7 @@ impl Authenticator {
         let mut sessions = lock(&self.sessions);
         let refused = || {
             ApiError::unauthorized(
-                "invalid_token",
+                ErrorCode::InvalidToken,
                 "the bearer token is unknown, expired or for another journal; authenticate again",
             )
         };

@@ -1,6 +1,6 @@
 //! Refusals: a status, a stable snake_case code and a sentence, sent as JSON `{error, message}`.
 
-use attune_proto::{ErrorBody, ProtoError};
+use attune_proto::{ErrorBody, ErrorCode, ProtoError};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,14 +13,14 @@ pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
     /// The stable snake_case code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// A sentence for people.
     pub message: String,
 }
 
 impl ApiError {
     /// A refusal with any status.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -29,27 +29,27 @@ impl ApiError {
     }
 
     /// 400: the request itself is wrong.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// 401: authentication is missing or failed.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
     /// 403: authenticated, but not allowed.
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
 
     /// 409: conflicts with what is stored.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
     /// 503: the relay cannot take this now; try again later.
-    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unavailable(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 
@@ -62,9 +62,9 @@ impl ApiError {
     pub fn from_proto(e: ProtoError) -> Self {
         match e {
             ProtoError::UnsupportedVersion(_) => {
-                Self::bad_request("unsupported_version", e.to_string())
+                Self::bad_request(ErrorCode::UnsupportedVersion, e.to_string())
             }
-            _ => Self::bad_request("malformed", e.to_string()),
+            _ => Self::bad_request(ErrorCode::Malformed, e.to_string()),
         }
     }
 }
@@ -81,21 +81,21 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::UnknownJournal(j) => Self::new(
                 StatusCode::NOT_FOUND,
-                "unknown_journal",
+                ErrorCode::UnknownJournal,
                 format!("journal {j} does not exist"),
             ),
             StorageError::JournalExists(j) => Self::conflict(
-                "journal_exists",
+                ErrorCode::JournalExists,
                 format!("journal {j} already exists; authenticate as a member instead"),
             ),
             StorageError::RosterConflict { version, .. } => Self::conflict(
-                "roster_conflict",
+                ErrorCode::RosterConflict,
                 format!(
                     "roster version {version} is not the next version; fetch the roster and retry"
                 ),
             ),
             StorageError::KeyExists { device, epoch } => Self::conflict(
-                "key_exists",
+                ErrorCode::KeyExists,
                 format!(
                     "a different key of epoch {epoch} is already stored for device {device}; \
                      keys are never replaced, and nothing of this request was stored"
@@ -105,7 +105,7 @@ impl From<StorageError> for ApiError {
                 tracing::error!(error = %error_chain(&other), "storage failed");
                 Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "storage_error",
+                    ErrorCode::StorageError,
                     "the relay could not use its storage; nothing was changed, try again later",
                 )
             }
@@ -118,15 +118,19 @@ impl From<PushRejection> for ApiError {
         let message = r.to_string();
         match r {
             PushRejection::UnknownJournal => {
-                Self::new(StatusCode::NOT_FOUND, "unknown_journal", message)
+                Self::new(StatusCode::NOT_FOUND, ErrorCode::UnknownJournal, message)
             }
-            PushRejection::NotInRoster => Self::forbidden("not_in_roster", message),
-            PushRejection::OutOfOrder { .. } => Self::conflict("out_of_order", message),
-            PushRejection::SeqConflict { .. } => Self::conflict("seq_conflict", message),
-            PushRejection::ChainMismatch { .. } => Self::conflict("chain_mismatch", message),
-            PushRejection::QuotaExceeded { .. } => {
-                Self::new(StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded", message)
+            PushRejection::NotInRoster => Self::forbidden(ErrorCode::NotInRoster, message),
+            PushRejection::OutOfOrder { .. } => Self::conflict(ErrorCode::OutOfOrder, message),
+            PushRejection::SeqConflict { .. } => Self::conflict(ErrorCode::SeqConflict, message),
+            PushRejection::ChainMismatch { .. } => {
+                Self::conflict(ErrorCode::ChainMismatch, message)
             }
+            PushRejection::QuotaExceeded { .. } => Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                ErrorCode::QuotaExceeded,
+                message,
+            ),
         }
     }
 }

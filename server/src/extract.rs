@@ -1,9 +1,16 @@
-//! Request extractors: the journal id of the path and the authenticated device.
+//! Request extractors: the journal id of the path, the authenticated device,
+//! the client as limits see it, and a slot for an unauthenticated request.
 
-use attune_proto::JournalId;
+use std::net::IpAddr;
+
+use attune_proto::{ErrorCode, JournalId};
+use axum::body::Body;
 use axum::extract::{FromRef, FromRequestParts, Path};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Response};
+use axum::response::IntoResponse;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::auth::Grant;
 use crate::error::ApiError;
@@ -18,10 +25,10 @@ impl<S: Send + Sync> FromRequestParts<S> for JournalPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(text) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::bad_request("invalid_journal_id", e.body_text()))?;
+            .map_err(|e| ApiError::bad_request(ErrorCode::InvalidJournalId, e.body_text()))?;
         let journal: JournalId = text.parse().map_err(|_| {
             ApiError::bad_request(
-                "invalid_journal_id",
+                ErrorCode::InvalidJournalId,
                 "the journal id must be 32 lowercase hex characters",
             )
         })?;
@@ -66,7 +73,7 @@ pub async fn authenticate(
         })
         .ok_or_else(|| {
             ApiError::unauthorized(
-                "missing_token",
+                ErrorCode::MissingToken,
                 "send Authorization: Bearer TOKEN from a session",
             )
         })?;
@@ -77,7 +84,7 @@ pub async fn authenticate(
     if !state.storage.is_member(journal, grant.device).await? {
         state.auth.end_session(token);
         return Err(ApiError::forbidden(
-            "not_in_roster",
+            ErrorCode::NotInRoster,
             format!(
                 "device {} is no longer in the journal's roster",
                 grant.device
@@ -97,5 +104,48 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         authenticate(parts, &state, false).await.map(Authenticated)
+    }
+}
+
+/// One of the `max_unauthenticated` slots, held while an unauthenticated handler runs.
+///
+/// As the first argument of a handler it is taken before the body is read,
+/// so a client trickling its body holds its slot (until the request timeout).
+pub struct UnauthenticatedSlot(#[allow(dead_code)] OwnedSemaphorePermit);
+
+impl FromRequestParts<AppState> for UnauthenticatedSlot {
+    type Rejection = Response<Body>;
+
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Response<Body>> {
+        state
+            .limits
+            .unauthenticated_slot()
+            .map(UnauthenticatedSlot)
+            .map_err(|refusal| {
+                let mut response = refusal.into_response();
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(1));
+                response
+            })
+    }
+}
+
+/// The client of a request, as limits see it (None without a peer address).
+pub struct Client(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Client(
+            state.limits.client_of(&parts.headers, &parts.extensions),
+        ))
     }
 }

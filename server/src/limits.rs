@@ -23,9 +23,9 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use attune_proto::ErrorCode;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
+use axum::extract::ConnectInfo;
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use governor::middleware::NoOpMiddleware;
@@ -36,7 +36,6 @@ use tower_governor::{GovernorError, GovernorLayer};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// How often idle rate-limit entries are dropped (bounds the tables' memory).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
@@ -50,7 +49,7 @@ type RateLimit = GovernorConfig<ClientKey, NoOpMiddleware>;
 /// Live connections per client.
 type LiveCounts = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
-/// The layer that applies one [`RateLimit`] to routes.
+/// The layer that applies one per-client rate limit to routes.
 pub type RateLimitLayer = GovernorLayer<ClientKey, NoOpMiddleware, Body>;
 
 /// The relay's rate limits and connection caps, shared by every request.
@@ -121,14 +120,14 @@ impl Limits {
         })
     }
 
-    /// Takes one of the `max_unauthenticated` slots, or refuses.
-    fn unauthenticated_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+    /// Takes one of the `max_unauthenticated` slots (held until the permit is dropped), or refuses.
+    pub fn unauthenticated_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
         self.unauthenticated
             .clone()
             .try_acquire_owned()
             .map_err(|_| {
                 ApiError::unavailable(
-                    "too_many_unauthenticated",
+                    ErrorCode::TooManyUnauthenticated,
                     "the relay is busy with too many unauthenticated requests; try again in a moment",
                 )
             })
@@ -144,7 +143,7 @@ impl Limits {
         if *count >= self.max_live_per_client {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_connections_from_ip",
+                ErrorCode::TooManyConnectionsFromIp,
                 "too many live connections from this address; close one or use pull",
             ));
         }
@@ -183,7 +182,7 @@ fn rate_limited(error: GovernorError) -> Response<Body> {
     .max(1);
     let mut response = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+        ErrorCode::RateLimited,
         format!("too many requests from this address; retry in {wait} s"),
     )
     .into_response();
@@ -207,49 +206,6 @@ impl Drop for LiveSlot {
                 }
             }
         }
-    }
-}
-
-/// One of the `max_unauthenticated` slots, held while an unauthenticated handler runs.
-///
-/// As the first argument of a handler it is taken before the body is read,
-/// so a client trickling its body holds its slot (until the request timeout).
-pub struct UnauthenticatedSlot(#[allow(dead_code)] OwnedSemaphorePermit);
-
-impl FromRequestParts<AppState> for UnauthenticatedSlot {
-    type Rejection = Response<Body>;
-
-    async fn from_request_parts(
-        _parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Response<Body>> {
-        state
-            .limits
-            .unauthenticated_slot()
-            .map(UnauthenticatedSlot)
-            .map_err(|refusal| {
-                let mut response = refusal.into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
-                response
-            })
-    }
-}
-
-/// The client of a request, as limits see it (None without a peer address).
-pub struct Client(pub Option<IpAddr>);
-
-impl FromRequestParts<AppState> for Client {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Client(
-            state.limits.client_of(&parts.headers, &parts.extensions),
-        ))
     }
 }
 
@@ -411,7 +367,7 @@ mod tests {
         let first = limits.admit_live(a).unwrap();
         let second = limits.admit_live(a).unwrap();
         assert_eq!(
-            limits.admit_live(a).err().map(|e| e.code),
+            limits.admit_live(a).err().map(|e| e.code.as_str()),
             Some("too_many_connections_from_ip")
         );
         assert!(limits.admit_live(ip("192.0.2.2")).is_ok());

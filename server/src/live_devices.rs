@@ -11,13 +11,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use attune_proto::{DeviceId, JournalId};
+use attune_proto::{DeviceId, ErrorCode, JournalId};
 use tokio_util::sync::CancellationToken;
 
 /// The close code sent to a device removed from the roster (1008: policy violation).
 pub const REMOVED_CLOSE_CODE: u16 = 1008;
 /// The close reason sent to a device removed from the roster.
-pub const REMOVED_CLOSE_REASON: &str = "not_in_roster";
+pub const REMOVED_CLOSE_REASON: &str = ErrorCode::NotInRoster.as_str();
 
 struct Entry {
     id: u64,

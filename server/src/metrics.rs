@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use attune_proto::ErrorCode;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// Envelopes committed (new, not re-pushes).
@@ -59,8 +60,8 @@ pub fn render() -> String {
 }
 
 /// Record a refusal by its stable code.
-pub fn refused(code: &'static str) {
-    metrics::counter!(REFUSALS, "reason" => code).increment(1);
+pub fn refused(code: ErrorCode) {
+    metrics::counter!(REFUSALS, "reason" => code.as_str()).increment(1);
 }
 
 /// Record a duration into a histogram.

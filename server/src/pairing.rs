@@ -10,6 +10,9 @@ use attune_proto::JournalId;
 
 use crate::time::now_unix;
 
+/// Which device posts or reads (the `{side}` segment of the pairing path).
+pub use attune_proto::routes::PairingSide as Side;
+
 /// How long a pairing code stays usable.
 pub const PAIRING_TTL: Duration = Duration::from_secs(300);
 /// Largest message a side may post.
@@ -18,26 +21,6 @@ pub const MAX_PAIRING_MESSAGE: usize = 4096;
 pub const MAX_MESSAGES_PER_SIDE: usize = 4;
 /// Open rendezvous at once, across all journals.
 pub const MAX_OPEN: usize = 1024;
-
-/// Which device posts or reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    /// The device already in the journal.
-    Existing,
-    /// The device that wants to join.
-    New,
-}
-
-impl Side {
-    /// Parse the path segment `existing` or `new`.
-    pub fn parse(s: &str) -> Option<Side> {
-        match s {
-            "existing" => Some(Side::Existing),
-            "new" => Some(Side::New),
-            _ => None,
-        }
-    }
-}
 
 /// Why a rendezvous operation was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

@@ -5,7 +5,9 @@
 //! follow a journal is decided by [`attune_roster`], the same rule every
 //! device applies, so relay and devices never disagree about a roster.
 
-use attune_proto::{auth_message, DeviceId, JournalId, Roster, RosterDevice, WrappedKey};
+use attune_proto::{
+    auth_message, DeviceId, ErrorCode, JournalId, Roster, RosterDevice, WrappedKey,
+};
 use attune_roster::RosterError;
 use ed25519_dalek::{Signature, VerifyingKey};
 
@@ -32,7 +34,7 @@ pub fn check_auth_signature(
         Ok(())
     } else {
         Err(ApiError::unauthorized(
-            "bad_signature",
+            ErrorCode::BadSignature,
             "the challenge signature does not verify with this device's key",
         ))
     }
@@ -42,16 +44,18 @@ pub fn check_auth_signature(
 pub fn roster_refusal(error: RosterError) -> ApiError {
     let message = error.to_string();
     match error {
-        RosterError::UnsupportedVersion(_) => ApiError::bad_request("unsupported_version", message),
-        RosterError::WrongJournal => ApiError::bad_request("wrong_journal", message),
+        RosterError::UnsupportedVersion(_) => {
+            ApiError::bad_request(ErrorCode::UnsupportedVersion, message)
+        }
+        RosterError::WrongJournal => ApiError::bad_request(ErrorCode::WrongJournal, message),
         RosterError::NotNext { .. } => ApiError::conflict(
-            "roster_conflict",
+            ErrorCode::RosterConflict,
             format!("{message}; fetch the roster and retry"),
         ),
         RosterError::NotSignedByMember { .. } => {
-            ApiError::forbidden("roster_not_signed_by_member", message)
+            ApiError::forbidden(ErrorCode::RosterNotSignedByMember, message)
         }
-        RosterError::Invalid { .. } => ApiError::bad_request("invalid_roster", message),
+        RosterError::Invalid { .. } => ApiError::bad_request(ErrorCode::InvalidRoster, message),
     }
 }
 
@@ -67,7 +71,7 @@ pub fn check_genesis(
     attune_roster::check_genesis(genesis, journal).map_err(roster_refusal)?;
     genesis.device(device).ok_or_else(|| {
         ApiError::bad_request(
-            "invalid_genesis",
+            ErrorCode::InvalidGenesis,
             "the genesis roster must contain the device creating the journal",
         )
     })
@@ -83,7 +87,7 @@ pub fn check_keys_for(roster: &Roster, keys: &[WrappedKey]) -> Result<(), ApiErr
     for key in keys {
         if roster.device(key.device_id).is_none() {
             return Err(ApiError::bad_request(
-                "unknown_device",
+                ErrorCode::UnknownDevice,
                 format!(
                     "device {} is not in the journal's roster version {}",
                     key.device_id, roster.version
@@ -92,7 +96,7 @@ pub fn check_keys_for(roster: &Roster, keys: &[WrappedKey]) -> Result<(), ApiErr
         }
         if key.epoch > roster.epoch {
             return Err(ApiError::bad_request(
-                "unknown_epoch",
+                ErrorCode::UnknownEpoch,
                 format!(
                     "a key for epoch {} was sent, but roster version {} is at epoch {}",
                     key.epoch, roster.version, roster.epoch

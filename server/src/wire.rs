@@ -1,6 +1,6 @@
 //! Postcard bodies: the `Wire<T>` extractor and response.
 
-use attune_proto::WireMessage;
+use attune_proto::{ErrorCode, WireMessage};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
@@ -23,11 +23,11 @@ where
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
+                    ErrorCode::BodyTooLarge,
                     "the request body is larger than this relay accepts",
                 )
             } else {
-                ApiError::bad_request("unreadable_body", rejection.body_text())
+                ApiError::bad_request(ErrorCode::UnreadableBody, rejection.body_text())
             }
         })?;
         tracing::Span::current().record("request_bytes", bytes.len());

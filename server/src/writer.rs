@@ -9,7 +9,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use attune_proto::{JournalId, StoredEnvelope};
+use attune_proto::{ErrorCode, JournalId, StoredEnvelope};
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -46,7 +46,7 @@ pub struct WriterTask {
 
 fn shutting_down() -> ApiError {
     ApiError::unavailable(
-        "shutting_down",
+        ErrorCode::ShuttingDown,
         "the relay is shutting down; push again shortly",
     )
 }

@@ -26,7 +26,8 @@ fn pending(journal: JournalId, device: &Device, envelopes: Vec<Envelope>) -> Pen
     }
 }
 
-pub async fn roster_and_keys_are_one_transaction(s: &dyn Storage) {
+/// A roster update and its keys are stored together or not at all.
+async fn roster_and_keys_are_one_transaction(s: &dyn Storage) {
     let (a, b, c) = (Device::new(1), Device::new(2), Device::new(3));
     let j = journal(1);
     let v1 = genesis(j, &[&a, &b], &a);
@@ -62,7 +63,8 @@ pub async fn roster_and_keys_are_one_transaction(s: &dyn Storage) {
     assert!(s.wrapped_keys(j, a.id).await.unwrap().is_empty());
 }
 
-pub async fn removed_devices_cannot_push(s: &dyn Storage) {
+/// A device removed from the roster cannot push; a member's push in the same group still commits.
+async fn removed_devices_cannot_push(s: &dyn Storage) {
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(1);
     let v1 = genesis(j, &[&a, &b], &a);

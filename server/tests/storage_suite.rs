@@ -43,7 +43,7 @@ fn relay_seqs(acked: &[Acked]) -> Vec<u64> {
     acked.iter().map(|a| a.ack.relay_seq.0).collect()
 }
 
-pub async fn journals_and_rosters(s: &dyn Storage) {
+async fn journals_and_rosters(s: &dyn Storage) {
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(1);
     assert_eq!(s.latest_roster(j).await.unwrap(), None);
@@ -83,7 +83,7 @@ pub async fn journals_and_rosters(s: &dyn Storage) {
     ));
 }
 
-pub async fn wrapped_keys(s: &dyn Storage) {
+async fn wrapped_keys(s: &dyn Storage) {
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(1);
     let key = |d: &Device, e: u32, blob: &[u8]| WrappedKey {
@@ -130,7 +130,7 @@ pub async fn wrapped_keys(s: &dyn Storage) {
     assert!(s.wrapped_keys(journal(9), a.id).await.unwrap().is_empty());
 }
 
-pub async fn pushes_get_gap_free_relay_seqs(s: &dyn Storage) {
+async fn pushes_get_gap_free_relay_seqs(s: &dyn Storage) {
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(1);
     s.create_journal(&genesis(j, &[&a, &b], &a), 1)
@@ -193,7 +193,7 @@ pub async fn pushes_get_gap_free_relay_seqs(s: &dyn Storage) {
         .is_empty());
 }
 
-pub async fn pages_are_bounded_in_bytes(s: &dyn Storage) {
+async fn pages_are_bounded_in_bytes(s: &dyn Storage) {
     let a = Device::new(1);
     let j = journal(1);
     s.create_journal(&genesis(j, &[&a], &a), 1).await.unwrap();
@@ -211,7 +211,7 @@ pub async fn pages_are_bounded_in_bytes(s: &dyn Storage) {
     assert_eq!(seqs(page), vec![2]);
 }
 
-pub async fn repush_conflict_order_chain(s: &dyn Storage) {
+async fn repush_conflict_order_chain(s: &dyn Storage) {
     let a = Device::new(1);
     let j = journal(1);
     s.create_journal(&genesis(j, &[&a], &a), 1).await.unwrap();
@@ -266,7 +266,7 @@ pub async fn repush_conflict_order_chain(s: &dyn Storage) {
     );
 }
 
-pub async fn one_group_many_pushes(s: &dyn Storage) {
+async fn one_group_many_pushes(s: &dyn Storage) {
     let (a, b) = (Device::new(1), Device::new(2));
     let (j1, j2) = (journal(1), journal(2));
     s.create_journal(&genesis(j1, &[&a, &b], &a), 1)
@@ -303,7 +303,7 @@ pub async fn one_group_many_pushes(s: &dyn Storage) {
     );
 }
 
-pub async fn quota(s: &dyn Storage) {
+async fn quota(s: &dyn Storage) {
     let a = Device::new(1);
     let j = journal(1);
     s.create_journal(&genesis(j, &[&a], &a), 1).await.unwrap();
@@ -342,7 +342,7 @@ fn prepared(snapshot: &Snapshot) -> PreparedSnapshot {
     }
 }
 
-pub async fn snapshots_and_compaction(s: &dyn Storage) {
+async fn snapshots_and_compaction(s: &dyn Storage) {
     let (a, b) = (Device::new(1), Device::new(2));
     let j = journal(1);
     s.create_journal(&genesis(j, &[&a, &b], &a), 1)

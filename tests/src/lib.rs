@@ -24,8 +24,8 @@ pub fn relay_envelopes(
     rt.block_on(async {
         let client = attune_client::sync::RelayClient::connect(
             &relay.url,
-            store.config().journal_id.parse().expect("journal id"),
-            store.config().device_id.parse().expect("device id"),
+            store.config().journal().expect("journal id"),
+            store.config().device_id,
             store.identity(),
             None,
         )
@@ -52,8 +52,8 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 pub fn ids_of(d: &Device) -> (attune_proto::JournalId, attune_proto::DeviceId) {
     let store = open_store(d);
     (
-        store.config().journal_id.parse().expect("journal id"),
-        store.config().device_id.parse().expect("device id"),
+        store.config().journal().expect("journal id"),
+        store.config().device_id,
     )
 }
 
@@ -62,8 +62,8 @@ pub fn session_as(relay: &Relay, d: &Device) -> attune_client::sync::RelayClient
     let store = open_store(d);
     block_on(attune_client::sync::RelayClient::connect(
         &relay.url,
-        store.config().journal_id.parse().expect("journal id"),
-        store.config().device_id.parse().expect("device id"),
+        store.config().journal().expect("journal id"),
+        store.config().device_id,
         store.identity(),
         None,
     ))

@@ -155,19 +155,19 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
                 .iter()
                 .map(|d| {
                     let info = state.devices.get(&d.device_id).cloned().unwrap_or_default();
-                    let this = d.device_id.to_string() == me;
+                    let this = d.device_id == me;
                     serde_json::json!({
                         "device_id": d.device_id.to_string(),
                         "name": if this {
                             Some(store.config().device_name.clone())
-                        } else if recovery.as_deref() == Some(d.device_id.to_string().as_str()) {
+                        } else if recovery == Some(d.device_id) {
                             Some("recovery kit".to_string())
                         } else {
                             info.name
                         },
                         "fingerprint": attune_crypto::fingerprint_of(&d.age_recipient, &d.verifying_key),
                         "this_device": this,
-                        "recovery_kit": recovery.as_deref() == Some(d.device_id.to_string().as_str()),
+                        "recovery_kit": recovery == Some(d.device_id),
                         "added_unix": info.added_unix,
                         "last_seen_unix": info.last_seen_unix,
                     })
@@ -177,7 +177,7 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
         .unwrap_or_default();
     if json {
         let out = serde_json::json!({
-            "journal_id": store.config().journal_id,
+            "journal_id": store.config().journal_id.map(|j| j.to_string()).unwrap_or_default(),
             "device_id": me,
             "device_name": store.config().device_name,
             "relay": store.config().relay,
@@ -191,7 +191,14 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    println!("journal   {}", store.config().journal_id);
+    println!(
+        "journal   {}",
+        store
+            .config()
+            .journal_id
+            .map(|j| j.to_string())
+            .unwrap_or_default()
+    );
     println!(
         "device    {} ({})",
         store.config().device_name,

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use attune_proto::{DeviceId, JournalId};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::dir::atomic as files;
 use crate::StoreError;
@@ -15,10 +16,11 @@ pub use crate::dir::layout::CONFIG_FILE;
 pub struct Config {
     /// Format version of this file.
     pub v: u32,
-    /// The journal's random id (hex).
-    pub journal_id: String,
-    /// This device's random id (hex); also its Automerge actor id.
-    pub device_id: String,
+    /// The journal's id (hex on disk); `None` (`""`) while a device waits to join.
+    #[serde(with = "journal_or_empty")]
+    pub journal_id: Option<JournalId>,
+    /// This device's random id (hex on disk); also its Automerge actor id.
+    pub device_id: DeviceId,
     /// The name the writer gave this device.
     pub device_name: String,
     /// Whether the identity file is protected by a passphrase.
@@ -40,8 +42,8 @@ pub struct Config {
 /// The recovery device's public keys (derived from the recovery words).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecoveryDevice {
-    /// Its device id (hex).
-    pub device_id: String,
+    /// Its device id (hex on disk).
+    pub device_id: DeviceId,
     /// Its Ed25519 public key (hex).
     pub verifying_key: String,
     /// Its age recipient.
@@ -55,7 +57,7 @@ impl RecoveryDevice {
     ) -> Result<RecoveryDevice, attune_crypto::CryptoError> {
         let identity = secret.identity()?;
         Ok(RecoveryDevice {
-            device_id: hex::encode(secret.device_id()),
+            device_id: DeviceId(secret.device_id()),
             verifying_key: hex::encode(identity.verifying_key()),
             age_recipient: identity.age_recipient(),
         })
@@ -65,7 +67,7 @@ impl RecoveryDevice {
     pub fn roster_device(&self) -> Option<attune_proto::RosterDevice> {
         let key: [u8; 32] = hex::decode(&self.verifying_key).ok()?.try_into().ok()?;
         Some(attune_proto::RosterDevice {
-            device_id: self.device_id.parse().ok()?,
+            device_id: self.device_id,
             verifying_key: key,
             age_recipient: self.age_recipient.clone(),
         })
@@ -109,6 +111,31 @@ impl Config {
 
     /// The device id as the 16 bytes used for the Automerge actor.
     pub fn actor(&self) -> Vec<u8> {
-        hex::decode(&self.device_id).unwrap_or_else(|_| self.device_id.as_bytes().to_vec())
+        self.device_id.0.to_vec()
+    }
+
+    /// The journal's id; [`StoreError::JoinPending`] while this device waits to join.
+    pub fn journal(&self) -> Result<JournalId, StoreError> {
+        self.journal_id.ok_or(StoreError::JoinPending)
+    }
+}
+
+/// `journal_id` on disk: its hex, or `""` while the device waits to join.
+mod journal_or_empty {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(id: &Option<JournalId>, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            Some(id) => id.serialize(s),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<JournalId>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(serde::de::Error::custom)
     }
 }

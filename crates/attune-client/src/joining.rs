@@ -4,15 +4,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use attune_crypto::{accept_wrapped_key, DeviceIdentity};
-use attune_proto::{Roster, WrappedKey};
+use attune_proto::{DeviceId, JournalId, Roster, WrappedKey};
 
 use crate::config::Config;
 use crate::dir::atomic as files;
 use crate::dir::layout::{self, IDENTITY_FILE, KEYS_DIR, SUBDIRS};
 use crate::dir::lock::DirLock;
 use crate::store::{
-    device_name_or_default, load_identity, now_ms, random_hex16, InitOptions, PassphraseSource,
-    LOCK_WAIT,
+    device_name_or_default, load_identity, now_ms, InitOptions, PassphraseSource, LOCK_WAIT,
 };
 use crate::{Store, StoreError};
 
@@ -44,8 +43,8 @@ impl JoiningDevice {
         )?;
         let config = Config {
             v: 1,
-            journal_id: String::new(),
-            device_id: random_hex16(),
+            journal_id: None,
+            device_id: DeviceId(attune_crypto::random_bytes::<16>()),
             device_name: device_name_or_default(&options.device_name),
             passphrase_protected: options.passphrase.is_some(),
             created_unix: now_ms() / 1000,
@@ -65,7 +64,7 @@ impl JoiningDevice {
     /// Open a device that is waiting to join.
     pub fn open(dir: &Path, passphrase: PassphraseSource<'_>) -> Result<JoiningDevice, StoreError> {
         let config = Config::load(dir)?;
-        if !config.journal_id.is_empty() {
+        if config.journal_id.is_some() {
             return Err(StoreError::AlreadyInitialised(dir.to_path_buf()));
         }
         let lock = DirLock::acquire(dir, LOCK_WAIT)?;
@@ -96,7 +95,7 @@ impl JoiningDevice {
     /// roster's current epoch is among the accepted ones.
     pub fn finish(
         self,
-        journal_id: &str,
+        journal_id: JournalId,
         rosters: &[Roster],
         wrapped_keys: &[WrappedKey],
     ) -> Result<(Store, usize), StoreError> {
@@ -125,7 +124,7 @@ impl JoiningDevice {
         }
         let at_rest = crate::store::create_at_rest_key(&self.dir, &self.identity)?;
         let mut config = self.config;
-        config.journal_id = journal_id.to_string();
+        config.journal_id = Some(journal_id);
         config.save(&self.dir)?;
         let keys = keys.into_iter().map(|(e, (k, _))| (e, k)).collect();
         let store = Store::assemble(

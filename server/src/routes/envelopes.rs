@@ -1,6 +1,6 @@
 //! `POST …/envelopes` (push) and `GET …/envelopes?after=N&limit=M` (pull).
 
-use attune_proto::{PullResponse, PushRequest, PushResponse, RelaySeq, WIRE_VERSION};
+use attune_proto::{ErrorCode, PullResponse, PushRequest, PushResponse, RelaySeq, WIRE_VERSION};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -33,7 +33,7 @@ pub async fn accept_push(
     for envelope in request.envelopes {
         if envelope.v != WIRE_VERSION {
             return Err(ApiError::bad_request(
-                "unsupported_version",
+                ErrorCode::UnsupportedVersion,
                 format!(
                     "envelope has wire version {}, this relay speaks {WIRE_VERSION}",
                     envelope.v
@@ -42,7 +42,7 @@ pub async fn accept_push(
         }
         if envelope.journal_id != grant.journal {
             return Err(ApiError::bad_request(
-                "wrong_journal",
+                ErrorCode::WrongJournal,
                 format!(
                     "envelope is for journal {}, not {}",
                     envelope.journal_id, grant.journal
@@ -51,7 +51,7 @@ pub async fn accept_push(
         }
         if envelope.device_id != grant.device {
             return Err(ApiError::forbidden(
-                "wrong_device",
+                ErrorCode::WrongDevice,
                 format!(
                     "envelope is from device {}, but this session is device {}",
                     envelope.device_id, grant.device
@@ -62,7 +62,7 @@ pub async fn accept_push(
         if prepared.bytes.len() > state.config.max_envelope_bytes {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "envelope_too_large",
+                ErrorCode::EnvelopeTooLarge,
                 format!(
                     "envelope {} is {} bytes; this relay accepts at most {}",
                     prepared.envelope.device_seq,
@@ -111,7 +111,7 @@ pub async fn pull(
 ) -> Result<Wire<PullResponse>, ApiError> {
     let Query(query) = query.map_err(|e| {
         ApiError::bad_request(
-            "bad_query",
+            ErrorCode::BadQuery,
             format!("{}; use ?after=N&limit=M with whole numbers", e.body_text()),
         )
     })?;
@@ -119,7 +119,7 @@ pub async fn pull(
         None => PULL_PAGE_DEFAULT,
         Some(0) => {
             return Err(ApiError::bad_request(
-                "bad_query",
+                ErrorCode::BadQuery,
                 "limit must be at least 1",
             ))
         }
@@ -144,7 +144,7 @@ pub async fn pull_page(
     if after < stats.compacted_through {
         return Err(ApiError::new(
             StatusCode::GONE,
-            "compacted",
+            ErrorCode::Compacted,
             format!(
                 "envelopes up to #{} were compacted into the journal's snapshot; fetch the snapshot, then pull after its cursor",
                 stats.compacted_through.0

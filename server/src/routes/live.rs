@@ -17,7 +17,7 @@
 use std::time::Duration;
 
 use attune_proto::{
-    ClientFrame, ClientMessage, RelaySeq, ServerFrame, ServerMessage, StoredEnvelope,
+    ClientFrame, ClientMessage, ErrorCode, RelaySeq, ServerFrame, ServerMessage, StoredEnvelope,
 };
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, State};
@@ -32,9 +32,9 @@ use tokio::time::{timeout, Instant};
 use crate::auth::Grant;
 use crate::config::PULL_PAGE_MAX;
 use crate::error::ApiError;
-use crate::extract::authenticate;
+use crate::extract::{authenticate, Client};
 use crate::fanout::Batch;
-use crate::limits::{Client, LiveSlot};
+use crate::limits::LiveSlot;
 use crate::live_devices::{REMOVED_CLOSE_CODE, REMOVED_CLOSE_REASON};
 use crate::routes::envelopes::{accept_push, pull_page};
 use crate::state::AppState;
@@ -69,7 +69,7 @@ pub async fn live(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_connections",
+                ErrorCode::TooManyConnections,
                 "this journal has too many live connections; close one or use pull",
             )
         })?;
@@ -223,7 +223,7 @@ impl LiveSession {
             Message::Binary(bytes) => bytes,
             Message::Text(_) => {
                 let error = ApiError::bad_request(
-                    "text_frame",
+                    ErrorCode::TextFrame,
                     "send binary ClientMessage frames, not text",
                 );
                 return self.send_error(&error).await;
@@ -244,7 +244,7 @@ impl LiveSession {
                             envelopes = count, bytes = bytes.len(), "live push");
                         self.send(ServerFrame::Acked(response)).await
                     }
-                    Err(error) if error.code == REMOVED_CLOSE_REASON => {
+                    Err(error) if error.code == ErrorCode::NotInRoster => {
                         // Removed through another instance: refused in the commit; close.
                         tracing::info!(journal_id = %self.grant.journal, device_id = %self.grant.device,
                             "live push of a device no longer in the roster; closing");
@@ -266,7 +266,7 @@ impl LiveSession {
                     Ok(true) => {}
                     Ok(false) => {
                         let error = ApiError::forbidden(
-                            REMOVED_CLOSE_REASON,
+                            ErrorCode::NotInRoster,
                             "this device is no longer in the journal's roster",
                         );
                         self.send_error(&error).await;

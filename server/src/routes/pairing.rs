@@ -1,15 +1,14 @@
 //! The pairing rendezvous endpoints: a member opens one; both devices post
 //! and read opaque PAKE messages through it.
 
-use attune_proto::{PairingMessages, PairingSlot, WIRE_VERSION};
+use attune_proto::{ErrorCode, PairingMessages, PairingSlot, WIRE_VERSION};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::Authenticated;
-use crate::limits::UnauthenticatedSlot;
+use crate::extract::{Authenticated, UnauthenticatedSlot};
 use crate::pairing::{PairingError, Side};
 use crate::state::AppState;
 use crate::wire::Wire;
@@ -17,14 +16,18 @@ use crate::wire::Wire;
 impl From<PairingError> for ApiError {
     fn from(e: PairingError) -> Self {
         let (status, code) = match e {
-            PairingError::Unknown => (StatusCode::NOT_FOUND, "unknown_pairing"),
-            PairingError::Expired => (StatusCode::GONE, "pairing_expired"),
-            PairingError::Closed => (StatusCode::CONFLICT, "pairing_closed"),
-            PairingError::TooManyMessages => {
-                (StatusCode::TOO_MANY_REQUESTS, "pairing_too_many_messages")
-            }
-            PairingError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "pairing_message_too_large"),
-            PairingError::Full => (StatusCode::SERVICE_UNAVAILABLE, "pairing_full"),
+            PairingError::Unknown => (StatusCode::NOT_FOUND, ErrorCode::UnknownPairing),
+            PairingError::Expired => (StatusCode::GONE, ErrorCode::PairingExpired),
+            PairingError::Closed => (StatusCode::CONFLICT, ErrorCode::PairingClosed),
+            PairingError::TooManyMessages => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::PairingTooManyMessages,
+            ),
+            PairingError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PairingMessageTooLarge,
+            ),
+            PairingError::Full => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::PairingFull),
         };
         ApiError::new(status, code, e.to_string())
     }
@@ -32,7 +35,7 @@ impl From<PairingError> for ApiError {
 
 fn side(s: &str) -> Result<Side, ApiError> {
     Side::parse(s)
-        .ok_or_else(|| ApiError::bad_request("bad_side", "the side is `existing` or `new`"))
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::BadSide, "the side is `existing` or `new`"))
 }
 
 /// `POST /v1/journals/{jid}/pairing`: a member opens a rendezvous.

@@ -1,12 +1,11 @@
 //! `POST …/challenge` and `POST …/session`: proving possession of a device key.
 
-use attune_proto::{Challenge, ChallengeRequest, Session, SessionRequest};
+use attune_proto::{Challenge, ChallengeRequest, ErrorCode, Session, SessionRequest};
 use axum::extract::State;
 
 use crate::auth::Grant;
 use crate::error::ApiError;
-use crate::extract::JournalPath;
-use crate::limits::UnauthenticatedSlot;
+use crate::extract::{JournalPath, UnauthenticatedSlot};
 use crate::rules::{check_auth_signature, check_genesis};
 use crate::state::AppState;
 use crate::time::now_unix;
@@ -41,7 +40,7 @@ pub async fn session(
             // The journal exists: any genesis sent along (a retried creation) is ignored.
             let member = roster.device(device).ok_or_else(|| {
                 ApiError::forbidden(
-                    "not_in_roster",
+                    ErrorCode::NotInRoster,
                     format!("device {device} is not in the journal's roster"),
                 )
             })?;
@@ -57,7 +56,7 @@ pub async fn session(
             let genesis = request.genesis.as_ref().ok_or_else(|| {
                 ApiError::new(
                     axum::http::StatusCode::NOT_FOUND,
-                    "unknown_journal",
+                    ErrorCode::UnknownJournal,
                     format!("journal {journal} does not exist; the first device creates it by sending a genesis roster"),
                 )
             })?;

@@ -7,7 +7,8 @@
 //! only envelopes that such a verified snapshot covers.
 
 use attune_proto::{
-    CompactRequest, CompactResponse, Snapshot, SnapshotResponse, SnapshotStored, WIRE_VERSION,
+    CompactRequest, CompactResponse, ErrorCode, Snapshot, SnapshotResponse, SnapshotStored,
+    WIRE_VERSION,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -52,7 +53,7 @@ pub async fn put_snapshot(
     let header = &snapshot.header;
     if header.journal_id != grant.journal {
         return Err(ApiError::bad_request(
-            "wrong_journal",
+            ErrorCode::WrongJournal,
             format!(
                 "the snapshot is for journal {}, not {}",
                 header.journal_id, grant.journal
@@ -61,7 +62,7 @@ pub async fn put_snapshot(
     }
     if header.device_id != grant.device {
         return Err(ApiError::forbidden(
-            "wrong_device",
+            ErrorCode::WrongDevice,
             format!(
                 "the snapshot was made by device {}, but this session is device {}",
                 header.device_id, grant.device
@@ -70,7 +71,7 @@ pub async fn put_snapshot(
     }
     if !header.covers_are_canonical() {
         return Err(ApiError::bad_request(
-            "malformed",
+            ErrorCode::Malformed,
             "the snapshot's covers must be sorted by device, one per device, none at sequence 0",
         ));
     }
@@ -78,7 +79,7 @@ pub async fn put_snapshot(
     if bytes.len() > state.config.max_snapshot_bytes {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "snapshot_too_large",
+            ErrorCode::SnapshotTooLarge,
             format!(
                 "the snapshot is {} bytes; this relay accepts at most {}",
                 bytes.len(),
@@ -93,19 +94,23 @@ pub async fn put_snapshot(
         .ok_or(StorageError::UnknownJournal(grant.journal))?;
     let member = roster.device(grant.device).ok_or_else(|| {
         ApiError::forbidden(
-            "not_in_roster",
+            ErrorCode::NotInRoster,
             "this device is not in the journal's roster",
         )
     })?;
-    let key = VerifyingKey::from_bytes(&member.verifying_key)
-        .map_err(|_| ApiError::forbidden("not_in_roster", "this device's roster key is invalid"))?;
+    let key = VerifyingKey::from_bytes(&member.verifying_key).map_err(|_| {
+        ApiError::forbidden(
+            ErrorCode::NotInRoster,
+            "this device's roster key is invalid",
+        )
+    })?;
     key.verify_strict(
         &snapshot.signed_digest(),
         &Signature::from_bytes(&snapshot.signature),
     )
     .map_err(|_| {
         ApiError::bad_request(
-            "bad_signature",
+            ErrorCode::BadSignature,
             "the snapshot's signature does not verify with its author's key",
         )
     })?;
@@ -143,7 +148,7 @@ pub async fn put_snapshot(
         .await?;
     if !swapped {
         return Err(ApiError::conflict(
-            "stale_snapshot",
+            ErrorCode::StaleSnapshot,
             "another device stored a snapshot at the same moment; sync and try again",
         ));
     }
@@ -168,7 +173,7 @@ pub async fn compact(
         .await?
         .ok_or_else(|| {
             ApiError::conflict(
-                "unknown_snapshot",
+                ErrorCode::UnknownSnapshot,
                 "that snapshot is not this journal's newest stored snapshot; upload it first",
             )
         })?;

@@ -6,11 +6,15 @@
 //! the shared pure planner in [`push_plan`], so every backend enforces exactly
 //! the same rules. SQLite is the embedded default ([`sqlite`]); PostgreSQL
 //! ([`postgres`]) lets several relay instances share one database. Both run
-//! the same test suite (`server/tests/storage_suite.rs`).
+//! the same test suite (`server/tests/storage_suite.rs`); the SQL they agree
+//! on, and the decoding of what it returns, is written once (`sql.rs`,
+//! `rows.rs`).
 
 pub mod postgres;
 pub mod push_plan;
+mod rows;
 pub mod snapshot_plan;
+mod sql;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -270,58 +274,6 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Flushes and closes the backend (called once at shutdown).
     async fn close(&self);
-}
-
-/// Decodes a stored envelope row, leaving out (and logging) one that does not decode.
-pub(crate) fn decode_stored(
-    journal: JournalId,
-    relay_seq: RelaySeq,
-    received_unix: u64,
-    bytes: &[u8],
-) -> Option<StoredEnvelope> {
-    match Envelope::decode(bytes) {
-        Ok(envelope) => Some(StoredEnvelope {
-            relay_seq,
-            received_unix,
-            envelope,
-        }),
-        Err(e) => {
-            tracing::error!(journal_id = %journal, relay_seq = relay_seq.0, error = %e,
-                "stored envelope does not decode; leaving it out of the page");
-            None
-        }
-    }
-}
-
-/// The compaction delete (`$1` journal, `$2` cursor), returning each deleted row's size.
-///
-/// Deletes the envelopes at or below the cursor, except each device's newest
-/// stored envelope: the push rules chain a device's next envelope to it.
-pub(crate) const COMPACT_SQL: &str = "DELETE FROM envelopes \
-     WHERE journal_id = $1 AND relay_seq <= $2 \
-     AND device_seq < (SELECT MAX(newest.device_seq) FROM envelopes AS newest \
-                       WHERE newest.journal_id = envelopes.journal_id \
-                       AND newest.device_id = envelopes.device_id) \
-     RETURNING CAST(LENGTH(bytes) AS BIGINT)";
-
-/// Decodes a stored snapshot row.
-pub(crate) fn decode_snapshot(bytes: &[u8], hash: &[u8]) -> Result<StoredSnapshot, StorageError> {
-    let snapshot = Snapshot::decode(bytes)
-        .map_err(|e| StorageError::Corrupt(format!("stored snapshot: {e}")))?;
-    let hash: [u8; 32] = hash
-        .try_into()
-        .map_err(|_| StorageError::Corrupt(format!("snapshot hash has {} bytes", hash.len())))?;
-    Ok(StoredSnapshot { snapshot, hash })
-}
-
-/// Converts a wire counter to the database's signed 64-bit integer.
-pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64, StorageError> {
-    i64::try_from(value).map_err(|_| StorageError::OutOfRange(format!("{what} {value}")))
-}
-
-/// Converts a stored signed 64-bit integer back to a wire counter.
-pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StorageError> {
-    u64::try_from(value).map_err(|_| StorageError::Corrupt(format!("negative {what} {value}")))
 }
 
 /// The device sequence that a device's next envelope must carry.

@@ -7,7 +7,7 @@
 //! covers more than the one it replaces. Only then may compaction delete
 //! envelopes on its authority.
 
-use attune_proto::{Cover, DeviceId, DeviceSeq, RelaySeq, SnapshotHeader};
+use attune_proto::{Cover, DeviceId, DeviceSeq, ErrorCode, RelaySeq, SnapshotHeader};
 
 /// What storage knows that bears on a snapshot's covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -65,13 +65,13 @@ pub enum SnapshotRejection {
 
 impl SnapshotRejection {
     /// The stable error code sent to clients.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SnapshotRejection::CursorAhead { .. } => "snapshot_cursor_ahead",
-            SnapshotRejection::Stale { .. } => "stale_snapshot",
-            SnapshotRejection::UnknownEnvelope { .. } => "snapshot_unknown_envelope",
-            SnapshotRejection::HashMismatch { .. } => "snapshot_hash_mismatch",
-            SnapshotRejection::Uncovered { .. } => "snapshot_uncovers",
+            SnapshotRejection::CursorAhead { .. } => ErrorCode::SnapshotCursorAhead,
+            SnapshotRejection::Stale { .. } => ErrorCode::StaleSnapshot,
+            SnapshotRejection::UnknownEnvelope { .. } => ErrorCode::SnapshotUnknownEnvelope,
+            SnapshotRejection::HashMismatch { .. } => ErrorCode::SnapshotHashMismatch,
+            SnapshotRejection::Uncovered { .. } => ErrorCode::SnapshotUncovers,
         }
     }
 }

@@ -107,20 +107,13 @@ impl Store {
 /// only a roster chain that starts with a genesis the kit signed, so a relay
 /// cannot show a recovering device a journal of its own making.
 pub(super) fn kit_signed_genesis(
-    dir: &Path,
     config: &Config,
     identity: &DeviceIdentity,
     recovery: &attune_crypto::RecoverySecret,
     key: &JournalKey,
 ) -> Result<Roster, StoreError> {
-    let journal: attune_proto::JournalId = config
-        .journal_id
-        .parse()
-        .map_err(|_| StoreError::damaged(&Config::path(dir), "bad journal id"))?;
-    let device: attune_proto::DeviceId = config
-        .device_id
-        .parse()
-        .map_err(|_| StoreError::damaged(&Config::path(dir), "bad device id"))?;
+    let journal = config.journal()?;
+    let device = config.device_id;
     let kit = recovery.identity()?;
     let kit_id = attune_proto::DeviceId(recovery.device_id());
     let devices = vec![

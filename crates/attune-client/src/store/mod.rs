@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use attune_crypto::{wrap_journal_key, DeviceIdentity, JournalKey};
+use attune_proto::{DeviceId, JournalId};
 use secrecy::SecretString;
 
 use crate::config::Config;
@@ -117,8 +118,8 @@ impl Store {
         };
         let config = Config {
             v: 1,
-            journal_id: hex::encode(recovery.journal_id()),
-            device_id: random_hex16(),
+            journal_id: Some(JournalId(recovery.journal_id())),
+            device_id: DeviceId(attune_crypto::random_bytes::<16>()),
             device_name,
             passphrase_protected: options.passphrase.is_some(),
             created_unix: std::time::SystemTime::now()
@@ -130,7 +131,7 @@ impl Store {
             recovery: Some(crate::config::RecoveryDevice::of(&recovery)?),
         };
         config.save(dir)?;
-        let genesis = keys::kit_signed_genesis(dir, &config, &identity, &recovery, &key)?;
+        let genesis = keys::kit_signed_genesis(&config, &identity, &recovery, &key)?;
         let mut store = Store::assemble(
             dir,
             config,
@@ -163,7 +164,7 @@ impl Store {
             warnings.push(format!("cleaned up {removed} half-written temporary file(s) from an interrupted run; nothing saved was lost"));
         }
         let identity = load_identity(dir, passphrase)?;
-        if config.journal_id.is_empty() {
+        if config.journal_id.is_none() {
             return Err(StoreError::JoinPending);
         }
         let keys = Self::load_keys(dir, &identity)?;

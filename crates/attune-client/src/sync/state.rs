@@ -6,7 +6,7 @@ use attune_proto::{DeviceId, JournalId, Roster};
 use serde::{Deserialize, Serialize};
 
 use crate::sync::SyncError;
-use crate::{Store, StoreError};
+use crate::Store;
 
 use crate::dir::layout::SYNC_STATE_FILE as STATE_FILE;
 /// Format of the sync state: 2 since rosters commit to keys and record revocations.
@@ -202,13 +202,5 @@ impl SyncState {
 /// The journal and device ids of an open journal.
 pub(crate) fn ids(store: &Store) -> Result<(JournalId, DeviceId), SyncError> {
     let config = store.config();
-    let journal = config
-        .journal_id
-        .parse()
-        .map_err(|_| StoreError::damaged(&crate::Config::path(store.dir()), "bad journal id"))?;
-    let device = config
-        .device_id
-        .parse()
-        .map_err(|_| StoreError::damaged(&crate::Config::path(store.dir()), "bad device id"))?;
-    Ok((journal, device))
+    Ok((config.journal()?, config.device_id))
 }

@@ -12,8 +12,9 @@ use std::time::Duration;
 use attune_proto::{JournalId, RelaySeq, StoredEnvelope};
 use sqlx::postgres::{PgListener, PgPool};
 
+use super::envelopes::{load_after, load_stats};
 use super::rosters::{members, ROSTER_CHANNEL};
-use super::{backend, load_after, load_stats, NOTIFY_CHANNEL};
+use super::{backend, NOTIFY_CHANNEL};
 use crate::fanout::Hub;
 use crate::storage::StorageError;
 

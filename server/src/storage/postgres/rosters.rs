@@ -4,26 +4,46 @@
 //! committed after a roster update (through any instance) sees the new
 //! devices, and one committed before it is ordered before it.
 
-use attune_proto::{DeviceId, Epoch, JournalId, Roster, WrappedKey};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, Row, Transaction};
+use attune_proto::{DeviceId, JournalId, Roster, WrappedKey};
+use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::{backend, lock_journal};
-use crate::storage::{to_i64, to_u64, StorageError};
+use crate::storage::rows::{self, to_i64, to_u64};
+use crate::storage::sql;
+use crate::storage::StorageError;
 
 /// The channel on which roster updates are announced to the other instances
 /// (payload `<instance>:<scope>:<journal hex>`), so they close the live
 /// connections of removed devices.
 pub const ROSTER_CHANNEL: &str = "attune_rosters";
 
+/// Creates a journal with its genesis roster (see [`crate::storage::Storage::create_journal`]).
+pub(super) async fn create_journal_in(
+    tx: &mut Transaction<'_, Postgres>,
+    genesis: &Roster,
+    created_unix: u64,
+) -> Result<(), StorageError> {
+    // A concurrent insert of the same id waits for ours, then does nothing.
+    let inserted = sqlx::query(sql::INSERT_JOURNAL.postgres())
+        .bind(&genesis.journal_id.0[..])
+        .bind(to_i64(created_unix, "time")?)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    if inserted.rows_affected() == 0 {
+        return Err(StorageError::JournalExists(genesis.journal_id));
+    }
+    insert_roster(tx, genesis).await
+}
+
 /// Writes a roster row and replaces the devices view with its devices.
-pub(super) async fn insert_roster(
+async fn insert_roster(
     tx: &mut Transaction<'_, Postgres>,
     roster: &Roster,
 ) -> Result<(), StorageError> {
     let journal = &roster.journal_id.0[..];
     let version = to_i64(roster.version, "roster version")?;
-    sqlx::query("INSERT INTO rosters (journal_id, version, hash, bytes) VALUES ($1, $2, $3, $4)")
+    sqlx::query(sql::INSERT_ROSTER.postgres())
         .bind(journal)
         .bind(version)
         .bind(&roster.hash()[..])
@@ -31,7 +51,7 @@ pub(super) async fn insert_roster(
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
-    sqlx::query("DELETE FROM devices WHERE journal_id = $1")
+    sqlx::query(sql::DELETE_DEVICES.postgres())
         .bind(journal)
         .execute(&mut **tx)
         .await
@@ -66,12 +86,11 @@ pub(super) async fn append_roster_in(
     if !lock_journal(tx, journal).await? {
         return Err(StorageError::UnknownJournal(journal));
     }
-    let latest: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(version) FROM rosters WHERE journal_id = $1")
-            .bind(&journal.0[..])
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(backend)?;
+    let latest: Option<i64> = sqlx::query_scalar(sql::LATEST_ROSTER_VERSION.postgres())
+        .bind(&journal.0[..])
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
     let latest = to_u64(latest.unwrap_or(0), "roster version")?;
     if latest.checked_add(1) != Some(roster.version) {
         return Err(StorageError::RosterConflict {
@@ -97,7 +116,7 @@ pub(super) async fn put_wrapped_keys_in(
     journal: JournalId,
     keys: &[WrappedKey],
 ) -> Result<(), StorageError> {
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM journals WHERE journal_id = $1")
+    let exists = sqlx::query(sql::JOURNAL_EXISTS.postgres())
         .bind(&journal.0[..])
         .fetch_optional(&mut **tx)
         .await
@@ -118,29 +137,24 @@ async fn insert_keys(
 ) -> Result<(), StorageError> {
     for key in keys {
         let epoch = i64::from(key.epoch.0);
-        let inserted = sqlx::query(
-            "INSERT INTO wrapped_keys (journal_id, device_id, epoch, blob) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (journal_id, device_id, epoch) DO NOTHING",
-        )
-        .bind(&journal.0[..])
-        .bind(&key.device_id.0[..])
-        .bind(epoch)
-        .bind(&key.blob[..])
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+        let inserted = sqlx::query(sql::INSERT_KEY.postgres())
+            .bind(&journal.0[..])
+            .bind(&key.device_id.0[..])
+            .bind(epoch)
+            .bind(&key.blob[..])
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
         if inserted.rows_affected() > 0 {
             continue;
         }
-        let stored: Vec<u8> = sqlx::query_scalar(
-            "SELECT blob FROM wrapped_keys WHERE journal_id = $1 AND device_id = $2 AND epoch = $3",
-        )
-        .bind(&journal.0[..])
-        .bind(&key.device_id.0[..])
-        .bind(epoch)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend)?;
+        let stored: Vec<u8> = sqlx::query_scalar(sql::STORED_KEY.postgres())
+            .bind(&journal.0[..])
+            .bind(&key.device_id.0[..])
+            .bind(epoch)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(backend)?;
         if stored != key.blob {
             return Err(StorageError::KeyExists {
                 device: key.device_id,
@@ -157,13 +171,12 @@ pub(super) async fn is_member_in(
     journal: JournalId,
     device: DeviceId,
 ) -> Result<bool, StorageError> {
-    let found: Option<i32> =
-        sqlx::query_scalar("SELECT 1 FROM devices WHERE journal_id = $1 AND device_id = $2")
-            .bind(&journal.0[..])
-            .bind(&device.0[..])
-            .fetch_optional(conn)
-            .await
-            .map_err(backend)?;
+    let found = sqlx::query(sql::IS_MEMBER.postgres())
+        .bind(&journal.0[..])
+        .bind(&device.0[..])
+        .fetch_optional(conn)
+        .await
+        .map_err(backend)?;
     Ok(found.is_some())
 }
 
@@ -178,30 +191,5 @@ pub(super) async fn members(
             .fetch_all(conn)
             .await
             .map_err(backend)?;
-    rows.into_iter()
-        .map(|id| {
-            <[u8; 16]>::try_from(id.as_slice())
-                .map(DeviceId)
-                .map_err(|_| StorageError::Corrupt(format!("device id has {} bytes", id.len())))
-        })
-        .collect()
-}
-
-/// Decodes rows of `(epoch, blob)` as the wrapped keys of one device.
-pub(super) fn decode_keys(
-    device: DeviceId,
-    rows: &[PgRow],
-) -> Result<Vec<WrappedKey>, StorageError> {
-    rows.iter()
-        .map(|row| {
-            let epoch: i64 = row.try_get(0).map_err(backend)?;
-            let epoch = u32::try_from(epoch)
-                .map_err(|_| StorageError::Corrupt(format!("epoch {epoch}")))?;
-            Ok(WrappedKey {
-                device_id: device,
-                epoch: Epoch(epoch),
-                blob: row.try_get::<Vec<u8>, _>(1).map_err(backend)?,
-            })
-        })
-        .collect()
+    rows.iter().map(|id| rows::device_id(id)).collect()
 }

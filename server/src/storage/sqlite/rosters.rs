@@ -1,19 +1,39 @@
 //! Rosters, wrapped keys and membership in SQLite, inside the caller's transaction.
 
-use attune_proto::{DeviceId, Epoch, JournalId, Roster, WrappedKey};
-use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
+use attune_proto::{DeviceId, JournalId, Roster, WrappedKey};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::backend;
-use crate::storage::{to_i64, to_u64, StorageError};
+use crate::storage::rows::{to_i64, to_u64};
+use crate::storage::sql;
+use crate::storage::StorageError;
+
+/// Creates a journal with its genesis roster (see [`crate::storage::Storage::create_journal`]).
+pub(super) async fn create_journal_in(
+    tx: &mut Transaction<'_, Sqlite>,
+    genesis: &Roster,
+    created_unix: u64,
+) -> Result<(), StorageError> {
+    let inserted = sqlx::query(sql::INSERT_JOURNAL.sqlite())
+        .bind(&genesis.journal_id.0[..])
+        .bind(to_i64(created_unix, "time")?)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    if inserted.rows_affected() == 0 {
+        return Err(StorageError::JournalExists(genesis.journal_id));
+    }
+    insert_roster(tx, genesis).await
+}
 
 /// Writes a roster row and replaces the devices view with its devices.
-pub(super) async fn insert_roster(
+async fn insert_roster(
     tx: &mut Transaction<'_, Sqlite>,
     roster: &Roster,
 ) -> Result<(), StorageError> {
     let journal = &roster.journal_id.0[..];
     let version = to_i64(roster.version, "roster version")?;
-    sqlx::query("INSERT INTO rosters (journal_id, version, hash, bytes) VALUES (?, ?, ?, ?)")
+    sqlx::query(sql::INSERT_ROSTER.sqlite())
         .bind(journal)
         .bind(version)
         .bind(&roster.hash()[..])
@@ -21,7 +41,7 @@ pub(super) async fn insert_roster(
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
-    sqlx::query("DELETE FROM devices WHERE journal_id = ?")
+    sqlx::query(sql::DELETE_DEVICES.sqlite())
         .bind(journal)
         .execute(&mut **tx)
         .await
@@ -49,12 +69,11 @@ pub(super) async fn append_roster_in(
     keys: &[WrappedKey],
 ) -> Result<(), StorageError> {
     let journal = roster.journal_id;
-    let latest: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(version) FROM rosters WHERE journal_id = ?")
-            .bind(&journal.0[..])
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(backend)?;
+    let latest: Option<i64> = sqlx::query_scalar(sql::LATEST_ROSTER_VERSION.sqlite())
+        .bind(&journal.0[..])
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)?;
     let Some(latest) = latest else {
         return Err(StorageError::UnknownJournal(journal));
     };
@@ -74,7 +93,7 @@ pub(super) async fn put_wrapped_keys_in(
     journal: JournalId,
     keys: &[WrappedKey],
 ) -> Result<(), StorageError> {
-    let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM journals WHERE journal_id = ?")
+    let exists = sqlx::query(sql::JOURNAL_EXISTS.sqlite())
         .bind(&journal.0[..])
         .fetch_optional(&mut **tx)
         .await
@@ -93,29 +112,24 @@ async fn insert_keys(
 ) -> Result<(), StorageError> {
     for key in keys {
         let epoch = i64::from(key.epoch.0);
-        let inserted = sqlx::query(
-            "INSERT INTO wrapped_keys (journal_id, device_id, epoch, blob) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (journal_id, device_id, epoch) DO NOTHING",
-        )
-        .bind(&journal.0[..])
-        .bind(&key.device_id.0[..])
-        .bind(epoch)
-        .bind(&key.blob[..])
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
+        let inserted = sqlx::query(sql::INSERT_KEY.sqlite())
+            .bind(&journal.0[..])
+            .bind(&key.device_id.0[..])
+            .bind(epoch)
+            .bind(&key.blob[..])
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
         if inserted.rows_affected() > 0 {
             continue;
         }
-        let stored: Vec<u8> = sqlx::query_scalar(
-            "SELECT blob FROM wrapped_keys WHERE journal_id = ? AND device_id = ? AND epoch = ?",
-        )
-        .bind(&journal.0[..])
-        .bind(&key.device_id.0[..])
-        .bind(epoch)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend)?;
+        let stored: Vec<u8> = sqlx::query_scalar(sql::STORED_KEY.sqlite())
+            .bind(&journal.0[..])
+            .bind(&key.device_id.0[..])
+            .bind(epoch)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(backend)?;
         if stored != key.blob {
             return Err(StorageError::KeyExists {
                 device: key.device_id,
@@ -132,31 +146,11 @@ pub(super) async fn is_member_in(
     journal: JournalId,
     device: DeviceId,
 ) -> Result<bool, StorageError> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM devices WHERE journal_id = ? AND device_id = ?")
-            .bind(&journal.0[..])
-            .bind(&device.0[..])
-            .fetch_optional(conn)
-            .await
-            .map_err(backend)?;
+    let found = sqlx::query(sql::IS_MEMBER.sqlite())
+        .bind(&journal.0[..])
+        .bind(&device.0[..])
+        .fetch_optional(conn)
+        .await
+        .map_err(backend)?;
     Ok(found.is_some())
-}
-
-/// The wrapped keys of one device, by epoch.
-pub(super) fn decode_keys(
-    device: DeviceId,
-    rows: &[sqlx::sqlite::SqliteRow],
-) -> Result<Vec<WrappedKey>, StorageError> {
-    rows.iter()
-        .map(|row| {
-            let epoch: i64 = row.get(0);
-            let epoch = u32::try_from(epoch)
-                .map_err(|_| StorageError::Corrupt(format!("epoch {epoch}")))?;
-            Ok(WrappedKey {
-                device_id: device,
-                epoch: Epoch(epoch),
-                blob: row.get::<Vec<u8>, _>(1),
-            })
-        })
-        .collect()
 }

@@ -40,11 +40,7 @@ impl JoinRequest {
     pub fn of(device: &JoiningDevice) -> Result<JoinRequest, SyncError> {
         Ok(JoinRequest {
             v: 1,
-            device_id: device
-                .config()
-                .device_id
-                .parse()
-                .map_err(|e| SyncError::BadJoinRequest(format!("{e}")))?,
+            device_id: device.config().device_id,
             verifying_key: device.identity().verifying_key(),
             age_recipient: device.identity().age_recipient(),
             name: device.config().device_name.clone(),
@@ -138,8 +134,8 @@ pub(crate) async fn add_device_after_sync(
     request: &JoinRequest,
 ) -> Result<JoinTicket, SyncError> {
     let mut state = SyncState::load(store)?;
-    let journal: JournalId = store.config().journal_id.parse()?;
-    let me: DeviceId = store.config().device_id.parse()?;
+    let journal = store.config().journal()?;
+    let me = store.config().device_id;
     let client = crate::sync::membership::connect(store, &state).await?;
     let latest = state.roster().cloned().ok_or(SyncError::NotInRoster)?;
     if let Some(member) = latest.device(request.device_id) {
@@ -221,7 +217,7 @@ pub async fn finish_join(
     ticket: &JoinTicket,
 ) -> Result<(Store, SyncReport), SyncError> {
     let journal = ticket.journal;
-    let device: DeviceId = joining.config().device_id.parse()?;
+    let device = joining.config().device_id;
     let relay = joining.config().relay.clone().ok_or(SyncError::NoRelay)?;
     let client = RelayClient::connect(&relay, journal, device, joining.identity(), None).await?;
     let rosters = client.rosters().await?;
@@ -237,7 +233,7 @@ pub async fn finish_join(
         .into_iter()
         .filter(|k| k.device_id == device)
         .collect();
-    let (mut store, refused) = joining.finish(&journal.to_string(), &rosters, &wrapped)?;
+    let (mut store, refused) = joining.finish(journal, &rosters, &wrapped)?;
     let state = SyncState {
         rosters,
         ..SyncState::default()

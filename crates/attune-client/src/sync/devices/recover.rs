@@ -101,7 +101,7 @@ async fn add_and_join(
     keys: &[(u32, attune_crypto::JournalKey)],
     journal: JournalId,
 ) -> Result<(Store, SyncReport), SyncError> {
-    let me: DeviceId = joining.config().device_id.parse()?;
+    let me = joining.config().device_id;
     let mut devices = latest.devices.clone();
     devices.push(RosterDevice {
         device_id: me,

@@ -2,7 +2,7 @@
 
 use attune_crypto::{next_roster, verify_roster_chain, wrap_journal_key, JournalKey, RosterChange};
 use attune_proto::{
-    DeviceId, DeviceSeq, Epoch, JournalId, RosterDevice, RosterUpdate, WrappedKey, WIRE_VERSION,
+    DeviceId, DeviceSeq, Epoch, RosterDevice, RosterUpdate, WrappedKey, WIRE_VERSION,
 };
 
 use crate::sync::state::SyncState;
@@ -51,8 +51,8 @@ pub fn find_device<'a>(state: &'a SyncState, typed: &str) -> Result<&'a RosterDe
 pub async fn revoke_device(store: &mut Store, typed: &str) -> Result<Revoked, SyncError> {
     sync_once(store).await?;
     let mut state = SyncState::load(store)?;
-    let me: DeviceId = store.config().device_id.parse()?;
-    let journal: JournalId = store.config().journal_id.parse()?;
+    let me = store.config().device_id;
+    let journal = store.config().journal()?;
     let target = find_device(&state, typed)?.device_id;
     if target == me {
         return Err(SyncError::RevokeSelf);
