@@ -142,12 +142,8 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
     let store = ctx.open()?;
     let state = attune_client::sync::SyncState::load(&store)?;
     let (changes, envelopes) = store.pending_counts()?;
-    let me = store.config().device_id.clone();
-    let recovery = store
-        .config()
-        .recovery
-        .as_ref()
-        .map(|r| r.device_id.clone());
+    let me = store.config().device_id;
+    let recovery = store.config().recovery.as_ref().map(|r| r.device_id);
     let devices: Vec<serde_json::Value> = state
         .roster()
         .map(|r| {

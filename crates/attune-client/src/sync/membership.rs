@@ -27,9 +27,10 @@ pub async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, Sy
         Err(SyncError::Refused { code, .. }) if code == ErrorCode::UnknownJournal && known => {
             Err(SyncError::WrongRelay(relay))
         }
-        Err(SyncError::Refused { code, .. }) if code == ErrorCode::NotInRoster => {
-            Err(SyncError::NotInRoster)
-        }
+        Err(SyncError::Refused {
+            code: ErrorCode::NotInRoster,
+            ..
+        }) => Err(SyncError::NotInRoster),
         other => other,
     }
 }
@@ -200,7 +201,10 @@ async fn upload_recovery_keys(
         };
         match client.put_keys(&one).await {
             Ok(()) => {}
-            Err(SyncError::Refused { code, .. }) if code == ErrorCode::KeyExists => {}
+            Err(SyncError::Refused {
+                code: ErrorCode::KeyExists,
+                ..
+            }) => {}
             Err(e) => return Err(e),
         }
     }

@@ -28,7 +28,10 @@ pub(super) async fn pull_all(
         let page = match client.pull(RelaySeq(after), PULL_PAGE).await {
             // The relay deleted envelopes this device has not seen: they are
             // in the snapshot, which must be applied first.
-            Err(SyncError::Refused { code, .. }) if code == ErrorCode::Compacted => {
+            Err(SyncError::Refused {
+                code: ErrorCode::Compacted,
+                ..
+            }) => {
                 if !snapshot::start_from(client, store, state, report).await? {
                     return Err(SyncError::Network(
                         "the relay compacted envelopes this device has not seen but serves no newer snapshot".into(),

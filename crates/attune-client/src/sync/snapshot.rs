@@ -283,7 +283,10 @@ pub(crate) async fn take(
     let stored = match client.put_snapshot(&snapshot).await {
         Ok(stored) => stored,
         // Another device got there first with at least as much.
-        Err(SyncError::Refused { code, .. }) if code == ErrorCode::StaleSnapshot => {
+        Err(SyncError::Refused {
+            code: ErrorCode::StaleSnapshot,
+            ..
+        }) => {
             save_state(store, state.applied_envelopes)?;
             return Ok(None);
         }

@@ -30,7 +30,10 @@ pub async fn recover(
     let recovery_id = DeviceId(secret.device_id());
     let recovery = secret.identity()?;
     let client = match RelayClient::connect(relay, journal, recovery_id, &recovery, None).await {
-        Err(SyncError::Refused { code, .. }) if code == ErrorCode::UnknownJournal => {
+        Err(SyncError::Refused {
+            code: ErrorCode::UnknownJournal,
+            ..
+        }) => {
             return Err(SyncError::NoSuchJournal);
         }
         other => other?,
