@@ -48,4 +48,4 @@ pub mod pg;
 mod relay;
 
 pub use device::{journal_with_devices, synced_devices, Device};
-pub use relay::{Relay, NO_RATE_LIMITS};
+pub use relay::{spawn_relay, Relay, RelayChild, NO_RATE_LIMITS};

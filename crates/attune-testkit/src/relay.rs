@@ -23,7 +23,7 @@ pub const NO_RATE_LIMITS: &[&str] = &[
 
 /// A real `attune-relay` process on 127.0.0.1, killed when dropped.
 pub struct Relay {
-    child: Option<Child>,
+    child: Option<RelayChild>,
     /// `http://127.0.0.1:PORT`
     pub url: String,
     /// Its data directory.
@@ -66,45 +66,29 @@ impl Relay {
                 .unwrap_or(0)
         ));
         let log_file = std::fs::File::create(&log).expect("relay log");
-        let mut command = Command::new(binary);
-        command.args(["--listen", listen]);
+        let mut args: Vec<&str> = Vec::new();
         // With PostgreSQL the data directory holds only the log.
+        let data_arg = data.to_str().expect("a UTF-8 data directory");
         if !extra.contains(&"--database") && !extra.contains(&"--data") {
-            command.arg("--data").arg(data);
+            args.extend(["--data", data_arg]);
         }
-        let mut child = command
-            .args(extra)
-            // Every test device connects from 127.0.0.1: lift the per-address
-            // rates unless the test sets them (server/tests/limits.rs tests them).
-            .args(if extra.contains(&"--rate-limit-burst") {
-                &[][..]
-            } else {
-                NO_RATE_LIMITS
-            })
-            .env("RUST_LOG", log_level)
-            .stdout(Stdio::piped())
-            .stderr(log_file)
-            .spawn()
-            .expect("start attune-relay");
-        let stdout = child.stdout.take().expect("relay stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("relay prints its address");
-        let url = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        assert!(
-            url.starts_with("http://127.0.0.1:"),
-            "unexpected relay banner {line:?}; its log ({}):\n{}",
-            log.display(),
-            std::fs::read_to_string(&log).unwrap_or_default()
+        args.extend(extra);
+        // Every test device connects from 127.0.0.1: lift the per-address
+        // rates unless the test sets them (server/tests/limits.rs tests them).
+        if !extra.contains(&"--rate-limit-burst") {
+            args.extend(NO_RATE_LIMITS);
+        }
+        let process = launch(
+            binary,
+            listen,
+            &args,
+            log_level,
+            Stdio::from(log_file),
+            &log,
         );
+        let url = process.base.clone();
         Relay {
-            child: Some(child),
+            child: Some(process),
             url,
             data: data.to_path_buf(),
             log,
@@ -134,7 +118,7 @@ impl Relay {
 
     /// The relay's process id.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.child.as_ref().map(|c| c.child.id())
     }
 
     /// The relay's resident set (VmRSS, Linux), in MiB.
@@ -149,15 +133,16 @@ impl Relay {
 
     /// `kill -9` the relay.
     pub fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(mut process) = self.child.take() {
+            let _ = process.child.kill();
+            let _ = process.child.wait();
         }
     }
 
     /// Stop with SIGTERM and wait for a clean exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("relay is running");
+        let mut process = self.child.take().expect("relay is running");
+        let child = &mut process.child;
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(child.id().to_string())
@@ -167,9 +152,10 @@ impl Relay {
 
     /// Stop with SIGTERM, waiting at most `patience` before `kill -9`; whether it stopped cleanly.
     pub fn stop_within(&mut self, patience: std::time::Duration) -> bool {
-        let Some(mut child) = self.child.take() else {
+        let Some(mut process) = self.child.take() else {
             return true;
         };
+        let child = &mut process.child;
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(child.id().to_string())
@@ -191,4 +177,72 @@ impl Drop for Relay {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// A relay process as started, with nothing added: killed when dropped.
+pub struct RelayChild {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Drop for RelayChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `binary` on an ephemeral port with exactly `args`, `RUST_LOG=filter`
+/// and its log to `stderr` (the relay's own tests use this one: no limits lifted).
+pub fn spawn_relay(binary: &Path, args: &[&str], filter: &str, stderr: Stdio) -> RelayChild {
+    launch(
+        binary,
+        "127.0.0.1:0",
+        args,
+        filter,
+        stderr,
+        Path::new("its stderr"),
+    )
+}
+
+/// Start the relay and wait for the line that says where it listens.
+fn launch(
+    binary: &Path,
+    listen: &str,
+    args: &[&str],
+    filter: &str,
+    stderr: Stdio,
+    log: &Path,
+) -> RelayChild {
+    let mut child = Command::new(binary)
+        .args(["--listen", listen])
+        .args(args)
+        .env("RUST_LOG", filter)
+        .env_remove("ATTUNE_RELAY_DATA")
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("start attune-relay");
+    let stdout = child.stdout.take().expect("relay stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("relay prints its address");
+    let base = line
+        .trim()
+        .strip_prefix("attune-relay listening on ")
+        .unwrap_or_default()
+        .to_string();
+    if !base.starts_with("http://127.0.0.1:") {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "unexpected relay banner {line:?}; its log ({}):\n{}",
+            log.display(),
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+    }
+    RelayChild { child, base }
 }

@@ -1,8 +1,7 @@
 //! The real `attune-relay` binary as a child process, and the HTTP/WebSocket
 //! calls the process-level tests make against it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use attune_proto::*;
@@ -11,40 +10,16 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::{answer, Device};
 
-/// A running relay, killed when dropped (if the test did not stop it itself).
-pub struct RelayProcess {
-    pub child: Child,
-    /// `http://127.0.0.1:PORT`
-    pub base: String,
-}
+pub use attune_testkit::RelayChild as RelayProcess;
 
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Start the relay with `args` (after `--listen 127.0.0.1:0`) and `RUST_LOG=filter`.
+/// Start this package's relay binary with `args` (after `--listen 127.0.0.1:0`) and `RUST_LOG=filter`.
 pub fn spawn_relay(args: &[&str], filter: &str, stderr: Stdio) -> RelayProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_attune-relay"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .env("RUST_LOG", filter)
-        .env_remove("ATTUNE_RELAY_DATA")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .expect("spawning attune-relay");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("attune-relay listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    RelayProcess { child, base }
+    attune_testkit::spawn_relay(
+        std::path::Path::new(env!("CARGO_BIN_EXE_attune-relay")),
+        args,
+        filter,
+        stderr,
+    )
 }
 
 /// POST `body`, optionally with a bearer token; returns status and body.

@@ -11,14 +11,7 @@ pub const TEMP_SUFFIX: &str = ".attune-tmp";
 
 /// Write `bytes` to `path` atomically: temp file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!("{file_name}.{}{TEMP_SUFFIX}", std::process::id()));
+    let (dir, tmp) = temp_beside(path)?;
     let result = (|| -> std::io::Result<()> {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -31,6 +24,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let _ = fs::remove_file(&tmp);
     }
     result.map_err(|e| StoreError::io(path, e))
+}
+
+/// The directory of `path` and the temporary file written there before it becomes `path`.
+fn temp_beside(path: &Path) -> Result<(&Path, PathBuf), StoreError> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!("{file_name}.{}{TEMP_SUFFIX}", std::process::id()));
+    Ok((dir, tmp))
 }
 
 /// Write many files atomically each, durable together when this returns.
@@ -47,14 +53,7 @@ pub fn write_atomic_batch(files: &[(PathBuf, Vec<u8>)]) -> Result<(), StoreError
         }
     };
     for (path, bytes) in files {
-        let dir = path
-            .parent()
-            .ok_or_else(|| StoreError::io(path, std::io::Error::other("no parent directory")))?;
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!("{file_name}.{}{TEMP_SUFFIX}", std::process::id()));
+        let (_, tmp) = temp_beside(path)?;
         if let Err(e) = File::create(&tmp).and_then(|mut f| f.write_all(bytes)) {
             temps.push((tmp, path.as_path()));
             cleanup(&temps);

@@ -94,22 +94,27 @@ impl Store {
         Ok(out)
     }
 
+    /// The file of this device's envelope `seq` while it waits for its ack.
+    fn envelope_file(&self, seq: DeviceSeq) -> PathBuf {
+        layout::envelopes_dir(self.dir()).join(format!("{:020}.{ENVELOPE_EXT}", seq.0))
+    }
+
     /// Keep a sealed envelope until the relay acknowledges it.
     pub(crate) fn keep_envelope(&self, env: &Envelope) -> Result<(), StoreError> {
-        let dir = layout::envelopes_dir(self.dir());
-        files::create_private_dir(&dir)?;
-        let path = dir.join(format!("{:020}.{ENVELOPE_EXT}", env.device_seq.0));
-        files::write_atomic(&path, &env.encode())
+        files::create_private_dir(&layout::envelopes_dir(self.dir()))?;
+        files::write_atomic(&self.envelope_file(env.device_seq), &env.encode())
     }
 
     /// Delete the outbox's envelopes at these sequence numbers (the relay
     /// stored them, or a verified snapshot covers them); how many there were.
     pub(crate) fn ack_envelopes(&self, acked: &[DeviceSeq]) -> Result<usize, StoreError> {
         let mut removed = 0;
-        for (path, env) in self.outbox_envelopes()? {
-            if acked.contains(&env.device_seq) {
-                fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
-                removed += 1;
+        for seq in acked {
+            let path = self.envelope_file(*seq);
+            match fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&path, e)),
             }
         }
         Ok(removed)

@@ -113,17 +113,7 @@ impl RelayClient {
     }
 
     async fn get(&self, path: String) -> Result<Vec<u8>, SyncError> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(network)?;
-        if !resp.status().is_success() {
-            return Err(refusal(resp).await);
-        }
-        resp.bytes().await.map(|b| b.to_vec()).map_err(network)
+        self.send(reqwest::Method::GET, path, Vec::new()).await
     }
 
     async fn send(
