@@ -6,15 +6,18 @@
 //! the shared pure planner in [`push_plan`], so every backend enforces exactly
 //! the same rules. SQLite is the embedded default ([`sqlite`]); PostgreSQL
 //! ([`postgres`]) lets several relay instances share one database. Both run
-//! the same test suite (`server/tests/storage_suite.rs`); the SQL they agree
-//! on, and the decoding of what it returns, is written once (`sql.rs`,
-//! `rows.rs`).
+//! the same test suite (`server/tests/storage_suite.rs`). What they agree on
+//! is written once: the SQL (`sql.rs`), the decoding of what it returns
+//! (`rows.rs`), and the Rust around it, [`Storage`] itself included
+//! (`sql_backend/`); each backend module keeps only what its database does
+//! differently (connections, migrations, locks, the group commit's batching).
 
 pub mod postgres;
 pub mod push_plan;
 mod rows;
 pub mod snapshot_plan;
 mod sql;
+mod sql_backend;
 pub mod sqlite;
 
 use std::sync::Arc;

@@ -1,8 +1,8 @@
 //! The decoding of what the shared SQL returns, shared by both backends.
 //!
-//! Each backend fetches rows (their types differ) as the plain values named
-//! here and decodes them with the functions below, so that both read stored
-//! data, and refuse corrupt data, in the same way.
+//! Rows are fetched (their types differ per database) as the plain values
+//! named here and decoded with the functions below, so that both backends
+//! read stored data, and refuse corrupt data, in the same way.
 
 use attune_proto::{
     DeviceId, DeviceSeq, Envelope, Epoch, JournalId, RelaySeq, Roster, Snapshot, StoredEnvelope,
@@ -30,6 +30,19 @@ pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64, StorageError> {
 /// Converts a stored signed 64-bit integer back to a wire counter.
 pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StorageError> {
     u64::try_from(value).map_err(|_| StorageError::Corrupt(format!("negative {what} {value}")))
+}
+
+/// A stored schema version (how many migrations ran), refused when this relay
+/// knows fewer (`known`) migrations than that.
+pub(crate) fn schema_version(applied: i64, known: usize) -> Result<usize, StorageError> {
+    let applied = usize::try_from(applied)
+        .map_err(|_| StorageError::Corrupt(format!("schema version {applied}")))?;
+    if applied > known {
+        return Err(StorageError::Corrupt(format!(
+            "the database has schema version {applied}, newer than this relay ({known})"
+        )));
+    }
+    Ok(applied)
 }
 
 /// A stored 32-byte hash.

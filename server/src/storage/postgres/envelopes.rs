@@ -1,39 +1,24 @@
-//! Pushes and pulls in PostgreSQL: the group commit under row locks, and
-//! pages of envelopes after a cursor.
+//! The PostgreSQL group commit: the group's journals locked up front, re-pushes
+//! looked up with `ANY`, envelopes inserted from arrays with `UNNEST`, and
+//! the committed ranges announced to the other instances.
 
 use std::collections::HashMap;
 
-use attune_proto::{DeviceId, DeviceSeq, JournalId, RelaySeq, StoredEnvelope};
-use futures_util::TryStreamExt;
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use attune_proto::{DeviceId, DeviceSeq, JournalId, RelaySeq};
+use sqlx::{Postgres, Transaction};
 
-use super::rosters::is_member_in;
-use super::{backend, NOTIFY_CHANNEL};
+use super::NOTIFY_CHANNEL;
 use crate::storage::push_plan::{plan_push, Step};
-use crate::storage::rows::{self, to_i64, to_u64, Page, StatsRow, TipRow};
-use crate::storage::sql;
+use crate::storage::rows::{self, to_i64, to_u64};
+use crate::storage::sql_backend::{backend, EnvelopeQueries, GroupDevices};
 use crate::storage::{
-    DeviceTip, JournalStats, JournalTip, PendingPush, PushOutcome, PushRejection, StorageError,
+    DeviceTip, JournalTip, PendingPush, PushOutcome, PushRejection, StorageError,
 };
 
 /// Flush buffered envelope rows into one INSERT once they hold this many bytes.
 const INSERT_BYTES: usize = 8 * 1024 * 1024;
 /// … or this many rows.
 const INSERT_ROWS: usize = 1000;
-
-async fn load_device_tip(
-    tx: &mut Transaction<'_, Postgres>,
-    journal: JournalId,
-    device: DeviceId,
-) -> Result<DeviceTip, StorageError> {
-    let row: Option<TipRow> = sqlx::query_as(sql::DEVICE_TIP.postgres())
-        .bind(&journal.0[..])
-        .bind(&device.0[..])
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(backend)?;
-    rows::device_tip(row)
-}
 
 type Stored = HashMap<DeviceSeq, (RelaySeq, [u8; 32])>;
 /// Envelopes inserted by earlier pushes of the same group, by (journal, device, device seq).
@@ -129,51 +114,6 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Up to `limit` envelopes after `after`, bounded in bytes (see [`crate::storage::Storage::envelopes_after`]).
-pub(super) async fn load_after(
-    pool: &PgPool,
-    journal: JournalId,
-    after: RelaySeq,
-    limit: u32,
-    max_bytes: usize,
-) -> Result<Vec<StoredEnvelope>, StorageError> {
-    // A cursor past what PostgreSQL can hold simply has nothing after it.
-    let Ok(after_i64) = i64::try_from(after.0) else {
-        return Ok(Vec::new());
-    };
-    let mut rows = sqlx::query(sql::ENVELOPES_AFTER.postgres())
-        .bind(&journal.0[..])
-        .bind(after_i64)
-        .bind(i64::from(limit))
-        .fetch(pool);
-    let mut page = Page::new(journal, max_bytes);
-    // Streamed, so a page of large envelopes stops reading at the byte budget.
-    while let Some(row) = rows.try_next().await.map_err(backend)? {
-        let taken = page.take(
-            row.try_get(0).map_err(backend)?,
-            row.try_get(1).map_err(backend)?,
-            row.try_get(2).map_err(backend)?,
-        )?;
-        if !taken {
-            break;
-        }
-    }
-    Ok(page.into_envelopes())
-}
-
-/// Head, usage and compaction point of a journal, or `None` when it does not exist.
-pub(super) async fn load_stats(
-    pool: &PgPool,
-    journal: JournalId,
-) -> Result<Option<JournalStats>, StorageError> {
-    let row: Option<StatsRow> = sqlx::query_as(sql::JOURNAL_STATS.postgres())
-        .bind(&journal.0[..])
-        .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
-    row.map(rows::journal_stats).transpose()
-}
-
 /// One push group, inside its transaction (see the module documentation of the backend).
 pub(super) async fn commit_pushes_in(
     tx: &mut Transaction<'_, Postgres>,
@@ -201,8 +141,7 @@ pub(super) async fn commit_pushes_in(
     let start = journals.clone();
 
     // Device tips are read under the lock, and kept only for this group.
-    let mut devices: HashMap<(JournalId, DeviceId), DeviceTip> = HashMap::new();
-    let mut members: HashMap<(JournalId, DeviceId), bool> = HashMap::new();
+    let mut devices = GroupDevices::default();
     let mut in_group: InGroup = HashMap::new();
     let mut rows = Rows::default();
     let mut outcomes = Vec::with_capacity(pushes.len());
@@ -211,20 +150,9 @@ pub(super) async fn commit_pushes_in(
             outcomes.push(Err(PushRejection::UnknownJournal));
             continue;
         };
-        let key = (push.journal, push.device);
-        // Read under the journal's lock: a roster update committed before it counts.
-        let member = match members.get(&key) {
-            Some(member) => *member,
-            None => is_member_in(tx, push.journal, push.device).await?,
-        };
-        members.insert(key, member);
-        if !member {
+        let Some(mut device_tip) = devices.tip(tx, push).await? else {
             outcomes.push(Err(PushRejection::NotInRoster));
             continue;
-        }
-        let mut device_tip = match devices.get(&key) {
-            Some(tip) => *tip,
-            None => load_device_tip(tx, push.journal, push.device).await?,
         };
         let repushed = load_repushed(tx, push, &device_tip, &in_group).await?;
         let steps = match plan_push(journal_tip, &mut device_tip, push, &repushed) {
@@ -255,7 +183,7 @@ pub(super) async fn commit_pushes_in(
                 rows.flush(tx, received).await?;
             }
         }
-        devices.insert(key, device_tip);
+        devices.advance(push, device_tip);
         outcomes.push(Ok(steps.iter().map(|s| s.acked(push)).collect()));
     }
     rows.flush(tx, received).await?;
@@ -267,13 +195,7 @@ pub(super) async fn commit_pushes_in(
         if tip == before {
             continue;
         }
-        sqlx::query(sql::UPDATE_JOURNAL_TIP.postgres())
-            .bind(to_i64(tip.head.0, "head")?)
-            .bind(to_i64(tip.used_bytes, "used bytes")?)
-            .bind(&journal.0[..])
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
+        Postgres::update_journal_tip(tx, *journal, tip).await?;
         if tip.head > before.head {
             // Delivered to the listeners only if (and when) this transaction commits.
             let payload = format!(

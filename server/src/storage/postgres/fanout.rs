@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use attune_proto::{JournalId, RelaySeq, StoredEnvelope};
 use sqlx::postgres::{PgListener, PgPool};
+use sqlx::Postgres;
 
-use super::envelopes::{load_after, load_stats};
 use super::rosters::{members, ROSTER_CHANNEL};
-use super::{backend, NOTIFY_CHANNEL};
+use super::NOTIFY_CHANNEL;
 use crate::fanout::Hub;
+use crate::storage::sql_backend::{backend, EnvelopeQueries};
 use crate::storage::StorageError;
 
 /// Envelopes per page when the listener loads an announced range.
@@ -168,7 +169,7 @@ impl RemoteFanout {
         let mut after = RelaySeq(a.first.0 - 1);
         while after < a.last {
             let want = u32::try_from(a.last.0 - after.0).unwrap_or(u32::MAX);
-            let page = load_after(
+            let page = Postgres::envelopes_after(
                 &self.pool,
                 a.journal,
                 after,
@@ -208,13 +209,13 @@ impl RemoteFanout {
             self.close_removed(journal).await?;
         }
         for journal in self.hub.journals() {
-            let Some(stats) = load_stats(&self.pool, journal).await? else {
+            let Some(stats) = Postgres::journal_stats(&self.pool, journal).await? else {
                 continue;
             };
             if stats.head.0 == 0 {
                 continue;
             }
-            let newest = load_after(
+            let newest = Postgres::envelopes_after(
                 &self.pool,
                 journal,
                 RelaySeq(stats.head.0 - 1),

@@ -3,8 +3,8 @@
 
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::{backend, settle};
-use crate::storage::rows::to_i64;
+use crate::storage::rows::{self, to_i64};
+use crate::storage::sql_backend::{backend, settle};
 use crate::storage::StorageError;
 
 /// Schema migrations, applied in order.
@@ -42,14 +42,7 @@ async fn migrate_in(tx: &mut Transaction<'_, Postgres>) -> Result<(), StorageErr
         .fetch_one(&mut **tx)
         .await
         .map_err(backend)?;
-    let applied = usize::try_from(applied)
-        .map_err(|_| StorageError::Corrupt(format!("schema version {applied}")))?;
-    if applied > MIGRATIONS.len() {
-        return Err(StorageError::Corrupt(format!(
-            "the database has schema version {applied}, newer than this relay ({})",
-            MIGRATIONS.len()
-        )));
-    }
+    let applied = rows::schema_version(applied, MIGRATIONS.len())?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         sqlx::raw_sql(sql)
             .execute(&mut **tx)

@@ -1,19 +1,16 @@
-//! Pushes and pulls in SQLite: the group commit through the one writer
-//! connection, and pages of envelopes after a cursor.
+//! The SQLite group commit, through the one writer connection: journal tips
+//! read as pushes need them, re-pushes looked up one by one, multi-row INSERTs.
 
 use std::collections::HashMap;
 
-use attune_proto::{DeviceId, DeviceSeq, JournalId, RelaySeq, StoredEnvelope};
-use futures_util::TryStreamExt;
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use attune_proto::{DeviceSeq, JournalId, RelaySeq};
+use sqlx::{Sqlite, Transaction};
 
-use super::backend;
-use super::rosters::is_member_in;
 use crate::storage::push_plan::{plan_push, Step};
-use crate::storage::rows::{self, to_i64, to_u64, Page, StatsRow, TipRow};
-use crate::storage::sql;
+use crate::storage::rows::{self, to_i64, to_u64};
+use crate::storage::sql_backend::{backend, EnvelopeQueries, GroupDevices};
 use crate::storage::{
-    DeviceTip, JournalStats, JournalTip, PendingPush, PushOutcome, PushRejection, StorageError,
+    DeviceTip, JournalTip, PendingPush, PushOutcome, PushRejection, StorageError,
 };
 
 /// Rows per multi-row INSERT (7 variables each; SQLite allows 32,766).
@@ -31,20 +28,6 @@ async fn load_journal_tip(
             .map_err(backend)?;
     row.map(|(head, used)| rows::journal_tip(head, used))
         .transpose()
-}
-
-async fn load_device_tip(
-    tx: &mut Transaction<'_, Sqlite>,
-    journal: JournalId,
-    device: DeviceId,
-) -> Result<DeviceTip, StorageError> {
-    let row: Option<TipRow> = sqlx::query_as(sql::DEVICE_TIP.sqlite())
-        .bind(&journal.0[..])
-        .bind(&device.0[..])
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(backend)?;
-    rows::device_tip(row)
 }
 
 /// Stored (relay seq, hash) of the pushed sequences at or below the device's tip.
@@ -127,8 +110,7 @@ pub(super) async fn commit_pushes_in(
     received: i64,
 ) -> Result<Vec<PushOutcome>, StorageError> {
     let mut journals: HashMap<JournalId, Option<JournalTip>> = HashMap::new();
-    let mut devices: HashMap<(JournalId, DeviceId), DeviceTip> = HashMap::new();
-    let mut members: HashMap<(JournalId, DeviceId), bool> = HashMap::new();
+    let mut devices = GroupDevices::default();
     let mut outcomes = Vec::with_capacity(pushes.len());
     for push in pushes {
         let journal_tip = match journals.get(&push.journal) {
@@ -143,20 +125,9 @@ pub(super) async fn commit_pushes_in(
             outcomes.push(Err(PushRejection::UnknownJournal));
             continue;
         };
-        let key = (push.journal, push.device);
-        // Checked in this transaction: a roster update committed before it counts.
-        let member = match members.get(&key) {
-            Some(member) => *member,
-            None => is_member_in(tx, push.journal, push.device).await?,
-        };
-        members.insert(key, member);
-        if !member {
+        let Some(mut device_tip) = devices.tip(tx, push).await? else {
             outcomes.push(Err(PushRejection::NotInRoster));
             continue;
-        }
-        let mut device_tip = match devices.get(&key) {
-            Some(tip) => *tip,
-            None => load_device_tip(tx, push.journal, push.device).await?,
         };
         let repushed = load_repushed(tx, push, &device_tip).await?;
         let steps = match plan_push(&mut journal_tip, &mut device_tip, push, &repushed) {
@@ -168,63 +139,12 @@ pub(super) async fn commit_pushes_in(
         };
         insert_planned(tx, push, &steps, received).await?;
         journals.insert(push.journal, Some(journal_tip));
-        devices.insert(key, device_tip);
+        devices.advance(push, device_tip);
         outcomes.push(Ok(steps.iter().map(|s| s.acked(push)).collect()));
     }
     for (journal, tip) in &journals {
         let Some(tip) = tip else { continue };
-        sqlx::query(sql::UPDATE_JOURNAL_TIP.sqlite())
-            .bind(to_i64(tip.head.0, "head")?)
-            .bind(to_i64(tip.used_bytes, "used bytes")?)
-            .bind(&journal.0[..])
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
+        Sqlite::update_journal_tip(tx, *journal, tip).await?;
     }
     Ok(outcomes)
-}
-
-/// Up to `limit` envelopes after `after`, bounded in bytes (see [`crate::storage::Storage::envelopes_after`]).
-pub(super) async fn load_after(
-    pool: &SqlitePool,
-    journal: JournalId,
-    after: RelaySeq,
-    limit: u32,
-    max_bytes: usize,
-) -> Result<Vec<StoredEnvelope>, StorageError> {
-    // A cursor past what SQLite can hold simply has nothing after it.
-    let Ok(after_i64) = i64::try_from(after.0) else {
-        return Ok(Vec::new());
-    };
-    let mut rows = sqlx::query(sql::ENVELOPES_AFTER.sqlite())
-        .bind(&journal.0[..])
-        .bind(after_i64)
-        .bind(i64::from(limit))
-        .fetch(pool);
-    let mut page = Page::new(journal, max_bytes);
-    // Streamed, so a page of large envelopes stops reading at the byte budget.
-    while let Some(row) = rows.try_next().await.map_err(backend)? {
-        let taken = page.take(
-            row.try_get(0).map_err(backend)?,
-            row.try_get(1).map_err(backend)?,
-            row.try_get(2).map_err(backend)?,
-        )?;
-        if !taken {
-            break;
-        }
-    }
-    Ok(page.into_envelopes())
-}
-
-/// Head, usage and compaction point of a journal, or `None` when it does not exist.
-pub(super) async fn load_stats(
-    pool: &SqlitePool,
-    journal: JournalId,
-) -> Result<Option<JournalStats>, StorageError> {
-    let row: Option<StatsRow> = sqlx::query_as(sql::JOURNAL_STATS.sqlite())
-        .bind(&journal.0[..])
-        .fetch_optional(pool)
-        .await
-        .map_err(backend)?;
-    row.map(rows::journal_stats).transpose()
 }

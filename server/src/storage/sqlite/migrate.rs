@@ -3,7 +3,8 @@
 
 use sqlx::SqlitePool;
 
-use super::backend;
+use crate::storage::rows;
+use crate::storage::sql_backend::backend;
 use crate::storage::StorageError;
 
 /// Schema migrations, applied in order.
@@ -18,14 +19,7 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), StorageError> {
         .fetch_one(pool)
         .await
         .map_err(backend)?;
-    let applied = usize::try_from(applied)
-        .map_err(|_| StorageError::Corrupt(format!("schema version {applied}")))?;
-    if applied > MIGRATIONS.len() {
-        return Err(StorageError::Corrupt(format!(
-            "the database has schema version {applied}, newer than this relay ({})",
-            MIGRATIONS.len()
-        )));
-    }
+    let applied = rows::schema_version(applied, MIGRATIONS.len())?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let mut tx = pool.begin().await.map_err(backend)?;
         sqlx::raw_sql(sql)

@@ -1,0 +1,271 @@
+//! Journals, rosters, wrapped keys and membership: the queries both dialects run alike.
+
+use async_trait::async_trait;
+use attune_proto::{DeviceId, JournalId, Roster, WrappedKey};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Transaction, Type};
+
+use super::{backend, Dialect};
+use crate::storage::rows::{self, to_i64, to_u64, KeyRow};
+use crate::storage::sql;
+use crate::storage::StorageError;
+
+/// Journals, rosters, wrapped keys and membership on any [`Dialect`].
+///
+/// The `_in` functions run on the caller's connection or inside its
+/// transaction; the others read from a pool. Implemented once, below, for
+/// every database that has what the queries need from sqlx; those bounds are
+/// stated on that impl only, so callers just name this trait.
+#[async_trait]
+pub(crate) trait RosterQueries: Dialect {
+    /// See [`Storage::rosters`](crate::storage::Storage::rosters).
+    async fn rosters(pool: &Pool<Self>, journal: JournalId) -> Result<Vec<Roster>, StorageError>;
+
+    /// See [`Storage::latest_roster`](crate::storage::Storage::latest_roster).
+    async fn latest_roster(
+        pool: &Pool<Self>,
+        journal: JournalId,
+    ) -> Result<Option<Roster>, StorageError>;
+
+    /// See [`Storage::wrapped_keys`](crate::storage::Storage::wrapped_keys).
+    async fn wrapped_keys(
+        pool: &Pool<Self>,
+        journal: JournalId,
+        device: DeviceId,
+    ) -> Result<Vec<WrappedKey>, StorageError>;
+
+    /// Whether `device` is in the latest roster of `journal` (the devices view).
+    async fn is_member_in(
+        conn: &mut Self::Connection,
+        journal: JournalId,
+        device: DeviceId,
+    ) -> Result<bool, StorageError>;
+
+    /// Creates a journal with its genesis roster (see [`Storage::create_journal`](crate::storage::Storage::create_journal)).
+    async fn create_journal_in(
+        tx: &mut Transaction<'_, Self>,
+        genesis: &Roster,
+        created_unix: u64,
+    ) -> Result<(), StorageError>;
+
+    /// Appends the next roster version and its keys, under the journal's lock
+    /// (see [`Storage::append_roster`](crate::storage::Storage::append_roster)).
+    async fn append_roster_in(
+        tx: &mut Transaction<'_, Self>,
+        roster: &Roster,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError>;
+
+    /// Stores wrapped keys of an existing journal (see [`Storage::put_wrapped_keys`](crate::storage::Storage::put_wrapped_keys)).
+    async fn put_wrapped_keys_in(
+        tx: &mut Transaction<'_, Self>,
+        journal: JournalId,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError>;
+
+    /// Writes a roster row and replaces the devices view with its devices.
+    async fn insert_roster(
+        tx: &mut Transaction<'_, Self>,
+        roster: &Roster,
+    ) -> Result<(), StorageError>;
+
+    /// Inserts keys, never replacing one: an identical stored key is fine, a different one is refused.
+    async fn insert_keys(
+        tx: &mut Transaction<'_, Self>,
+        journal: JournalId,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError>;
+}
+
+// SQLite and PostgreSQL both meet these bounds; no caller has to repeat them.
+#[async_trait]
+impl<D> RosterQueries for D
+where
+    D: Dialect,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    for<'q> &'q [u8]: Encode<'q, D> + Type<D>,
+    for<'r> i64: Encode<'r, D> + Decode<'r, D> + Type<D>,
+    for<'r> Vec<u8>: Decode<'r, D> + Type<D>,
+    usize: ColumnIndex<D::Row>,
+{
+    async fn rosters(pool: &Pool<D>, journal: JournalId) -> Result<Vec<Roster>, StorageError> {
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar(D::text(&sql::ROSTERS))
+            .bind(&journal.0[..])
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|bytes| rows::roster(bytes)).collect()
+    }
+
+    async fn latest_roster(
+        pool: &Pool<D>,
+        journal: JournalId,
+    ) -> Result<Option<Roster>, StorageError> {
+        let row: Option<Vec<u8>> = sqlx::query_scalar(D::text(&sql::LATEST_ROSTER))
+            .bind(&journal.0[..])
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+        row.map(|bytes| rows::roster(&bytes)).transpose()
+    }
+
+    async fn wrapped_keys(
+        pool: &Pool<D>,
+        journal: JournalId,
+        device: DeviceId,
+    ) -> Result<Vec<WrappedKey>, StorageError> {
+        let rows: Vec<KeyRow> = sqlx::query_as(D::text(&sql::WRAPPED_KEYS))
+            .bind(&journal.0[..])
+            .bind(&device.0[..])
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+        rows::wrapped_keys(device, rows)
+    }
+
+    async fn is_member_in(
+        conn: &mut D::Connection,
+        journal: JournalId,
+        device: DeviceId,
+    ) -> Result<bool, StorageError> {
+        let found = sqlx::query(D::text(&sql::IS_MEMBER))
+            .bind(&journal.0[..])
+            .bind(&device.0[..])
+            .fetch_optional(conn)
+            .await
+            .map_err(backend)?;
+        Ok(found.is_some())
+    }
+
+    async fn create_journal_in(
+        tx: &mut Transaction<'_, D>,
+        genesis: &Roster,
+        created_unix: u64,
+    ) -> Result<(), StorageError> {
+        // PostgreSQL: a concurrent insert of the same id waits for ours, then does nothing.
+        let inserted = sqlx::query(D::text(&sql::INSERT_JOURNAL))
+            .bind(&genesis.journal_id.0[..])
+            .bind(to_i64(created_unix, "time")?)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        if D::rows_affected(&inserted) == 0 {
+            return Err(StorageError::JournalExists(genesis.journal_id));
+        }
+        D::insert_roster(tx, genesis).await
+    }
+
+    async fn append_roster_in(
+        tx: &mut Transaction<'_, D>,
+        roster: &Roster,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError> {
+        let journal = roster.journal_id;
+        // Serialises roster appends and push groups of all instances on this journal.
+        if !D::lock_journal(tx, journal).await? {
+            return Err(StorageError::UnknownJournal(journal));
+        }
+        let latest: Option<i64> = sqlx::query_scalar(D::text(&sql::LATEST_ROSTER_VERSION))
+            .bind(&journal.0[..])
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(backend)?;
+        let Some(latest) = latest else {
+            return Err(StorageError::UnknownJournal(journal));
+        };
+        if to_u64(latest, "roster version")?.checked_add(1) != Some(roster.version) {
+            return Err(StorageError::RosterConflict {
+                journal,
+                version: roster.version,
+            });
+        }
+        D::insert_roster(tx, roster).await?;
+        D::insert_keys(tx, journal, keys).await
+    }
+
+    async fn put_wrapped_keys_in(
+        tx: &mut Transaction<'_, D>,
+        journal: JournalId,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError> {
+        let exists = sqlx::query(D::text(&sql::JOURNAL_EXISTS))
+            .bind(&journal.0[..])
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(backend)?;
+        if exists.is_none() {
+            return Err(StorageError::UnknownJournal(journal));
+        }
+        // PostgreSQL: concurrent inserts of one (device, epoch) meet at the
+        // primary key; the later one waits, finds the earlier one's row, and compares.
+        D::insert_keys(tx, journal, keys).await
+    }
+
+    async fn insert_roster(
+        tx: &mut Transaction<'_, D>,
+        roster: &Roster,
+    ) -> Result<(), StorageError> {
+        let journal = &roster.journal_id.0[..];
+        let version = to_i64(roster.version, "roster version")?;
+        let bytes = roster.encode();
+        sqlx::query(D::text(&sql::INSERT_ROSTER))
+            .bind(journal)
+            .bind(version)
+            .bind(&roster.hash()[..])
+            .bind(&bytes[..])
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(D::text(&sql::DELETE_DEVICES))
+            .bind(journal)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        for device in &roster.devices {
+            sqlx::query(D::UPSERT_DEVICE)
+                .bind(journal)
+                .bind(&device.device_id.0[..])
+                .bind(&device.verifying_key[..])
+                .bind(version)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn insert_keys(
+        tx: &mut Transaction<'_, D>,
+        journal: JournalId,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError> {
+        for key in keys {
+            let epoch = i64::from(key.epoch.0);
+            let inserted = sqlx::query(D::text(&sql::INSERT_KEY))
+                .bind(&journal.0[..])
+                .bind(&key.device_id.0[..])
+                .bind(epoch)
+                .bind(&key.blob[..])
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+            if D::rows_affected(&inserted) > 0 {
+                continue;
+            }
+            let stored: Vec<u8> = sqlx::query_scalar(D::text(&sql::STORED_KEY))
+                .bind(&journal.0[..])
+                .bind(&key.device_id.0[..])
+                .bind(epoch)
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(backend)?;
+            if stored != key.blob {
+                return Err(StorageError::KeyExists {
+                    device: key.device_id,
+                    epoch: key.epoch,
+                });
+            }
+        }
+        Ok(())
+    }
+}
