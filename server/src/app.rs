@@ -272,7 +272,7 @@ fn log_response(response: &Response, latency: Duration, _span: &Span) {
     );
 }
 
-/// Gives every refusal made by middleware (body limit, timeout, 405, …) the JSON error body.
+/// Gives every refusal made by middleware (body limit, timeout, 405, …) the JSON error body, and counts it.
 async fn json_refusals(response: Response) -> Response {
     let status = response.status();
     let is_json = response
@@ -299,10 +299,13 @@ async fn json_refusals(response: Response) -> Response {
             "the relay failed to answer; try again",
         ),
     };
+    // Refusals made by handlers (ApiError, JSON) are counted where they are made.
+    crate::metrics::refused(code);
     (status, Json(ErrorBody::new(code, message))).into_response()
 }
 
 async fn not_found() -> Response {
+    crate::metrics::refused(ErrorCode::NotFound);
     (
         StatusCode::NOT_FOUND,
         Json(ErrorBody::new(ErrorCode::NotFound, "no such endpoint")),

@@ -30,6 +30,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod connections;
+pub mod data_dir;
 pub mod error;
 pub mod extract;
 pub mod fanout;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use attune_relay::settings::{redact, Backend, Cli, LogFormat};
 use attune_relay::storage::postgres::PostgresStorage;
-use attune_relay::storage::sqlite::SqliteStorage;
+use attune_relay::storage::sqlite::{SqliteStorage, DB_FILE};
 use attune_relay::storage::Storage;
 use attune_relay::Relay;
 
@@ -64,6 +64,8 @@ async fn main() -> Result<()> {
     let backend = settings.backend()?;
     let (storage, database): (Arc<dyn Storage>, String) = match &backend {
         Backend::Sqlite(dir) => {
+            attune_relay::data_dir::prepare(dir, DB_FILE)
+                .with_context(|| format!("preparing the data directory {}", dir.display()))?;
             let storage = SqliteStorage::open(dir)
                 .await
                 .with_context(|| format!("opening the relay database in {}", dir.display()))?;

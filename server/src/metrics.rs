@@ -3,6 +3,11 @@
 //! Counters and histograms are recorded with the `metrics` facade; the
 //! Prometheus exporter renders them as text. No label ever carries a journal
 //! or device id (cardinality, and the operator does not need them).
+//!
+//! Every series is registered at zero when the recorder is installed, with
+//! its `HELP` text, and so are the refusals of every [`ErrorCode`] the relay
+//! sends: dashboards and alerts (`rate(...)`, `absent(...)`) work from the
+//! first scrape, not from the first push or the first refusal.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -31,6 +36,37 @@ pub const FANOUT_SECONDS: &str = "attune_relay_fanout_seconds";
 /// Live WebSocket connections open now.
 pub const LIVE_CONNECTIONS: &str = "attune_relay_live_connections";
 
+/// The counters, with their `HELP` text (the refusals are labelled, below).
+const COUNTERS: &[(&str, &str)] = &[
+    (
+        ENVELOPES_STORED,
+        "Envelopes committed (new, not re-pushes).",
+    ),
+    (BYTES_STORED, "Bytes of envelopes committed."),
+    (
+        ENVELOPES_SERVED,
+        "Envelopes served by pulls and live connections.",
+    ),
+    (SNAPSHOTS_STORED, "Snapshots verified and stored."),
+    (
+        SNAPSHOT_BYTES_SERVED,
+        "Sealed snapshot bytes served to devices.",
+    ),
+    (ENVELOPES_COMPACTED, "Envelopes deleted by compaction."),
+];
+
+/// The histograms (seconds), with their `HELP` text.
+const HISTOGRAMS: &[(&str, &str)] = &[
+    (
+        PUSH_COMMIT_SECONDS,
+        "Time from a group's arrival at the writer to its commit.",
+    ),
+    (
+        FANOUT_SECONDS,
+        "Time to fan one committed batch out to the live connections of its journal.",
+    ),
+];
+
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Install the process-wide recorder once; later calls reuse it.
@@ -44,7 +80,10 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 .set_buckets(&buckets)
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             match builder.install_recorder() {
-                Ok(handle) => Some(handle),
+                Ok(handle) => {
+                    register_at_zero();
+                    Some(handle)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "metrics are unavailable");
                     None
@@ -67,4 +106,26 @@ pub fn refused(code: ErrorCode) {
 /// Record a duration into a histogram.
 pub fn observe(name: &'static str, elapsed: Duration) {
     metrics::histogram!(name).record(elapsed.as_secs_f64());
+}
+
+/// Describes every metric and registers each series, so it renders as zero until it moves.
+fn register_at_zero() {
+    for &(name, help) in COUNTERS {
+        metrics::describe_counter!(name, help);
+        // Registering is enough: a new counter renders as 0.
+        let _ = metrics::counter!(name);
+    }
+    metrics::describe_counter!(
+        REFUSALS,
+        "Requests refused, by reason (the stable error code)."
+    );
+    for code in ErrorCode::ALL {
+        let _ = metrics::counter!(REFUSALS, "reason" => code.as_str());
+    }
+    metrics::describe_gauge!(LIVE_CONNECTIONS, "Live WebSocket connections open now.");
+    let _ = metrics::gauge!(LIVE_CONNECTIONS);
+    for &(name, help) in HISTOGRAMS {
+        metrics::describe_histogram!(name, metrics::Unit::Seconds, help);
+        let _ = metrics::histogram!(name);
+    }
 }
