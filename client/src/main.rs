@@ -14,6 +14,7 @@ use cli::args::{Cli, Command, PassphraseAction, RelayAction};
 use cli::devices::{device, join};
 use cli::journal::{build_query, crisis, edit, write};
 use cli::output::{entry_full, entry_json, entry_line, kinds_text};
+use cli::safe;
 use cli::sync::{status, sync};
 use secrecy::SecretString;
 
@@ -22,9 +23,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("attune: {err}");
+            // Errors can quote a relay's message or a name from the journal.
+            eprintln!("attune: {}", safe::line(&err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  because: {cause}");
+                eprintln!("  because: {}", safe::line(&cause.to_string()));
             }
             ExitCode::FAILURE
         }
@@ -81,7 +83,7 @@ impl Ctx {
         };
         let mut store = Store::open(&self.dir, &mut source)?;
         for w in store.take_warnings() {
-            eprintln!("note: {w}");
+            eprintln!("note: {}", safe::line(&w));
         }
         Ok(store)
     }
@@ -212,7 +214,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let id = store.resolve(&id)?;
             let entry = store.get(id)?;
             for w in store.take_warnings() {
-                eprintln!("note: {w}");
+                eprintln!("note: {}", safe::line(&w));
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&entry_json(&entry))?);
@@ -259,7 +261,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("Nothing found for {:?}.", words.join(" "));
             } else {
                 for (e, snippet) in &hits {
-                    println!("{}\n          {snippet}", entry_line(e));
+                    println!("{}\n          {}", entry_line(e), safe::line(snippet));
                 }
             }
         }
@@ -275,7 +277,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut store = ctx.open()?;
             let problems = store.check()?;
             for note in store.take_warnings() {
-                println!("{note}");
+                println!("{}", safe::line(&note));
             }
             if problems.is_empty() {
                 println!(
@@ -284,7 +286,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             } else {
                 for p in &problems {
-                    println!("damaged: {} ({})", p.path.display(), p.reason);
+                    println!(
+                        "damaged: {} ({})",
+                        safe::line(&p.path.display().to_string()),
+                        safe::line(&p.reason)
+                    );
                 }
                 println!("{} damaged file(s). The rest of the journal is unaffected; restore these from a backup or another device.", problems.len());
                 return Ok(ExitCode::FAILURE);
@@ -308,7 +314,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             println!(
-                "This journal syncs through {url}. Run `attune sync` (or `attune sync --watch`)."
+                "This journal syncs through {}. Run `attune sync` (or `attune sync --watch`).",
+                safe::line(&url)
             );
         }
         Command::Sync {

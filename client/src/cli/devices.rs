@@ -5,6 +5,7 @@ use attune_client::{InitOptions, Store, StoreError};
 use secrecy::SecretString;
 
 use crate::cli::args::{DeviceAction, JoinAction, JoinArgs};
+use crate::cli::safe;
 use crate::cli::sync::{print_report, runtime, status};
 use crate::{interactive, read_passphrase_file, work_factor, Ctx};
 
@@ -74,7 +75,7 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
             let rt = runtime()?;
             println!(
                 "Adding \"{}\" with fingerprint {}.",
-                request.name,
+                safe::line(&request.name),
                 request.fingerprint()
             );
             let ticket = rt.block_on(attune_client::sync::add_device(&mut store, &request))?;
@@ -107,7 +108,8 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
                 |offer| {
                     println!(
                         "On the new device, run:\n\n  attune join {} --relay {}\n",
-                        offer.code, relay
+                        offer.code,
+                        safe::line(&relay)
                     );
                     if let Ok(qr) = qrcode::QrCode::new(offer.code.as_bytes()) {
                         println!(
@@ -122,7 +124,7 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
                 |request| {
                     println!(
                         "\"{}\" wants to join, with fingerprint {}.",
-                        request.name,
+                        safe::line(&request.name),
                         request.fingerprint()
                     );
                     if yes {
@@ -141,7 +143,7 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
             ))?;
             println!(
                 "Added \"{}\". It is fetching the journal now.",
-                request.name
+                safe::line(&request.name)
             );
         }
         DeviceAction::List { json } => status(ctx, json)?,
@@ -153,7 +155,10 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
             let mut store = ctx.open()?;
             store.update_config(|c| c.device_name = name.clone())?;
             store.queue_announcement()?;
-            println!("This device is now called \"{name}\"; the others learn it at the next sync.");
+            println!(
+                "This device is now called \"{}\"; the others learn it at the next sync.",
+                safe::line(&name)
+            );
         }
     }
     Ok(())

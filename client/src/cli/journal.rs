@@ -11,6 +11,7 @@ use attune_core::{Edit, Entry, EntryKind, FieldValue, NewEntry, Query};
 use crate::cli::args::{CrisisAction, EditArgs, FilterArgs, WriteArgs};
 use crate::cli::output::entry_json;
 use crate::cli::prompt::Prompter;
+use crate::cli::safe;
 use crate::{cli, interactive, Ctx};
 
 pub(crate) fn parse_kind(s: &str) -> Result<EntryKind> {
@@ -241,7 +242,10 @@ pub(crate) fn crisis(ctx: &Ctx, action: Option<CrisisAction>, json: bool) -> Res
                 match ctx.open().and_then(|s| Ok(s.safety_plan()?)) {
                     Ok(plan) => Some(plan),
                     Err(e) => {
-                        eprintln!("(Your own safety plan could not be opened: {e})");
+                        eprintln!(
+                            "(Your own safety plan could not be opened: {})",
+                            safe::line(&e.to_string())
+                        );
                         None
                     }
                 }
@@ -265,7 +269,7 @@ pub(crate) fn crisis(ctx: &Ctx, action: Option<CrisisAction>, json: bool) -> Res
                         if !items.is_empty() {
                             println!("  {title}:");
                             for item in items {
-                                println!("    • {item}");
+                                println!("    • {}", safe::line(item));
                             }
                         }
                     }

@@ -5,5 +5,6 @@ pub mod devices;
 pub mod journal;
 pub mod output;
 pub mod prompt;
+pub mod safe;
 pub mod sync;
 pub mod time;

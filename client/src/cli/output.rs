@@ -3,6 +3,8 @@
 use attune_core::{Entry, EntryKind, FieldValue, Timestamp};
 use serde_json::{json, Value};
 
+use crate::cli::safe;
+
 const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -81,24 +83,27 @@ pub fn entry_json(e: &Entry) -> Value {
     })
 }
 
-/// One line per entry for `list` and `search`.
+/// Each name of a set made safe for one line, joined by `sep`.
+fn safe_join<'a>(names: impl IntoIterator<Item = &'a String>, sep: &str) -> String {
+    names
+        .into_iter()
+        .map(|n| safe::line(n))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// One line per entry for `list` and `search`, safe to print to a terminal.
 pub fn entry_line(e: &Entry) -> String {
     let mut who = String::new();
     if !e.people.is_empty() {
-        who = format!(
-            " · {}",
-            e.people.iter().cloned().collect::<Vec<_>>().join(", ")
-        );
+        who = format!(" · {}", safe_join(&e.people, ", "));
     }
     let tags = if e.tags.is_empty() {
         String::new()
     } else {
-        format!(
-            " #{}",
-            e.tags.iter().cloned().collect::<Vec<_>>().join(" #")
-        )
+        format!(" #{}", safe_join(&e.tags, " #"))
     };
-    let summary = e.summary(60);
+    let summary = safe::line(&e.summary(60)).into_owned();
     format!(
         "{}  {:<22} {:<15}{who}{tags}{}",
         e.id.short(),
@@ -112,7 +117,7 @@ pub fn entry_line(e: &Entry) -> String {
     )
 }
 
-/// The whole entry for `show`.
+/// The whole entry for `show`, safe to print to a terminal.
 pub fn entry_full(e: &Entry) -> String {
     let mut out = String::new();
     out.push_str(&format!("{} · {}\n", e.kind.label(), friendly(e.created)));
@@ -124,16 +129,10 @@ pub fn entry_full(e: &Entry) -> String {
         out.push_str("(deleted — `attune restore` brings it back)\n");
     }
     if !e.people.is_empty() {
-        out.push_str(&format!(
-            "people: {}\n",
-            e.people.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
+        out.push_str(&format!("people: {}\n", safe_join(&e.people, ", ")));
     }
     if !e.tags.is_empty() {
-        out.push_str(&format!(
-            "tags: {}\n",
-            e.tags.iter().cloned().collect::<Vec<_>>().join(", ")
-        ));
+        out.push_str(&format!("tags: {}\n", safe_join(&e.tags, ", ")));
     }
     if let Some(s) = e.steadiness {
         out.push_str(&format!("steadiness: {s} of 5\n"));
@@ -143,15 +142,15 @@ pub fn entry_full(e: &Entry) -> String {
             out.push_str(&format!(
                 "\n{}\n  {}\n",
                 spec.prompt,
-                v.display().replace('\n', "\n  ")
+                safe::block(&v.display()).replace('\n', "\n  ")
             ));
         }
     }
     if !e.body.is_empty() {
-        out.push_str(&format!("\n{}\n", e.body));
+        out.push_str(&format!("\n{}\n", safe::block(&e.body)));
     }
     if !e.notes.is_empty() {
-        out.push_str(&format!("\nnotes: {}\n", e.notes));
+        out.push_str(&format!("\nnotes: {}\n", safe::block(&e.notes)));
     }
     out
 }

@@ -1,10 +1,13 @@
 //! The sync verbs: `attune sync` and `attune status`.
 
+use std::borrow::Cow;
+
 use anyhow::{bail, Context, Result};
 use attune_client::sync::SyncReport;
 use attune_client::{Store, StoreError};
 use secrecy::SecretString;
 
+use crate::cli::safe;
 use crate::{cli, interactive, read_passphrase_file, Ctx};
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -44,7 +47,7 @@ pub(crate) fn print_report(report: &SyncReport) {
         );
     }
     for p in &report.problems {
-        eprintln!("problem: {p}");
+        eprintln!("problem: {}", safe::line(p));
     }
 }
 
@@ -119,7 +122,10 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
         let mut source = move || pass.clone().ok_or(StoreError::PassphraseRequired);
         Store::open(&dir, &mut source)
     };
-    println!("Syncing live with {relay}. Press Ctrl-C to stop.");
+    println!(
+        "Syncing live with {}. Press Ctrl-C to stop.",
+        safe::line(&relay)
+    );
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -197,11 +203,11 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
     );
     println!(
         "device    {} ({})",
-        store.config().device_name,
+        safe::line(&store.config().device_name),
         store.identity().fingerprint()
     );
     match &store.config().relay {
-        Some(r) => println!("relay     {r}"),
+        Some(r) => println!("relay     {}", safe::line(r)),
         None => println!("relay     none (offline only; `attune relay set URL` to sync)"),
     }
     match state.last_sync_unix {
@@ -236,7 +242,9 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
             println!(
                 "  {}  {:<16} {}{label}",
                 &d["device_id"].as_str().unwrap_or_default()[..8],
-                d["name"].as_str().unwrap_or("(name not yet known)"),
+                d["name"]
+                    .as_str()
+                    .map_or(Cow::Borrowed("(name not yet known)"), safe::line),
                 d["fingerprint"].as_str().unwrap_or_default(),
             );
             if let Some(added) = when("added_unix") {
@@ -248,7 +256,7 @@ pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
         }
     }
     for p in &state.problems {
-        println!("problem   {p}");
+        println!("problem   {}", safe::line(p));
     }
     Ok(())
 }
