@@ -14,6 +14,7 @@ use cli::args::{Cli, Command, PassphraseAction, RelayAction};
 use cli::devices::{device, join};
 use cli::journal::{build_query, crisis, edit, write};
 use cli::output::{entry_full, entry_json, entry_line, kinds_text};
+pub(crate) use cli::passphrase::{read_passphrase_file, work_factor};
 use cli::safe;
 use cli::sync::{status, sync};
 use secrecy::SecretString;
@@ -43,25 +44,6 @@ pub(crate) fn interactive() -> bool {
     std::io::stdin().is_terminal()
 }
 
-pub(crate) fn read_passphrase_file(path: &Path) -> Result<SecretString, StoreError> {
-    let text = std::fs::read_to_string(path).map_err(|e| StoreError::io(path, e))?;
-    let line = text.lines().next().unwrap_or("").to_string();
-    if line.is_empty() {
-        return Err(StoreError::io(
-            path,
-            std::io::Error::other("the passphrase file is empty"),
-        ));
-    }
-    Ok(SecretString::from(line))
-}
-
-pub(crate) fn work_factor() -> Option<u8> {
-    // Only for tests and slow machines: lower is weaker. Unset means age's default.
-    std::env::var("ATTUNE_SCRYPT_WORK_FACTOR")
-        .ok()
-        .and_then(|v| v.parse().ok())
-}
-
 pub(crate) struct Ctx {
     pub(crate) dir: PathBuf,
     pub(crate) passphrase_file: Option<PathBuf>,
@@ -88,9 +70,17 @@ impl Ctx {
         Ok(store)
     }
 
-    pub(crate) fn new_passphrase(&self, file: Option<&Path>) -> Result<Option<SecretString>> {
+    /// A new passphrase for the device called `device_name`: from a file, or asked
+    /// for (again, while it is too easy to guess). `None` means none at all.
+    pub(crate) fn new_passphrase(
+        &self,
+        file: Option<&Path>,
+        device_name: &str,
+    ) -> Result<Option<SecretString>> {
         if let Some(path) = file.or(self.passphrase_file.as_deref()) {
-            return Ok(Some(read_passphrase_file(path)?));
+            let pass = read_passphrase_file(path)?;
+            cli::passphrase::require_strong(&pass, device_name, path)?;
+            return Ok(Some(pass));
         }
         if !interactive() {
             bail!("no passphrase given: use --passphrase-file FILE, or --no-passphrase");
@@ -103,6 +93,10 @@ impl Ctx {
                 );
                 return Ok(None);
             }
+            if let Some(why) = cli::passphrase::weakness(&first, device_name) {
+                println!("That passphrase is {why}.");
+                continue;
+            }
             let again = rpassword::prompt_password("Type it again: ")?;
             if first == again {
                 return Ok(Some(SecretString::from(first)));
@@ -112,19 +106,19 @@ impl Ctx {
     }
 
     pub(crate) fn init(&self, name: Option<String>, no_passphrase: bool) -> Result<Store> {
+        let device_name = name
+            .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "this device".into()));
         let passphrase = if no_passphrase {
             None
         } else {
-            self.new_passphrase(None)?
+            self.new_passphrase(None, &device_name)?
         };
-        let device_name = name
-            .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "this device".into()));
         let mut store = Store::init(
             &self.dir,
             InitOptions {
                 device_name,
+                work_factor: passphrase.as_ref().and_then(|_| work_factor()),
                 passphrase,
-                work_factor: work_factor(),
             },
         )
         .with_context(|| format!("creating a journal in {}", self.dir.display()))?;
@@ -338,14 +332,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 PassphraseAction::Set {
                     new_passphrase_file,
                 } => {
-                    let file = new_passphrase_file.as_deref();
-                    let Some(pass) = (match file {
-                        Some(f) => Some(read_passphrase_file(f)?),
+                    let device_name = store.config().device_name.clone();
+                    let Some(pass) = (match new_passphrase_file.as_deref() {
+                        // The global --passphrase-file holds the current passphrase, not the new one.
+                        Some(f) => ctx.new_passphrase(Some(f), &device_name)?,
                         None if interactive() => Ctx {
                             dir: ctx.dir.clone(),
                             passphrase_file: None,
                         }
-                        .new_passphrase(None)?,
+                        .new_passphrase(None, &device_name)?,
                         None => bail!("give the new passphrase with --new-passphrase-file FILE"),
                     }) else {
                         println!("Nothing changed.");

@@ -242,7 +242,7 @@ pub enum DeviceAction {
 
 #[derive(Subcommand)]
 pub enum PassphraseAction {
-    /// Protect (or re-protect) the device key with a new passphrase.
+    /// Protect (or re-protect) the device key with a new passphrase (one too easy to guess is refused).
     #[command(alias = "change")]
     Set {
         /// Read the new passphrase from this file instead of asking.

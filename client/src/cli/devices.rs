@@ -19,20 +19,20 @@ pub(crate) fn join(ctx: &Ctx, args: JoinArgs) -> Result<()> {
             name,
             no_passphrase,
         } => {
-            let passphrase = if no_passphrase {
-                None
-            } else {
-                ctx.new_passphrase(None)?
-            };
             let device_name = name.unwrap_or_else(|| {
                 std::env::var("HOSTNAME").unwrap_or_else(|_| "new device".into())
             });
+            let passphrase = if no_passphrase {
+                None
+            } else {
+                ctx.new_passphrase(None, &device_name)?
+            };
             let device = attune_client::JoiningDevice::create(
                 &ctx.dir,
                 InitOptions {
                     device_name,
+                    work_factor: passphrase.as_ref().and_then(|_| work_factor()),
                     passphrase,
-                    work_factor: work_factor(),
                 },
                 relay.trim().trim_end_matches('/'),
             )?;
@@ -198,13 +198,13 @@ pub(crate) fn recover(
     };
     // Check the words before asking anything else.
     attune_crypto::RecoverySecret::from_words(&words)?;
+    let device_name = name
+        .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "recovered device".into()));
     let passphrase = if no_passphrase {
         None
     } else {
-        ctx.new_passphrase(None)?
+        ctx.new_passphrase(None, &device_name)?
     };
-    let device_name = name
-        .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "recovered device".into()));
     let rt = runtime()?;
     let (store, report) = rt.block_on(attune_client::sync::recover(
         &ctx.dir,
@@ -212,8 +212,8 @@ pub(crate) fn recover(
         relay.trim().trim_end_matches('/'),
         InitOptions {
             device_name,
+            work_factor: passphrase.as_ref().and_then(|_| work_factor()),
             passphrase,
-            work_factor: work_factor(),
         },
     ))?;
     println!(
@@ -248,14 +248,14 @@ fn join_with_code(ctx: &Ctx, args: JoinArgs) -> Result<()> {
             ctx.dir.display()
         );
     }
-    let passphrase = if args.no_passphrase {
-        None
-    } else {
-        ctx.new_passphrase(None)?
-    };
     let device_name = args
         .name
         .unwrap_or_else(|| std::env::var("HOSTNAME").unwrap_or_else(|_| "new device".into()));
+    let passphrase = if args.no_passphrase {
+        None
+    } else {
+        ctx.new_passphrase(None, &device_name)?
+    };
     let rt = runtime()?;
     let (store, report) = rt.block_on(attune_client::sync::join_with_code(
         &ctx.dir,
@@ -263,8 +263,8 @@ fn join_with_code(ctx: &Ctx, args: JoinArgs) -> Result<()> {
         relay.trim().trim_end_matches('/'),
         InitOptions {
             device_name,
+            work_factor: passphrase.as_ref().and_then(|_| work_factor()),
             passphrase,
-            work_factor: work_factor(),
         },
         |fingerprint| {
             println!(

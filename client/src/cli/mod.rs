@@ -4,6 +4,7 @@ pub mod args;
 pub mod devices;
 pub mod journal;
 pub mod output;
+pub mod passphrase;
 pub mod prompt;
 pub mod safe;
 pub mod sync;

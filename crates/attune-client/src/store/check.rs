@@ -46,13 +46,6 @@ impl Store {
         Ok(())
     }
 
-    pub(super) fn save_manifest(&self) -> Result<(), StoreError> {
-        match &self.manifest {
-            Some(manifest) => self.write_sealed_state(MANIFEST_FILE, &manifest.encode()),
-            None => Ok(()),
-        }
-    }
-
     /// Every entry file's id and sealed bytes.
     fn entry_files(&self) -> Result<Vec<(EntryId, Vec<u8>)>, StoreError> {
         self.entry_ids()?

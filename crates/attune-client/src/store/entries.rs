@@ -7,7 +7,7 @@
 //! that the next open replays (applying a change twice is harmless), so
 //! nothing acknowledged is lost and views never stay stale.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -196,36 +196,20 @@ impl Store {
         Ok(id)
     }
 
-    fn write_docs_and_views<'a>(
+    /// Writes the documents, their month views and the manifest: each file
+    /// atomically, all made durable by one flush (the pending record, already
+    /// durable, is what a crash part-way replays).
+    pub(super) fn write_docs_and_views<'a>(
         &mut self,
         docs: impl Iterator<Item = &'a EntryDoc>,
     ) -> Result<Vec<Entry>, StoreError> {
-        let mut touched_months = BTreeSet::new();
-        let mut out = Vec::new();
-        self.load_manifest()?;
-        for doc in docs {
-            let id = doc.id();
-            let path = self.entry_path(id);
-            let sealed = self
-                .sealer
-                .seal(Purpose::Entry, &id.to_string(), &doc.save())?;
-            files::write_atomic(&path, &sealed)?;
-            if let Some(manifest) = self.manifest.as_mut() {
-                manifest.record(id, &sealed);
-            }
-            // An entry whose first change has not arrived yet has nothing to show.
-            if let Ok(entry) = doc.entry() {
-                let month = entry.created.local_month();
-                self.add_to_view(&month, entry.clone())?;
-                touched_months.insert(month);
-                out.push(entry);
-            }
-        }
-        for month in touched_months {
-            self.save_view(&month)?;
-        }
-        self.save_manifest()?;
-        Ok(out)
+        // An entry whose first change has not arrived yet has nothing to show.
+        let rows: Vec<(EntryId, Vec<u8>, Option<Entry>)> = docs
+            .map(|doc| (doc.id(), doc.save(), doc.entry().ok()))
+            .collect();
+        let shown = rows.iter().filter_map(|(_, _, e)| e.clone()).collect();
+        self.write_saved_docs_batched(rows)?;
+        Ok(shown)
     }
 
     /// Finish saving what a crash interrupted (records left in `pending/`).

@@ -15,11 +15,7 @@ impl Store {
     /// Add many entry documents at once (imports, benchmarks): each document is
     /// written atomically, each month view once, all flushed to disk together.
     pub fn insert_docs(&mut self, docs: &[EntryDoc]) -> Result<(), StoreError> {
-        let rows = docs
-            .iter()
-            .map(|doc| (doc.id(), doc.save(), doc.entry().ok()))
-            .collect();
-        self.write_saved_docs_batched(rows)
+        self.write_docs_and_views(docs.iter()).map(|_| ())
     }
 
     /// Merge entry documents from a snapshot into this journal (idempotent, any order).
@@ -73,7 +69,7 @@ impl Store {
     }
 
     /// Writes saved documents and their view rows, flushed to disk once for all files.
-    fn write_saved_docs_batched(
+    pub(super) fn write_saved_docs_batched(
         &mut self,
         rows: Vec<(EntryId, Vec<u8>, Option<Entry>)>,
     ) -> Result<(), StoreError> {
