@@ -291,7 +291,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Relay {
-            action: RelayAction::Set { url },
+            action: RelayAction::Set { url, invite },
         } => {
             let url = url.trim().trim_end_matches('/').to_string();
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -300,6 +300,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut store = ctx.open()?;
             let first_time = store.config().relay.is_none();
             store.update_config(|c| c.relay = Some(url.clone()))?;
+            if let Some(invite) = &invite {
+                attune_client::sync::set_invite(&store, invite)?;
+            }
             let state = attune_client::sync::SyncState::load(&store)?;
             if first_time && state.next_seq == 1 && !store.config().joined {
                 let n = store.queue_history_for_sync()?;

@@ -41,42 +41,41 @@ impl<S: Send + Sync> FromRequestParts<S> for JournalPath {
 pub struct Authenticated(pub Grant);
 
 /// The bearer token of the `Authorization` header, if any.
-fn header_token(parts: &Parts) -> Option<&str> {
+pub fn header_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The `token` query parameter, if any (only the WebSocket route accepts it: browsers cannot set headers there).
-fn query_token(parts: &Parts) -> Option<&str> {
-    parts
-        .uri
-        .query()?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
+/// Whether the query string carries a `token` parameter: refused, since
+/// proxies and access logs keep URLs (the value is never read).
+pub fn token_in_url(parts: &Parts) -> bool {
+    parts.uri.query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| pair == "token" || pair.starts_with("token="))
+    })
 }
 
-/// Authenticates a request (a live token of a device still in the latest roster); `allow_query` also accepts `?token=`.
-pub async fn authenticate(
-    parts: &mut Parts,
-    state: &AppState,
-    allow_query: bool,
-) -> Result<Grant, ApiError> {
+/// Authenticates a request by its `Authorization: Bearer` header (a live token
+/// of a device still in the latest roster).
+pub async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Grant, ApiError> {
     let JournalPath(journal) = JournalPath::from_request_parts(parts, state).await?;
-    let token = header_token(parts)
-        .or_else(|| {
-            if allow_query {
-                query_token(parts)
-            } else {
-                None
-            }
-        })
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                ErrorCode::MissingToken,
-                "send Authorization: Bearer TOKEN from a session",
-            )
-        })?;
+    let token = header_token(parts).ok_or_else(|| {
+        ApiError::unauthorized(
+            ErrorCode::MissingToken,
+            "send Authorization: Bearer TOKEN from a session",
+        )
+    })?;
+    authenticate_token(state, journal, token).await
+}
+
+/// Checks `token` for `journal`, and that its device is still in the latest roster.
+pub async fn authenticate_token(
+    state: &AppState,
+    journal: JournalId,
+    token: &str,
+) -> Result<Grant, ApiError> {
     let grant = state.auth.check_token(journal, token)?;
     tracing::Span::current().record("device_id", tracing::field::display(grant.device));
     // The token may predate the device's removal, made through any relay
@@ -103,7 +102,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
-        authenticate(parts, &state, false).await.map(Authenticated)
+        authenticate(parts, &state).await.map(Authenticated)
     }
 }
 

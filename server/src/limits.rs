@@ -10,6 +10,8 @@
 //!   over it, `503 too_many_unauthenticated`.
 //! - At most `max_connections_per_ip` live WebSockets per client:
 //!   over it, `429 too_many_connections_from_ip`.
+//! - At most `max_journals_per_hour` new journals per client, and with
+//!   `require_invite` only with an invite ([`JournalCreation`]).
 //!
 //! A client is its peer address, or, when the peer is one of
 //! `trusted_proxies`, the address its `X-Forwarded-For` names. IPv6 clients
@@ -17,6 +19,8 @@
 //! client cannot escape its limits, or grow the relay's tables, by rotating
 //! through the addresses of its own network. Requests that arrive without a
 //! peer address (in-process callers, tests) share one allowance.
+
+mod creation;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -36,6 +40,7 @@ use tower_governor::{GovernorError, GovernorLayer};
 
 use crate::config::Config;
 use crate::error::ApiError;
+pub use creation::{JournalCreation, INVITE_HEADER};
 
 /// How often idle rate-limit entries are dropped (bounds the tables' memory).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(10);
@@ -60,6 +65,7 @@ pub struct Limits {
     live: LiveCounts,
     max_live_per_client: usize,
     trusted_proxies: Arc<[IpAddr]>,
+    creation: Arc<JournalCreation>,
 }
 
 impl Limits {
@@ -91,6 +97,7 @@ impl Limits {
             live: Arc::new(Mutex::new(HashMap::new())),
             max_live_per_client: config.max_connections_per_ip,
             trusted_proxies,
+            creation: Arc::new(JournalCreation::new(config)),
         }
     }
 
@@ -108,6 +115,7 @@ impl Limits {
     /// quiet long enough to be full again. The caller owns (and aborts) the task.
     pub fn spawn_sweeper(&self) -> tokio::task::JoinHandle<()> {
         let limits = [self.general.clone(), self.auth.clone()];
+        let creation = self.creation.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(SWEEP_INTERVAL);
             loop {
@@ -116,6 +124,7 @@ impl Limits {
                     limit.limiter().retain_recent();
                     limit.limiter().shrink_to_fit();
                 }
+                creation.sweep();
             }
         })
     }
@@ -149,6 +158,17 @@ impl Limits {
         }
         *count += 1;
         Ok(LiveSlot(Some((self.live.clone(), client))))
+    }
+
+    /// Who may create journals, and how many.
+    pub fn journal_creation(&self) -> &JournalCreation {
+        &self.creation
+    }
+
+    /// The client of a request as its limits key it (requests without a peer
+    /// address share one key).
+    pub fn client_key_of(&self, headers: &HeaderMap, extensions: &Extensions) -> IpAddr {
+        self.client_of(headers, extensions).unwrap_or(NO_PEER)
     }
 
     /// The client of a request (None without a peer address).

@@ -9,9 +9,12 @@ use attune_proto::{
     auth_message, DeviceId, ErrorCode, JournalId, Roster, RosterDevice, WrappedKey,
 };
 use attune_roster::RosterError;
+use axum::http::StatusCode;
 use ed25519_dalek::{Signature, VerifyingKey};
 
+use crate::config::Config;
 use crate::error::ApiError;
+use crate::storage::StorageError;
 
 /// Strict Ed25519 verification; false for an invalid key or signature.
 pub fn verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
@@ -80,6 +83,112 @@ pub fn check_genesis(
 /// Checks that `next` may follow `latest` (the journal's latest stored version).
 pub fn check_update(latest: &Roster, next: &Roster) -> Result<(), ApiError> {
     attune_roster::check_successor(latest, next).map_err(roster_refusal)
+}
+
+/// Checks a roster version (genesis or later) against the relay's bounds:
+/// its encoding at most `max_roster_bytes` (`413 roster_too_large`), its
+/// epoch at most `max_epochs_per_journal` (`507 too_many_epochs`).
+pub fn check_roster_bounds(roster: &Roster, config: &Config) -> Result<(), ApiError> {
+    let size = roster.encode().len();
+    if size > config.max_roster_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::RosterTooLarge,
+            format!(
+                "the roster is {size} bytes; this relay accepts rosters of up to {} bytes",
+                config.max_roster_bytes
+            ),
+        ));
+    }
+    if roster.epoch.0 > config.max_epochs_per_journal {
+        return Err(too_many_epochs(config));
+    }
+    Ok(())
+}
+
+/// Checks that `next` does not need an epoch past the last one: a version
+/// that removes a device must raise the epoch, and `latest.epoch + 1` must
+/// exist (checked: it never wraps) and be within `max_epochs_per_journal`.
+pub fn check_epoch_room(latest: &Roster, next: &Roster, config: &Config) -> Result<(), ApiError> {
+    let removes = latest
+        .devices
+        .iter()
+        .any(|d| next.device(d.device_id).is_none());
+    let raises = next.epoch > latest.epoch || removes;
+    let room = latest
+        .epoch
+        .0
+        .checked_add(1)
+        .is_some_and(|e| e <= config.max_epochs_per_journal);
+    if raises && !room {
+        return Err(too_many_epochs(config));
+    }
+    Ok(())
+}
+
+fn too_many_epochs(config: &Config) -> ApiError {
+    ApiError::new(
+        StatusCode::INSUFFICIENT_STORAGE,
+        ErrorCode::TooManyEpochs,
+        format!(
+            "a journal on this relay may reach key epoch {} at most; this journal has used them \
+             all and can no longer rotate its key (start a new journal)",
+            config.max_epochs_per_journal
+        ),
+    )
+}
+
+/// Checks a request's wrapped keys against the relay's bounds: at most
+/// `max_keys_per_request` of them (`413 too_many_keys`), each at most
+/// `max_wrapped_key_bytes` (`413 key_too_large`).
+pub fn check_key_bounds(keys: &[WrappedKey], config: &Config) -> Result<(), ApiError> {
+    if keys.len() > config.max_keys_per_request {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooManyKeys,
+            format!(
+                "{} keys were sent; this relay accepts up to {} in one request",
+                keys.len(),
+                config.max_keys_per_request
+            ),
+        ));
+    }
+    if let Some(key) = keys
+        .iter()
+        .find(|k| k.blob.len() > config.max_wrapped_key_bytes)
+    {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::KeyTooLarge,
+            format!(
+                "the key of epoch {} for device {} is {} bytes; this relay accepts keys of up to {} bytes",
+                key.epoch,
+                key.device_id,
+                key.blob.len(),
+                config.max_wrapped_key_bytes
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A storage error as a refusal: over the quota is `507 quota_exceeded`
+/// (as for envelopes), anything else as [`ApiError`] maps it.
+pub fn storage_refusal(error: StorageError) -> ApiError {
+    match error {
+        StorageError::QuotaExceeded {
+            journal,
+            quota_bytes,
+        } => ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            ErrorCode::QuotaExceeded,
+            format!(
+                "journal {journal} would pass its quota of {quota_bytes} bytes \
+                 (envelopes, roster versions and keys count); nothing was stored"
+            ),
+        ),
+        other => other.into(),
+    }
 }
 
 /// Checks that every key is wrapped to a device of `roster`, for an epoch up to its epoch.

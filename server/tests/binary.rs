@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use attune_proto::*;
-use common::process::{login, next_frame, post, spawn_relay, RelayProcess};
+use common::process::{live_request, login, next_frame, post, spawn_relay, RelayProcess};
 use common::{genesis, journal, Device};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -65,12 +65,18 @@ async fn binary_serves_http_and_websocket_and_stops_on_sigterm() {
         "malformed"
     );
 
-    // Device B listens (token in the query), device A connects with the header.
+    // Device B listens (token as the first frame, as a browser does), device A connects with the header.
     let ws_base = base.replacen("http://", "ws://", 1);
     let (mut socket_b, _) =
-        tokio_tungstenite::connect_async(format!("{ws_base}/v1/journals/{j}/ws?token={token_b}"))
+        tokio_tungstenite::connect_async(format!("{ws_base}/v1/journals/{j}/ws"))
             .await
             .unwrap();
+    socket_b
+        .send(Message::Binary(
+            LiveAuth::new(token_b.clone()).encode().into(),
+        ))
+        .await
+        .unwrap();
     let mut request = format!("{ws_base}/v1/journals/{j}/ws")
         .into_client_request()
         .unwrap();
@@ -269,11 +275,9 @@ async fn live_delivery_is_ordered_and_gap_free_under_concurrent_pushes() {
         Some(genesis(j, &refs, &devices[0])),
     )
     .await;
-    let ws_base = base.replacen("http://", "ws://", 1);
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("{ws_base}/v1/journals/{j}/ws?token={first}"))
-            .await
-            .unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(live_request(&base, j, &first))
+        .await
+        .unwrap();
     // Make sure the subscription is in place before pushing: an empty pull round-trip.
     let pull = ClientMessage::new(ClientFrame::Pull { after: RelaySeq(0) });
     socket

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attune_proto::*;
-use common::process::{login, next_frame, spawn_relay, RelayProcess, Socket};
+use common::process::{live_request, login, next_frame, spawn_relay, RelayProcess, Socket};
 use common::{genesis, journal, Backend, Device};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -33,11 +33,9 @@ fn start(on: &Backend, data: &std::path::Path) -> RelayProcess {
 
 /// Opens a live socket and waits until its subscription is in place (an empty pull round-trip).
 async fn live(base: &str, j: JournalId, token: &str) -> Socket {
-    let ws = base.replacen("http://", "ws://", 1);
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("{ws}/v1/journals/{j}/ws?token={token}"))
-            .await
-            .unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(live_request(base, j, token))
+        .await
+        .unwrap();
     let pull = ClientMessage::new(ClientFrame::Pull { after: RelaySeq(0) });
     socket
         .send(Message::Binary(pull.encode().into()))

@@ -59,8 +59,9 @@ impl Served {
         format!("{}{path}", self.base)
     }
 
-    fn ws_url(&self, j: JournalId, token: &str) -> String {
-        format!("ws://{}/v1/journals/{j}/ws?token={token}", self.addr)
+    /// The upgrade request of a live socket (the token in the header: the relay refuses it in the URL).
+    fn ws_url(&self, j: JournalId, token: &str) -> tungstenite::handshake::client::Request {
+        common::process::live_request(&self.base, j, token)
     }
 
     /// A WebSocket from `source` (refusals come back as `Err(Http(response))`).

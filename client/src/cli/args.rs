@@ -165,6 +165,10 @@ pub enum RelayAction {
     Set {
         /// The relay's address.
         url: String,
+        /// The invite the relay's operator gave you, if the relay asks for one
+        /// to create a journal (kept sealed; sent only when the journal is created).
+        #[arg(long, value_name = "TOKEN")]
+        invite: Option<String>,
     },
 }
 

@@ -387,7 +387,13 @@ async fn create_journal(http: &reqwest::Client, base: &str, per: usize) -> Resul
 type Live = WebSocketStream<TcpStream>;
 
 /// A live WebSocket from `source`, with small buffers so the benchmark's side stays cheap too.
-async fn open_live(relay: SocketAddr, source: Ipv4Addr, url: &str) -> Result<Live> {
+async fn open_live(relay: SocketAddr, source: Ipv4Addr, url: &str, token: &str) -> Result<Live> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request()?;
+    // The token goes in the header: the relay refuses one in the URL.
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
     let socket = TcpSocket::new_v4()?;
     socket
         .bind(SocketAddr::from((source, 0)))
@@ -396,7 +402,8 @@ async fn open_live(relay: SocketAddr, source: Ipv4Addr, url: &str) -> Result<Liv
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0);
-    let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await?;
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
     Ok(ws)
 }
 
@@ -414,15 +421,12 @@ async fn open_connections(
     let opened: Vec<Live> = stream::iter(range)
         .map(|k| {
             let journal = &journals[k / per];
-            let url = format!(
-                "{ws_base}/v1/journals/{}/ws?token={}",
-                journal.journal.id,
-                journal.tokens[k % per]
-            );
+            let url = format!("{ws_base}/v1/journals/{}/ws", journal.journal.id);
+            let token = &journal.tokens[k % per];
             // 127.0.0.2, 127.0.0.3, …: each source address has its own ports.
             let source = Ipv4Addr::new(127, 0, 0, 2 + (k % usize::from(sources)) as u8);
             async move {
-                open_live(relay.addr, source, &url)
+                open_live(relay.addr, source, &url, token)
                     .await
                     .with_context(|| format!("live connection {k}"))
             }

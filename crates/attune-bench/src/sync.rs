@@ -253,7 +253,7 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn live(client: &RelayClient, after: u64) -> Result<Ws> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(client.live_url()).await?;
+    let mut ws = client.open_live().await?;
     let pull = ClientMessage::new(ClientFrame::Pull {
         after: RelaySeq(after),
     });

@@ -86,6 +86,9 @@ error_codes! {
     MissingToken = "missing_token",
     /// The bearer token is unknown, expired or for another journal.
     InvalidToken = "invalid_token",
+    /// A bearer token was sent in the URL (`?token=`), where proxies log it;
+    /// send it in the `Authorization` header (or, on the live socket, as the first frame).
+    TokenInUrl = "token_in_url",
     /// The challenge answered was never issued, or was already used.
     UnknownChallenge = "unknown_challenge",
     /// The challenge answered has expired.
@@ -115,6 +118,18 @@ error_codes! {
     UnknownEpoch = "unknown_epoch",
     /// A different key is already stored for this device and epoch.
     KeyExists = "key_exists",
+    /// A wrapped key is larger than the relay accepts.
+    KeyTooLarge = "key_too_large",
+    /// A request carries more wrapped keys than the relay accepts at once.
+    TooManyKeys = "too_many_keys",
+    /// The roster's epoch is past the most epochs a journal may have (or cannot be raised).
+    TooManyEpochs = "too_many_epochs",
+    /// The roster is larger than the relay accepts.
+    RosterTooLarge = "roster_too_large",
+    /// The relay creates journals only with an invite, and none was sent.
+    InviteRequired = "invite_required",
+    /// The invite sent is not one the relay accepts.
+    InvalidInvite = "invalid_invite",
 
     // Envelopes.
     /// An envelope (or snapshot) names another journal than the path.
@@ -169,6 +184,8 @@ error_codes! {
     // Load and availability.
     /// The client sent too many requests; retry after `Retry-After`.
     RateLimited = "rate_limited",
+    /// The client's address created too many journals lately; retry after `Retry-After`.
+    TooManyJournals = "too_many_journals",
     /// Too many unauthenticated requests are in progress on the relay.
     TooManyUnauthenticated = "too_many_unauthenticated",
     /// Too many live connections come from the client's address.

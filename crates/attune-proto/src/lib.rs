@@ -56,7 +56,7 @@ pub use error::ProtoError;
 pub use error_code::ErrorCode;
 pub use ids::{DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq};
 pub use keys::{WrappedKey, WrappedKeys};
-pub use live::{ClientFrame, ClientMessage, ErrorBody, ServerFrame, ServerMessage};
+pub use live::{ClientFrame, ClientMessage, ErrorBody, LiveAuth, ServerFrame, ServerMessage};
 pub use pairing::{PairingMessages, PairingSlot};
 pub use roster::{RevokedDevice, Roster, RosterDevice, RosterList, RosterUpdate, ROSTER_VERSION};
 pub use snapshot::{

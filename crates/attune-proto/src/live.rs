@@ -46,6 +46,41 @@ pub struct ServerMessage {
     pub frame: ServerFrame,
 }
 
+/// The first frame of a live connection opened without an `Authorization`
+/// header (a browser cannot set one on a WebSocket): the session's bearer token.
+///
+/// The relay closes a connection that sends anything else first, or nothing
+/// within a few seconds, with code 1008 and the error code as reason
+/// (`missing_token`, `invalid_token`, `not_in_roster`). A token is never
+/// accepted in the URL, where proxies would log it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveAuth {
+    /// Wire version, [`crate::WIRE_VERSION`].
+    pub v: u8,
+    /// The bearer token of a session ([`crate::Session::token`]).
+    pub token: String,
+}
+
+impl std::fmt::Debug for LiveAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a credential: never print it.
+        f.debug_struct("LiveAuth")
+            .field("v", &self.v)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl LiveAuth {
+    /// The first frame carrying `token`, in the current wire version.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            v: crate::WIRE_VERSION,
+            token: token.into(),
+        }
+    }
+}
+
 /// A refusal: JSON in HTTP error responses, postcard inside [`ServerFrame::Error`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -55,7 +90,7 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-wire_message!(ClientMessage, ServerMessage);
+wire_message!(ClientMessage, ServerMessage, LiveAuth);
 
 impl ClientMessage {
     /// Wraps a frame in the current wire version.

@@ -46,7 +46,9 @@ pub const ROSTER: &str = journal_route!("/roster");
 pub const KEYS: &str = journal_route!("/keys");
 /// `POST` pushes envelopes, `GET ?after=N&limit=M` pulls them.
 pub const ENVELOPES: &str = journal_route!("/envelopes");
-/// `GET`: the live WebSocket (`?token=` where headers cannot be set).
+/// `GET`: the live WebSocket, authenticated by `Authorization: Bearer` on the
+/// upgrade or, where headers cannot be set (browsers), by a [`crate::LiveAuth`]
+/// first frame; a `?token=` in the URL is refused (`token_in_url`).
 pub const LIVE: &str = journal_route!("/ws");
 /// `POST`: a member opens a pairing rendezvous.
 pub const PAIRING_OPEN: &str = journal_route!("/pairing");
@@ -155,7 +157,7 @@ pub fn pull(journal: JournalId, after: RelaySeq, limit: u32) -> String {
     format!("{}?after={}&limit={limit}", push(journal), after.0)
 }
 
-/// The path of [`LIVE`] for `journal` (the client adds `?token=` when it cannot send a header).
+/// The path of [`LIVE`] for `journal` (never with a token: see [`LIVE`]).
 pub fn live(journal: JournalId) -> String {
     for_journal(LIVE, journal)
 }

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use crate::binary;
 
-/// Relay flags that lift its per-address rate limits. Every device of a test
+/// Relay flags that lift its per-address rate limits (requests and new journals). Every device of a test
 /// connects from 127.0.0.1, so limits meant for one client each would refuse
 /// the syncs of several busy devices. [`Relay::start_with`] adds them unless
 /// the test passes its own `--rate-limit-burst`.
@@ -18,6 +18,8 @@ pub const NO_RATE_LIMITS: &[&str] = &[
     "--rate-limit-burst",
     "100000",
     "--rate-limit-per-second",
+    "100000",
+    "--max-journals-per-hour",
     "100000",
 ];
 

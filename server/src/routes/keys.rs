@@ -6,12 +6,16 @@ use axum::http::StatusCode;
 
 use crate::error::ApiError;
 use crate::extract::Authenticated;
-use crate::rules::check_keys_for;
+use crate::rules::{check_key_bounds, check_keys_for, storage_refusal};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::wire::Wire;
 
 /// Stores wrapped keys for devices of the latest roster, for epochs up to its epoch.
+///
+/// Bounded: at most `max_keys_per_request` keys of at most
+/// `max_wrapped_key_bytes` each, and new keys count against the journal's
+/// quota in the transaction that stores them (over it: `507 quota_exceeded`).
 ///
 /// Insert-only: a key identical to the stored one is accepted again, a
 /// different one is refused (`409 key_exists`), so no member can replace
@@ -27,11 +31,13 @@ pub async fn put_keys(
         .latest_roster(grant.journal)
         .await?
         .ok_or(StorageError::UnknownJournal(grant.journal))?;
+    check_key_bounds(&keys.keys, &state.config)?;
     check_keys_for(&roster, &keys.keys)?;
     state
         .storage
-        .put_wrapped_keys(grant.journal, &keys.keys)
-        .await?;
+        .put_wrapped_keys_within(grant.journal, &keys.keys, state.config.journal_quota_bytes)
+        .await
+        .map_err(storage_refusal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

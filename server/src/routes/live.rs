@@ -8,6 +8,13 @@
 //! sent as an `Envelopes` frame. A connection that falls behind the in-memory
 //! fan-out is caught up from storage, so nothing is lost.
 //!
+//! Authentication: `Authorization: Bearer TOKEN` on the upgrade request, or,
+//! where headers cannot be set (browsers), a [`LiveAuth`] first frame within
+//! [`FIRST_FRAME_TIMEOUT`]; a socket that does not authenticate in time is
+//! closed with code 1008 and the error code as reason (`missing_token`,
+//! `invalid_token`, `not_in_roster`). A token in the URL (`?token=`) is
+//! refused with `400 token_in_url`: proxies and access logs keep URLs.
+//!
 //! A device removed from the journal's roster loses its connection: the
 //! instance storing the roster update closes it at once (others when the
 //! update is announced, PostgreSQL), and a push through a connection of a
@@ -17,11 +24,11 @@
 use std::time::Duration;
 
 use attune_proto::{
-    ClientFrame, ClientMessage, ErrorCode, RelaySeq, ServerFrame, ServerMessage, StoredEnvelope,
+    ClientFrame, ClientMessage, ErrorCode, JournalId, RelaySeq, ServerFrame, ServerMessage,
+    StoredEnvelope,
 };
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use futures_util::stream::{SplitSink, StreamExt};
@@ -32,47 +39,36 @@ use tokio::time::{timeout, Instant};
 use crate::auth::Grant;
 use crate::config::PULL_PAGE_MAX;
 use crate::error::ApiError;
-use crate::extract::{authenticate, Client};
+use crate::extract::Client;
 use crate::fanout::Batch;
 use crate::limits::LiveSlot;
 use crate::live_devices::{REMOVED_CLOSE_CODE, REMOVED_CLOSE_REASON};
 use crate::routes::envelopes::{accept_push, pull_page};
 use crate::state::AppState;
 
+mod auth;
+
+use auth::open_by_first_frame;
+pub use auth::{LiveCredentials, FIRST_FRAME_TIMEOUT};
+
 /// Read buffer per socket: thousands of mostly idle sockets must stay cheap (10,000 at 4 KiB measured 151 MiB on PostgreSQL; see docs/PERFORMANCE.md).
 const READ_BUFFER: usize = 2 * 1024;
 /// Write buffer per socket.
 const WRITE_BUFFER: usize = 4 * 1024;
 
-/// Authentication for the WebSocket: the `Authorization` header or `?token=`.
-pub struct LiveAuth(Grant);
-
-impl FromRequestParts<AppState> for LiveAuth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authenticate(parts, state, true).await.map(LiveAuth)
-    }
-}
-
-/// Upgrades to a WebSocket for the authenticated device.
+/// Upgrades to a WebSocket for the authenticated device (or one that authenticates by its first frame).
 pub async fn live(
     State(state): State<AppState>,
-    LiveAuth(grant): LiveAuth,
+    credentials: LiveCredentials,
     Client(client): Client,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let slot = state.limits.admit_live(client)?;
-    let receiver = state
-        .hub
-        .subscribe(grant.journal, state.config.max_connections_per_journal)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::TooManyConnections,
-                "this journal has too many live connections; close one or use pull",
-            )
-        })?;
+    // With the header, a full journal is refused before the upgrade, as an HTTP 429.
+    let opening = match credentials {
+        LiveCredentials::Header(grant) => Opening::Ready(grant, subscribe(&state, grant.journal)?),
+        LiveCredentials::FirstFrame { journal, slot } => Opening::AwaitingAuth(journal, slot),
+    };
     let max_message = state.config.max_body_bytes;
     let tracker = state.sessions.clone();
     Ok(upgrade
@@ -81,7 +77,38 @@ pub async fn live(
         .max_write_buffer_size(max_message.saturating_mul(2).max(WRITE_BUFFER + 1))
         .max_message_size(max_message)
         .max_frame_size(max_message)
-        .on_upgrade(move |socket| tracker.track_future(run(socket, state, grant, receiver, slot))))
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                match opening {
+                    Opening::Ready(grant, receiver) => {
+                        run(socket, state, grant, receiver, slot).await
+                    }
+                    Opening::AwaitingAuth(journal, waiting) => {
+                        open_by_first_frame(socket, state, journal, waiting, slot).await
+                    }
+                }
+            })
+        }))
+}
+
+/// A socket about to open: authenticated and subscribed, or waiting for its first frame.
+enum Opening {
+    Ready(Grant, broadcast::Receiver<Batch>),
+    AwaitingAuth(JournalId, tokio::sync::OwnedSemaphorePermit),
+}
+
+/// A receiver of the journal's fan-out, or the refusal of a journal with too many live connections.
+fn subscribe(state: &AppState, journal: JournalId) -> Result<broadcast::Receiver<Batch>, ApiError> {
+    state
+        .hub
+        .subscribe(journal, state.config.max_connections_per_journal)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyConnections,
+                "this journal has too many live connections; close one or use pull",
+            )
+        })
 }
 
 type Sink = SplitSink<WebSocket, Message>;

@@ -6,7 +6,10 @@ use axum::http::StatusCode;
 
 use crate::error::ApiError;
 use crate::extract::Authenticated;
-use crate::rules::{check_keys_for, check_update};
+use crate::rules::{
+    check_epoch_room, check_key_bounds, check_keys_for, check_roster_bounds, check_update,
+    storage_refusal,
+};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::wire::Wire;
@@ -28,7 +31,9 @@ pub async fn get_roster(
 /// The version must pass the roster rule ([`attune_roster::check_successor`])
 /// against the latest stored one; every key must be wrapped to a device of the
 /// new version, for an epoch up to its epoch, and may not replace a different
-/// stored key. Then devices the version removes lose their sessions and live
+/// stored key. The version and its keys are bounded (`max_roster_bytes`,
+/// `max_epochs_per_journal`, `max_keys_per_request`, `max_wrapped_key_bytes`)
+/// and count against the journal's quota when stored. Then devices the version removes lose their sessions and live
 /// connections here; other instances refuse them through storage.
 pub async fn put_roster(
     State(state): State<AppState>,
@@ -41,9 +46,17 @@ pub async fn put_roster(
         .await?
         .ok_or(StorageError::UnknownJournal(grant.journal))?;
     let roster = update.roster;
+    let config = &state.config;
+    check_roster_bounds(&roster, config)?;
+    check_key_bounds(&update.keys, config)?;
+    check_epoch_room(&latest, &roster, config)?;
     check_update(&latest, &roster)?;
     check_keys_for(&roster, &update.keys)?;
-    state.storage.append_roster(&roster, &update.keys).await?;
+    state
+        .storage
+        .append_roster_within(&roster, &update.keys, config.journal_quota_bytes)
+        .await
+        .map_err(storage_refusal)?;
     state.auth.revoke_missing(grant.journal, &roster);
     let closed = state
         .hub

@@ -2,11 +2,12 @@
 
 use attune_proto::{Challenge, ChallengeRequest, ErrorCode, Session, SessionRequest};
 use axum::extract::State;
+use axum::http::{Extensions, HeaderMap};
 
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::extract::{JournalPath, UnauthenticatedSlot};
-use crate::rules::{check_auth_signature, check_genesis};
+use crate::rules::{check_auth_signature, check_genesis, check_roster_bounds, storage_refusal};
 use crate::state::AppState;
 use crate::time::now_unix;
 use crate::wire::Wire;
@@ -26,10 +27,17 @@ pub async fn challenge(
 }
 
 /// Trades a signed challenge for a session; the first device also creates the journal.
+///
+/// Creating one is bounded: with `require_invite`, only with an accepted
+/// invite in the `Attune-Invite` header (`403 invite_required` /
+/// `invalid_invite`), and at most `max_journals_per_hour` per client address
+/// (`429 too_many_journals`). Sessions of existing journals need neither.
 pub async fn session(
     _slot: UnauthenticatedSlot,
     State(state): State<AppState>,
     JournalPath(journal): JournalPath,
+    headers: HeaderMap,
+    extensions: Extensions,
     Wire(request): Wire<SessionRequest>,
 ) -> Result<Wire<Session>, ApiError> {
     let device = request.device_id;
@@ -60,7 +68,10 @@ pub async fn session(
                     format!("journal {journal} does not exist; the first device creates it by sending a genesis roster"),
                 )
             })?;
+            let creation = state.limits.journal_creation();
+            creation.check_invite(&headers)?;
             let member = check_genesis(genesis, journal, device)?;
+            check_roster_bounds(genesis, &state.config)?;
             check_auth_signature(
                 &member.verifying_key,
                 journal,
@@ -68,7 +79,13 @@ pub async fn session(
                 &request.nonce,
                 &request.signature,
             )?;
-            state.storage.create_journal(genesis, now_unix()).await?;
+            // Counted only once the request could create the journal.
+            creation.admit(state.limits.client_key_of(&headers, &extensions))?;
+            state
+                .storage
+                .create_journal(genesis, now_unix())
+                .await
+                .map_err(storage_refusal)?;
             tracing::info!(journal_id = %journal, device_id = %device, "journal created");
         }
     }

@@ -124,10 +124,13 @@ impl Overrides {
             .collect()
     }
 
-    /// These settings as a TOML document, the database password hidden.
+    /// These settings as a TOML document, the database password and the invites hidden.
     pub fn to_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database = shown.database.as_deref().map(redact);
+        if let Some(tokens) = &mut shown.invite_tokens {
+            tokens.iter_mut().for_each(|t| *t = "<hidden>".into());
+        }
         toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot show the settings: {e}\n"))
     }
 }

@@ -57,6 +57,38 @@ declare_settings! {
         journal_quota_bytes: u64 = 256 * 1024 * 1024,
             Plain journal_quota_bytes: u64,
             #[arg(env = "ATTUNE_RELAY_JOURNAL_QUOTA_BYTES", value_name = "BYTES")];
+        // Keys and rosters count against the quota too (see `storage`); these
+        // bound each of them, so no member can fill the relay another way.
+        /// Largest wrapped key accepted, in bytes (larger: 413).
+        max_wrapped_key_bytes: usize = 8 * 1024,
+            Positive max_wrapped_key_bytes: usize,
+            #[arg(env = "ATTUNE_RELAY_MAX_WRAPPED_KEY_BYTES", value_name = "BYTES")];
+        /// Most wrapped keys one request may carry (more: 413).
+        max_keys_per_request: usize = 1024,
+            Positive max_keys_per_request: usize,
+            #[arg(env = "ATTUNE_RELAY_MAX_KEYS_PER_REQUEST", value_name = "N")];
+        /// Highest key epoch a journal may reach: each removal of a device raises it by one (past it: 507).
+        max_epochs_per_journal: u32 = 10_000,
+            Positive max_epochs_per_journal: u32,
+            #[arg(env = "ATTUNE_RELAY_MAX_EPOCHS_PER_JOURNAL", value_name = "N")];
+        /// Largest roster version accepted, in bytes (larger: 413).
+        max_roster_bytes: usize = 256 * 1024,
+            Positive max_roster_bytes: usize,
+            #[arg(env = "ATTUNE_RELAY_MAX_ROSTER_BYTES", value_name = "BYTES")];
+        /// Journals one client address may create per hour, all at once or spread out (more: 429).
+        max_journals_per_hour: u32 = 10,
+            Positive max_journals_per_hour: u32,
+            #[arg(env = "ATTUNE_RELAY_MAX_JOURNALS_PER_HOUR", value_name = "N")];
+        /// Create journals only for session requests with an invite (`Attune-Invite` header) of `invite_tokens` (else: 403).
+        require_invite: bool = false,
+            Plain require_invite: bool,
+            #[arg(env = "ATTUNE_RELAY_REQUIRE_INVITE", value_name = "BOOL",
+                num_args = 0..=1, default_missing_value = "true")];
+        /// Invites accepted by --require-invite (comma-separated; each any text, best long and random).
+        invite_tokens: Vec<String> = Vec::new(),
+            Plain invite_tokens: Vec<String>,
+            #[arg(env = "ATTUNE_RELAY_INVITE_TOKENS", value_name = "TOKEN,…",
+                value_delimiter = ',', hide_env_values = true)];
         /// Seconds a request may take, body included, before it is answered 408.
         request_timeout: Duration = Duration::from_secs(30),
             Seconds request_timeout_secs: u64,

@@ -132,3 +132,33 @@ fn redaction_hides_the_password_only() {
     .to_toml();
     assert!(!shown.contains("secret"), "{shown}");
 }
+
+#[test]
+fn require_invite_is_a_switch_and_invites_are_hidden_when_shown() {
+    let cli = Cli::try_parse_args([
+        "attune-relay",
+        "--require-invite",
+        "--invite-tokens",
+        "first-secret,second-secret",
+        "--max-journals-per-hour",
+        "3",
+    ])
+    .unwrap();
+    let settings = cli.resolve().unwrap();
+    assert!(settings.config.require_invite);
+    assert_eq!(
+        settings.config.invite_tokens,
+        vec!["first-secret".to_owned(), "second-secret".to_owned()]
+    );
+    assert_eq!(settings.config.max_journals_per_hour, 3);
+    let shown = Overrides::of(&settings).to_toml();
+    assert!(!shown.contains("secret"), "{shown}");
+    assert!(shown.contains("require_invite = true"), "{shown}");
+    let off = Cli::try_parse_args(["attune-relay", "--require-invite", "false"]).unwrap();
+    assert!(!off.resolve().unwrap().config.require_invite);
+    let err = Overrides::from_toml("max_epochs_per_journal = 0")
+        .unwrap()
+        .resolve()
+        .unwrap_err();
+    assert!(err.to_string().contains("max_epochs_per_journal"), "{err}");
+}

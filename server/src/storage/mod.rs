@@ -60,6 +60,14 @@ pub enum StorageError {
         /// Its epoch.
         epoch: Epoch,
     },
+    /// Storing this would take the journal past its quota; nothing was stored.
+    #[error("journal {journal} would pass its quota of {quota_bytes} bytes")]
+    QuotaExceeded {
+        /// The journal.
+        journal: JournalId,
+        /// Its quota.
+        quota_bytes: u64,
+    },
     /// Stored data does not parse: the database was damaged or edited.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -125,7 +133,8 @@ pub type PushOutcome = Result<Vec<Acked>, PushRejection>;
 pub struct JournalStats {
     /// The latest relay sequence (0 when empty).
     pub head: RelaySeq,
-    /// Bytes of stored envelopes.
+    /// Bytes counted against the quota: stored envelopes, wrapped keys, and
+    /// roster versions after the genesis.
     pub used_bytes: u64,
     /// Every envelope up to here was deleted by compaction (0: none).
     pub compacted_through: RelaySeq,
@@ -165,7 +174,9 @@ pub struct CompactOutcome {
 /// The relay's storage. Every method is atomic; writes are durable when they return `Ok`.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
-    /// Creates a journal with its (already verified) genesis roster.
+    /// Creates a journal with its (already verified) genesis roster. The
+    /// genesis is not counted against the quota (the relay bounds its size);
+    /// every later roster version is.
     async fn create_journal(&self, genesis: &Roster, created_unix: u64)
         -> Result<(), StorageError>;
 
@@ -178,18 +189,47 @@ pub trait Storage: Send + Sync + 'static {
     /// Appends an (already verified) roster and the wrapped keys that come
     /// with it, in ONE transaction: [`StorageError::RosterConflict`] unless
     /// its version is latest + 1, [`StorageError::KeyExists`] if a key would
-    /// replace a different one; either way nothing is stored.
-    async fn append_roster(&self, roster: &Roster, keys: &[WrappedKey])
-        -> Result<(), StorageError>;
+    /// replace a different one, [`StorageError::QuotaExceeded`] if the
+    /// roster's bytes and the new keys' ([`stored_key_bytes`]) would take the
+    /// journal's usage past `quota_bytes`; in each case nothing is stored.
+    async fn append_roster_within(
+        &self,
+        roster: &Roster,
+        keys: &[WrappedKey],
+        quota_bytes: u64,
+    ) -> Result<(), StorageError>;
+
+    /// [`Storage::append_roster_within`] without a quota (for tools and tests;
+    /// the relay's routes always pass one).
+    async fn append_roster(
+        &self,
+        roster: &Roster,
+        keys: &[WrappedKey],
+    ) -> Result<(), StorageError> {
+        self.append_roster_within(roster, keys, u64::MAX).await
+    }
 
     /// Stores wrapped keys, all or none. Insert-only: a key identical to the
-    /// stored one of its (device, epoch) is accepted again, a different one is
-    /// [`StorageError::KeyExists`].
+    /// stored one of its (device, epoch) is accepted again (and not counted
+    /// twice), a different one is [`StorageError::KeyExists`]. New keys count
+    /// ([`stored_key_bytes`]) against the journal's usage, in the same
+    /// transaction: past `quota_bytes`, [`StorageError::QuotaExceeded`].
+    async fn put_wrapped_keys_within(
+        &self,
+        journal: JournalId,
+        keys: &[WrappedKey],
+        quota_bytes: u64,
+    ) -> Result<(), StorageError>;
+
+    /// [`Storage::put_wrapped_keys_within`] without a quota (for tools and
+    /// tests; the relay's routes always pass one).
     async fn put_wrapped_keys(
         &self,
         journal: JournalId,
         keys: &[WrappedKey],
-    ) -> Result<(), StorageError>;
+    ) -> Result<(), StorageError> {
+        self.put_wrapped_keys_within(journal, keys, u64::MAX).await
+    }
 
     /// Whether `device` is in the latest roster of `journal` (false when the journal does not exist).
     ///
@@ -277,6 +317,15 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Flushes and closes the backend (called once at shutdown).
     async fn close(&self);
+}
+
+/// What one stored wrapped key counts against its journal's quota: its blob,
+/// and its row's device id and epoch (so that many small keys count too).
+pub fn stored_key_bytes(key: &WrappedKey) -> u64 {
+    const ROW_BYTES: u64 = 64;
+    u64::try_from(key.blob.len())
+        .unwrap_or(u64::MAX)
+        .saturating_add(ROW_BYTES)
 }
 
 /// The device sequence that a device's next envelope must carry.

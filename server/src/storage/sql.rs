@@ -53,6 +53,12 @@ pub(crate) static JOURNAL_STATS: Statement = Statement::new(
 /// Sets head (`$1`) and used bytes (`$2`) of journal `$3` after a push group.
 pub(crate) static UPDATE_JOURNAL_TIP: Statement =
     Statement::new("UPDATE journals SET head_seq = $1, used_bytes = $2 WHERE journal_id = $3");
+/// Adds `$1` bytes to the usage of journal `$2` if that keeps it at or below `$3`
+/// (no row changed: over the quota).
+pub(crate) static CHARGE_JOURNAL: Statement = Statement::new(
+    "UPDATE journals SET used_bytes = used_bytes + $1 \
+     WHERE journal_id = $2 AND used_bytes + $1 <= $3",
+);
 
 // --- Envelopes --------------------------------------------------------------
 
@@ -150,6 +156,7 @@ static ALL: &[&Statement] = &[
     &JOURNAL_EXISTS,
     &JOURNAL_STATS,
     &UPDATE_JOURNAL_TIP,
+    &CHARGE_JOURNAL,
     &DEVICE_TIP,
     &ENVELOPES_AFTER,
     &ENVELOPE_HASH,

@@ -126,14 +126,29 @@ pub fn error_code(body: &[u8]) -> String {
     value["error"].as_str().unwrap().to_owned()
 }
 
+/// The upgrade request of a live socket, the token in the `Authorization` header (the relay refuses it in the URL).
+pub fn live_request(
+    base: &str,
+    j: JournalId,
+    token: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let ws = base.replacen("http://", "ws://", 1);
+    let mut request = format!("{ws}/v1/journals/{j}/ws")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
 /// Opens a live socket and waits until its subscription is in place (an empty pull round-trip).
 pub async fn live(base: &str, j: JournalId, token: &str) -> Socket {
     use futures_util::SinkExt;
-    let ws = base.replacen("http://", "ws://", 1);
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(format!("{ws}/v1/journals/{j}/ws?token={token}"))
-            .await
-            .unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(live_request(base, j, token))
+        .await
+        .unwrap();
     let pull = ClientMessage::new(ClientFrame::Pull { after: RelaySeq(0) });
     socket
         .send(Message::Binary(pull.encode().into()))

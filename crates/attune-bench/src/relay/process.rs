@@ -75,6 +75,7 @@ impl RelayProcess {
             "--auth-rate-limit-per-second",
             lots,
         ]);
+        args.extend(["--max-journals-per-hour", lots]);
         let relay = Relay::spawn(binary, dir, "127.0.0.1:0", "warn", &args);
         let url = relay.url.clone();
         let addr = url

@@ -14,6 +14,7 @@
 //! manifest               sealed hash of each entry file as last written store/check.rs
 //! genesis                sealed kit-signed first roster                 store/keys.rs
 //! sync-state             sealed sync bookkeeping                        sync/state.rs
+//! relay-invite           sealed invite for a relay that requires one    sync/membership.rs
 //! snapshot-state         sealed snapshot bookkeeping                    sync/snapshot.rs
 //! safety-plan            the sealed safety plan                         store/safety.rs
 //! lock                   one attune process at a time                   dir/lock.rs
@@ -42,6 +43,8 @@ pub const GENESIS_FILE: &str = "genesis";
 pub const MANIFEST_FILE: &str = "manifest";
 /// The sealed sync bookkeeping.
 pub const SYNC_STATE_FILE: &str = "sync-state";
+/// The sealed invite a relay that requires one wants before it creates the journal.
+pub const INVITE_FILE: &str = "relay-invite";
 /// The sealed snapshot bookkeeping.
 pub const SNAPSHOT_STATE_FILE: &str = "snapshot-state";
 /// One sealed Automerge document per entry.

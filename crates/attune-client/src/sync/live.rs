@@ -71,9 +71,7 @@ async fn run_live(
     cursor: u64,
     on_report: &mut impl FnMut(&SyncReport),
 ) -> Result<(), SyncError> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(client.live_url())
-        .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let mut ws = client.open_live().await?;
     let pull = ClientMessage::new(ClientFrame::Pull {
         after: RelaySeq(cursor),
     });
@@ -87,7 +85,7 @@ async fn run_live(
         tokio::select! {
             msg = ws.next() => {
                 let Some(msg) = msg else { return Err(SyncError::Network("the relay closed the live connection".into())) };
-                let msg = msg.map_err(|e| SyncError::Network(e.to_string()))?;
+                let msg = msg.map_err(|e| client.live_error(e))?;
                 let bytes = match msg {
                     Message::Binary(b) => b,
                     Message::Close(_) => return Err(SyncError::Network("the relay closed the live connection".into())),

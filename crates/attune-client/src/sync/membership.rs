@@ -5,13 +5,19 @@
 use attune_crypto::{genesis_roster, verify_roster_chain, verify_roster_extends, wrap_journal_key};
 use attune_proto::{Epoch, ErrorCode, Roster, RosterDevice, WrappedKey, WrappedKeys, WIRE_VERSION};
 
-use crate::dir::layout::GENESIS_FILE;
+use crate::dir::layout::{GENESIS_FILE, INVITE_FILE};
 use crate::sync::relay::RelayClient;
 use crate::sync::report::SyncReport;
 use crate::sync::state::{ids, SyncState};
 use crate::sync::word::short;
 use crate::sync::SyncError;
 use crate::{Store, StoreError};
+
+/// Keep the invite a relay that requires one wants before it creates this
+/// journal; it is sent (as the `Attune-Invite` header) only with the genesis.
+pub fn set_invite(store: &Store, invite: &str) -> Result<(), SyncError> {
+    Ok(store.write_sealed_state(INVITE_FILE, invite.trim().as_bytes())?)
+}
 
 /// Authenticate to the relay, creating the journal there if this device made it.
 pub async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, SyncError> {
@@ -23,7 +29,16 @@ pub async fn connect(store: &Store, state: &SyncState) -> Result<RelayClient, Sy
         None
     };
     let known = !state.rosters.is_empty();
-    match RelayClient::connect(&relay, journal, device, store.identity(), genesis).await {
+    let invite = match &genesis {
+        Some(_) => store
+            .read_sealed_state(INVITE_FILE)?
+            .and_then(|bytes| String::from_utf8(bytes).ok()),
+        None => None,
+    };
+    let invite = invite.as_deref();
+    match RelayClient::connect_invited(&relay, journal, device, store.identity(), genesis, invite)
+        .await
+    {
         Err(SyncError::Refused { code, .. }) if code == ErrorCode::UnknownJournal && known => {
             Err(SyncError::WrongRelay(relay))
         }

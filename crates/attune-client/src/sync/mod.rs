@@ -8,6 +8,7 @@
 //! per-device chain) and applied; the cursor and the chain advance only after
 //! the changes are durable locally.
 
+mod bounded;
 mod devices;
 mod engine;
 mod inbound;
@@ -17,6 +18,7 @@ mod pull;
 mod push;
 mod quarantine;
 mod relay;
+mod rendezvous;
 mod report;
 mod snapshot;
 pub(crate) mod state;
@@ -24,6 +26,7 @@ mod word;
 
 pub use crate::dir::layout::QUARANTINE_DIR;
 pub use crate::outbox::seal_outbox;
+pub use bounded::{ReadLimits, SNAPSHOT_MIB_VAR};
 pub use devices::join::{add_device, finish_join, JoinRequest, JoinTicket};
 pub use devices::pair::{join_with_code, pair_device, PairingOffer};
 pub use devices::recover::recover;
@@ -31,9 +34,10 @@ pub use devices::revoke::{find_device, revoke_device, Revoked};
 pub use engine::{sync_once, sync_once_with};
 pub use inbound::process_envelopes;
 pub use live::{watch, Opener};
-pub use membership::connect;
+pub use membership::{connect, set_invite};
 pub use push::push_outbox;
-pub use relay::{RelayClient, Rendezvous};
+pub use relay::{LiveSocket, RelayClient};
+pub use rendezvous::Rendezvous;
 pub use report::SyncReport;
 pub use snapshot::{SnapshotTaken, SNAPSHOT_EVERY};
 pub use state::{ChangeBatch, SyncState};
@@ -57,6 +61,18 @@ pub enum SyncError {
         code: attune_proto::ErrorCode,
         /// The relay's explanation.
         message: String,
+    },
+    /// The relay answered more than this device reads for that kind of answer; it stopped reading.
+    #[error(
+        "the relay sent more than {} for {what}, more than this device reads, so it stopped reading; {}",
+        bounded::human_size(*limit),
+        bounded::too_much_hint(what)
+    )]
+    RelayAnsweredTooMuch {
+        /// What was being read ("a page of envelopes", "the journal's snapshot", …).
+        what: &'static str,
+        /// The most this device reads for it, in bytes ([`ReadLimits`]).
+        limit: usize,
     },
     /// The relay sent bytes that are not a valid message.
     #[error("the relay sent something this version cannot read: {0}")]

@@ -4,14 +4,27 @@ use std::time::Duration;
 
 use attune_crypto::DeviceIdentity;
 use attune_proto::{
-    auth_message,
-    routes::{self, PairingSide},
-    Challenge, ChallengeRequest, DeviceId, Envelope, ErrorBody, ErrorCode, JournalId, PullResponse,
+    auth_message, routes, Challenge, ChallengeRequest, DeviceId, Envelope, JournalId, PullResponse,
     PushRequest, PushResponse, RelaySeq, Roster, RosterList, RosterUpdate, Session, SessionRequest,
     WrappedKeys, WIRE_VERSION,
 };
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{header::AUTHORIZATION, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Error as WsError;
 
+use crate::sync::bounded::{read_capped, refusal, refusal_of, ReadLimits};
 use crate::sync::SyncError;
+
+/// Where the pairing code (`devices/pair.rs`) imports the rendezvous from.
+pub(crate) use crate::sync::rendezvous::Rendezvous;
+
+/// The live WebSocket to a relay.
+pub type LiveSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The header that carries an invite to a relay that requires one to create a journal.
+pub const INVITE_HEADER: &str = "Attune-Invite";
 
 /// One authenticated connection to a journal on a relay.
 pub struct RelayClient {
@@ -19,14 +32,15 @@ pub struct RelayClient {
     base: String,
     journal: JournalId,
     token: String,
+    limits: ReadLimits,
 }
 
-fn trim_base(url: &str) -> String {
+pub(super) fn trim_base(url: &str) -> String {
     url.trim_end_matches('/').to_string()
 }
 
 /// The reqwest client used for the relay (timeouts so a dead relay cannot hang a sync).
-fn http_client() -> Result<reqwest::Client, SyncError> {
+pub(super) fn http_client() -> Result<reqwest::Client, SyncError> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
@@ -34,33 +48,27 @@ fn http_client() -> Result<reqwest::Client, SyncError> {
         .map_err(|e| SyncError::Network(e.to_string()))
 }
 
-async fn refusal(resp: reqwest::Response) -> SyncError {
-    let status = resp.status();
-    let body = resp.bytes().await.unwrap_or_default();
-    match serde_json::from_slice::<ErrorBody>(&body) {
-        Ok(e) => SyncError::Refused {
-            status: status.as_u16(),
-            code: e.code(),
-            message: e.message,
-        },
-        Err(_) => SyncError::Refused {
-            status: status.as_u16(),
-            code: ErrorCode::Unknown,
-            message: String::from_utf8_lossy(&body).chars().take(200).collect(),
-        },
-    }
-}
-
 /// An unauthenticated POST (challenge and session).
-async fn post(http: &reqwest::Client, url: &str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
-    let resp = http.post(url).body(body).send().await.map_err(network)?;
-    if !resp.status().is_success() {
-        return Err(refusal(resp).await);
-    }
-    resp.bytes().await.map(|b| b.to_vec()).map_err(network)
+pub(super) async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    what: &'static str,
+) -> Result<Vec<u8>, SyncError> {
+    send(http.post(url).body(body), what).await
 }
 
-fn network(e: reqwest::Error) -> SyncError {
+/// Send an unauthenticated request and read its (capped) answer.
+async fn send(request: reqwest::RequestBuilder, what: &'static str) -> Result<Vec<u8>, SyncError> {
+    let limits = ReadLimits::default();
+    let resp = request.send().await.map_err(network)?;
+    if !resp.status().is_success() {
+        return Err(refusal(resp, limits.error_bytes).await);
+    }
+    read_capped(resp, what, limits.response_bytes).await
+}
+
+pub(super) fn network(e: reqwest::Error) -> SyncError {
     SyncError::Network(e.to_string())
 }
 
@@ -74,6 +82,20 @@ impl RelayClient {
         identity: &DeviceIdentity,
         genesis: Option<Roster>,
     ) -> Result<RelayClient, SyncError> {
+        Self::connect_invited(relay_url, journal, device, identity, genesis, None).await
+    }
+
+    /// [`RelayClient::connect`] with the invite a relay that requires one
+    /// (`--require-invite`) wants before it creates a journal (sent as the
+    /// `Attune-Invite` header, only with a genesis).
+    pub async fn connect_invited(
+        relay_url: &str,
+        journal: JournalId,
+        device: DeviceId,
+        identity: &DeviceIdentity,
+        genesis: Option<Roster>,
+        invite: Option<&str>,
+    ) -> Result<RelayClient, SyncError> {
         let http = http_client()?;
         let base = trim_base(relay_url);
         let req = ChallengeRequest {
@@ -85,6 +107,7 @@ impl RelayClient {
                 &http,
                 &format!("{base}{}", routes::challenge(journal)),
                 req.encode(),
+                "a challenge",
             )
             .await?,
         )?;
@@ -96,31 +119,59 @@ impl RelayClient {
             signature,
             genesis,
         };
-        let session = Session::decode(
-            &post(
-                &http,
-                &format!("{base}{}", routes::session(journal)),
-                req.encode(),
-            )
-            .await?,
-        )?;
+        let creates = req.genesis.is_some();
+        let mut request = http
+            .post(format!("{base}{}", routes::session(journal)))
+            .body(req.encode());
+        if let Some(invite) = invite.filter(|_| creates) {
+            request = request.header(INVITE_HEADER, invite);
+        }
+        let session = Session::decode(&send(request, "a session").await?)?;
         Ok(RelayClient {
             http,
             base,
             journal,
             token: session.token,
+            limits: ReadLimits::from_env(),
         })
     }
 
-    async fn get(&self, path: String) -> Result<Vec<u8>, SyncError> {
-        self.send(reqwest::Method::GET, path, Vec::new()).await
+    /// This client with other read caps (the defaults come from [`ReadLimits::from_env`]).
+    pub fn with_read_limits(mut self, limits: ReadLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
+    /// The most this client reads from the relay.
+    pub fn read_limits(&self) -> ReadLimits {
+        self.limits
+    }
+
+    async fn get(&self, path: String, what: &'static str) -> Result<Vec<u8>, SyncError> {
+        self.send(reqwest::Method::GET, path, Vec::new(), what)
+            .await
+    }
+
+    /// Sends a request and reads the answer, capped at [`ReadLimits::response_bytes`].
     async fn send(
         &self,
         method: reqwest::Method,
         path: String,
         body: Vec<u8>,
+        what: &'static str,
+    ) -> Result<Vec<u8>, SyncError> {
+        let limit = self.limits.response_bytes;
+        self.send_capped(method, path, body, what, limit).await
+    }
+
+    /// Sends a request and reads the answer, stopping past `limit` bytes.
+    async fn send_capped(
+        &self,
+        method: reqwest::Method,
+        path: String,
+        body: Vec<u8>,
+        what: &'static str,
+        limit: usize,
     ) -> Result<Vec<u8>, SyncError> {
         let resp = self
             .http
@@ -131,14 +182,19 @@ impl RelayClient {
             .await
             .map_err(network)?;
         if !resp.status().is_success() {
-            return Err(refusal(resp).await);
+            return Err(refusal(resp, self.limits.error_bytes).await);
         }
-        resp.bytes().await.map(|b| b.to_vec()).map_err(network)
+        read_capped(resp, what, limit).await
     }
 
     /// Every roster version the relay holds, oldest first.
     pub async fn rosters(&self) -> Result<Vec<Roster>, SyncError> {
-        Ok(RosterList::decode(&self.get(routes::roster(self.journal)).await?)?.rosters)
+        Ok(RosterList::decode(
+            &self
+                .get(routes::roster(self.journal), "the journal's rosters")
+                .await?,
+        )?
+        .rosters)
     }
 
     /// Publish the next roster version together with the keys it needs, in one step.
@@ -147,6 +203,7 @@ impl RelayClient {
             reqwest::Method::PUT,
             routes::roster(self.journal),
             update.encode(),
+            "the answer to a roster update",
         )
         .await
         .map(|_| ())
@@ -155,7 +212,9 @@ impl RelayClient {
     /// The journal keys wrapped to this device.
     pub async fn keys(&self) -> Result<WrappedKeys, SyncError> {
         Ok(WrappedKeys::decode(
-            &self.get(routes::keys(self.journal)).await?,
+            &self
+                .get(routes::keys(self.journal), "this device's keys")
+                .await?,
         )?)
     }
 
@@ -165,6 +224,7 @@ impl RelayClient {
             reqwest::Method::PUT,
             routes::keys(self.journal),
             keys.encode(),
+            "the answer to storing keys",
         )
         .await
         .map(|_| ())
@@ -179,7 +239,12 @@ impl RelayClient {
         .encode();
         Ok(PushResponse::decode(
             &self
-                .send(reqwest::Method::POST, routes::push(self.journal), body)
+                .send(
+                    reqwest::Method::POST,
+                    routes::push(self.journal),
+                    body,
+                    "the answer to a push",
+                )
                 .await?,
         )?)
     }
@@ -187,14 +252,27 @@ impl RelayClient {
     /// One page of envelopes after `after`.
     pub async fn pull(&self, after: RelaySeq, limit: u32) -> Result<PullResponse, SyncError> {
         Ok(PullResponse::decode(
-            &self.get(routes::pull(self.journal, after, limit)).await?,
+            &self
+                .get(
+                    routes::pull(self.journal, after, limit),
+                    "a page of envelopes",
+                )
+                .await?,
         )?)
     }
 
     /// The journal's newest snapshot (if any), head and compaction point.
     pub async fn snapshot(&self) -> Result<attune_proto::SnapshotResponse, SyncError> {
         Ok(attune_proto::SnapshotResponse::decode(
-            &self.get(routes::snapshot(self.journal)).await?,
+            &self
+                .send_capped(
+                    reqwest::Method::GET,
+                    routes::snapshot(self.journal),
+                    Vec::new(),
+                    "the journal's snapshot",
+                    self.limits.snapshot_bytes,
+                )
+                .await?,
         )?)
     }
 
@@ -209,6 +287,7 @@ impl RelayClient {
                     reqwest::Method::PUT,
                     routes::snapshot(self.journal),
                     snapshot.encode(),
+                    "the answer to a snapshot upload",
                 )
                 .await?,
         )?)
@@ -226,7 +305,12 @@ impl RelayClient {
         .encode();
         Ok(attune_proto::CompactResponse::decode(
             &self
-                .send(reqwest::Method::POST, routes::compact(self.journal), body)
+                .send(
+                    reqwest::Method::POST,
+                    routes::compact(self.journal),
+                    body,
+                    "the answer to a compaction",
+                )
                 .await?,
         )?)
     }
@@ -239,12 +323,13 @@ impl RelayClient {
                     reqwest::Method::POST,
                     routes::pairing_open(self.journal),
                     Vec::new(),
+                    "a pairing slot",
                 )
                 .await?,
         )?)
     }
 
-    /// The WebSocket URL of the live channel, with the session token.
+    /// The WebSocket URL of the live channel (without the token: see [`RelayClient::open_live`]).
     pub fn live_url(&self) -> String {
         let ws_base = if let Some(rest) = self.base.strip_prefix("https://") {
             format!("wss://{rest}")
@@ -253,78 +338,44 @@ impl RelayClient {
         } else {
             self.base.clone()
         };
-        format!(
-            "{ws_base}{}?token={}",
-            routes::live(self.journal),
-            self.token
-        )
-    }
-}
-
-/// The unauthenticated side of a pairing rendezvous (the new device has no session).
-pub struct Rendezvous {
-    http: reqwest::Client,
-    base: String,
-    nameplate: u32,
-    side: PairingSide,
-    read: usize,
-}
-
-impl Rendezvous {
-    /// The rendezvous `nameplate` on `relay_url`, as `side`.
-    pub fn new(
-        relay_url: &str,
-        nameplate: u32,
-        side: PairingSide,
-    ) -> Result<Rendezvous, SyncError> {
-        Ok(Rendezvous {
-            http: http_client()?,
-            base: trim_base(relay_url),
-            nameplate,
-            side,
-            read: 0,
-        })
+        format!("{ws_base}{}", routes::live(self.journal))
     }
 
-    /// Post one message to the other side.
-    pub async fn send(&self, message: Vec<u8>) -> Result<(), SyncError> {
-        let path = routes::pairing_messages(self.nameplate, self.side);
-        post(&self.http, &format!("{}{path}", self.base), message)
-            .await
-            .map(|_| ())
+    /// Opens the live WebSocket, the token in the `Authorization` header (never
+    /// in the URL), reading at most [`ReadLimits::live_message_bytes`] per message.
+    pub async fn open_live(&self) -> Result<LiveSocket, SyncError> {
+        let mut request = self
+            .live_url()
+            .into_client_request()
+            .map_err(|e| self.live_error(e))?;
+        let bearer = HeaderValue::from_str(&format!("Bearer {}", self.token)).map_err(|_| {
+            SyncError::Network("the relay's session token cannot be sent in a header".into())
+        })?;
+        request.headers_mut().insert(AUTHORIZATION, bearer);
+        let limit = self.limits.live_message_bytes;
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(limit))
+            .max_frame_size(Some(limit));
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), false)
+                .await
+                .map_err(|e| self.live_error(e))?;
+        Ok(socket)
     }
 
-    /// Wait for the other side's next message, polling until `deadline`.
-    pub async fn receive(&mut self, deadline: std::time::Instant) -> Result<Vec<u8>, SyncError> {
-        loop {
-            let path = routes::pairing_read(self.nameplate, self.side, self.read);
-            let url = format!("{}{path}", self.base);
-            let resp = self.http.get(&url).send().await.map_err(network)?;
-            if !resp.status().is_success() {
-                return Err(refusal(resp).await);
+    /// What a failure of the live WebSocket means for the writer.
+    pub fn live_error(&self, error: WsError) -> SyncError {
+        match error {
+            WsError::Capacity(_) => SyncError::RelayAnsweredTooMuch {
+                what: "a live message",
+                limit: self.limits.live_message_bytes,
+            },
+            WsError::Http(response) => {
+                let body = response.body().as_deref().unwrap_or_default();
+                let cut = &body[..body.len().min(self.limits.error_bytes)];
+                refusal_of(response.status().as_u16(), cut)
             }
-            let got = attune_proto::PairingMessages::decode(&resp.bytes().await.map_err(network)?)?;
-            if let Some(first) = got.messages.into_iter().next() {
-                self.read += 1;
-                return Ok(first.into_vec());
-            }
-            if got.closed {
-                return Err(SyncError::PairingClosed);
-            }
-            if std::time::Instant::now() >= deadline {
-                return Err(SyncError::PairingTimeout);
-            }
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            other => SyncError::Network(other.to_string()),
         }
-    }
-
-    /// Close the rendezvous (after success or failure); errors are ignored.
-    pub async fn close(&self) {
-        let path = routes::pairing(self.nameplate);
-        let _ = self
-            .http
-            .delete(format!("{}{path}", self.base))
-            .send()
-            .await;
     }
 }

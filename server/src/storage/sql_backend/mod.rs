@@ -122,27 +122,29 @@ impl<B: SqlBackend> Storage for B {
         B::Db::latest_roster(self.reads(), journal).await
     }
 
-    async fn append_roster(
+    async fn append_roster_within(
         &self,
         roster: &Roster,
         keys: &[WrappedKey],
+        quota_bytes: u64,
     ) -> Result<(), StorageError> {
         let mut tx = self.writes().begin().await.map_err(backend)?;
         let result = async {
-            B::Db::append_roster_in(&mut tx, roster, keys).await?;
+            B::Db::append_roster_in(&mut tx, roster, keys, quota_bytes).await?;
             self.announce_roster(&mut tx, roster.journal_id).await
         }
         .await;
         settle(tx, result).await
     }
 
-    async fn put_wrapped_keys(
+    async fn put_wrapped_keys_within(
         &self,
         journal: JournalId,
         keys: &[WrappedKey],
+        quota_bytes: u64,
     ) -> Result<(), StorageError> {
         let mut tx = self.writes().begin().await.map_err(backend)?;
-        let result = B::Db::put_wrapped_keys_in(&mut tx, journal, keys).await;
+        let result = B::Db::put_wrapped_keys_in(&mut tx, journal, keys, quota_bytes).await;
         settle(tx, result).await
     }
 

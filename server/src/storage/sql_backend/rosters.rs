@@ -7,7 +7,7 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Transacti
 use super::{backend, Dialect};
 use crate::storage::rows::{self, to_i64, to_u64, KeyRow};
 use crate::storage::sql;
-use crate::storage::StorageError;
+use crate::storage::{stored_key_bytes, StorageError};
 
 /// Journals, rosters, wrapped keys and membership on any [`Dialect`].
 ///
@@ -48,18 +48,21 @@ pub(crate) trait RosterQueries: Dialect {
     ) -> Result<(), StorageError>;
 
     /// Appends the next roster version and its keys, under the journal's lock
-    /// (see [`Storage::append_roster`](crate::storage::Storage::append_roster)).
+    /// (see [`Storage::append_roster_within`](crate::storage::Storage::append_roster_within)).
     async fn append_roster_in(
         tx: &mut Transaction<'_, Self>,
         roster: &Roster,
         keys: &[WrappedKey],
+        quota_bytes: u64,
     ) -> Result<(), StorageError>;
 
-    /// Stores wrapped keys of an existing journal (see [`Storage::put_wrapped_keys`](crate::storage::Storage::put_wrapped_keys)).
+    /// Stores wrapped keys of an existing journal, under its lock (see
+    /// [`Storage::put_wrapped_keys_within`](crate::storage::Storage::put_wrapped_keys_within)).
     async fn put_wrapped_keys_in(
         tx: &mut Transaction<'_, Self>,
         journal: JournalId,
         keys: &[WrappedKey],
+        quota_bytes: u64,
     ) -> Result<(), StorageError>;
 
     /// Writes a roster row and replaces the devices view with its devices.
@@ -68,11 +71,22 @@ pub(crate) trait RosterQueries: Dialect {
         roster: &Roster,
     ) -> Result<(), StorageError>;
 
-    /// Inserts keys, never replacing one: an identical stored key is fine, a different one is refused.
+    /// Inserts keys, never replacing one: an identical stored key is fine, a
+    /// different one is refused. The new ones count against the journal's usage (up to `quota_bytes`).
     async fn insert_keys(
         tx: &mut Transaction<'_, Self>,
         journal: JournalId,
         keys: &[WrappedKey],
+        quota_bytes: u64,
+    ) -> Result<(), StorageError>;
+
+    /// Adds `bytes` to the journal's usage, or refuses with
+    /// [`StorageError::QuotaExceeded`] when that would pass `quota_bytes`.
+    async fn charge(
+        tx: &mut Transaction<'_, Self>,
+        journal: JournalId,
+        bytes: u64,
+        quota_bytes: u64,
     ) -> Result<(), StorageError>;
 }
 
@@ -152,6 +166,8 @@ where
         if D::rows_affected(&inserted) == 0 {
             return Err(StorageError::JournalExists(genesis.journal_id));
         }
+        // The genesis is not counted: its size is bounded before it gets here,
+        // and the quota is for what the members add to their journal.
         D::insert_roster(tx, genesis).await
     }
 
@@ -159,6 +175,7 @@ where
         tx: &mut Transaction<'_, D>,
         roster: &Roster,
         keys: &[WrappedKey],
+        quota_bytes: u64,
     ) -> Result<(), StorageError> {
         let journal = roster.journal_id;
         // Serialises roster appends and push groups of all instances on this journal.
@@ -179,15 +196,23 @@ where
                 version: roster.version,
             });
         }
+        let size = u64::try_from(roster.encode().len()).unwrap_or(u64::MAX);
+        D::charge(tx, journal, size, quota_bytes).await?;
         D::insert_roster(tx, roster).await?;
-        D::insert_keys(tx, journal, keys).await
+        D::insert_keys(tx, journal, keys, quota_bytes).await
     }
 
     async fn put_wrapped_keys_in(
         tx: &mut Transaction<'_, D>,
         journal: JournalId,
         keys: &[WrappedKey],
+        quota_bytes: u64,
     ) -> Result<(), StorageError> {
+        // Serialises this with push groups and roster appends on the journal,
+        // which also change its usage.
+        if !D::lock_journal(tx, journal).await? {
+            return Err(StorageError::UnknownJournal(journal));
+        }
         let exists = sqlx::query(D::text(&sql::JOURNAL_EXISTS))
             .bind(&journal.0[..])
             .fetch_optional(&mut **tx)
@@ -198,7 +223,7 @@ where
         }
         // PostgreSQL: concurrent inserts of one (device, epoch) meet at the
         // primary key; the later one waits, finds the earlier one's row, and compares.
-        D::insert_keys(tx, journal, keys).await
+        D::insert_keys(tx, journal, keys, quota_bytes).await
     }
 
     async fn insert_roster(
@@ -238,7 +263,9 @@ where
         tx: &mut Transaction<'_, D>,
         journal: JournalId,
         keys: &[WrappedKey],
+        quota_bytes: u64,
     ) -> Result<(), StorageError> {
+        let mut added: u64 = 0;
         for key in keys {
             let epoch = i64::from(key.epoch.0);
             let inserted = sqlx::query(D::text(&sql::INSERT_KEY))
@@ -250,6 +277,7 @@ where
                 .await
                 .map_err(backend)?;
             if D::rows_affected(&inserted) > 0 {
+                added = added.saturating_add(stored_key_bytes(key));
                 continue;
             }
             let stored: Vec<u8> = sqlx::query_scalar(D::text(&sql::STORED_KEY))
@@ -265,6 +293,35 @@ where
                     epoch: key.epoch,
                 });
             }
+        }
+        D::charge(tx, journal, added, quota_bytes).await
+    }
+
+    async fn charge(
+        tx: &mut Transaction<'_, D>,
+        journal: JournalId,
+        bytes: u64,
+        quota_bytes: u64,
+    ) -> Result<(), StorageError> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        let over = || StorageError::QuotaExceeded {
+            journal,
+            quota_bytes,
+        };
+        // Neither fits a BIGINT only when it is far past any quota.
+        let bytes = i64::try_from(bytes).map_err(|_| over())?;
+        let quota = i64::try_from(quota_bytes).unwrap_or(i64::MAX);
+        let charged = sqlx::query(D::text(&sql::CHARGE_JOURNAL))
+            .bind(bytes)
+            .bind(&journal.0[..])
+            .bind(quota)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        if D::rows_affected(&charged) == 0 {
+            return Err(over());
         }
         Ok(())
     }
