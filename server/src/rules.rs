@@ -128,7 +128,7 @@ pub fn check_epoch_room(latest: &Roster, next: &Roster, config: &Config) -> Resu
 
 fn too_many_epochs(config: &Config) -> ApiError {
     ApiError::new(
-        StatusCode::INSUFFICIENT_STORAGE,
+        StatusCode::CONFLICT,
         ErrorCode::TooManyEpochs,
         format!(
             "a journal on this relay may reach key epoch {} at most; this journal has used them \

@@ -237,7 +237,7 @@ async fn rosters_and_epochs_are_bounded(backend: &Backend) {
     let v3 = next_roster(&v2, &[&a], &a);
     put_roster(&t.router, j, &token, v3, vec![])
         .await
-        .refused(StatusCode::INSUFFICIENT_STORAGE, "too_many_epochs");
+        .refused(StatusCode::CONFLICT, "too_many_epochs");
     // A genesis past the bounds creates nothing.
     let many: Vec<Device> = (10..60).map(Device::new).collect();
     let refs: Vec<&Device> = many.iter().collect();
@@ -288,7 +288,7 @@ async fn the_epoch_never_wraps() {
     let v2 = common::sign_roster(v2, &a);
     put_roster(&t.router, j, &token, v2, vec![])
         .await
-        .refused(StatusCode::INSUFFICIENT_STORAGE, "too_many_epochs");
+        .refused(StatusCode::CONFLICT, "too_many_epochs");
 }
 
 /// Challenge and session from `peer`, with an optional invite.
