@@ -16,9 +16,6 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 use crate::sync::bounded::{read_capped, refusal, refusal_of, ReadLimits};
 use crate::sync::SyncError;
 
-/// Where the pairing code (`devices/pair.rs`) imports the rendezvous from.
-pub(crate) use crate::sync::rendezvous::Rendezvous;
-
 /// The live WebSocket to a relay.
 pub type LiveSocket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

@@ -7,7 +7,7 @@ use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, PairingRol
 use attune_proto::routes::PairingSide;
 
 use crate::sync::devices::join::{add_device_after_sync, JoinRequest, JoinTicket};
-use crate::sync::relay::Rendezvous;
+use crate::sync::rendezvous::Rendezvous;
 use crate::sync::state::SyncState;
 use crate::sync::{finish_join, sync_once, SyncError, SyncReport};
 use crate::{InitOptions, JoiningDevice, Store};
