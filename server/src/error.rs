@@ -94,6 +94,17 @@ impl From<StorageError> for ApiError {
                     "roster version {version} is not the next version; fetch the roster and retry"
                 ),
             ),
+            StorageError::QuotaExceeded {
+                journal,
+                quota_bytes,
+            } => Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                ErrorCode::QuotaExceeded,
+                format!(
+                    "journal {journal} would pass its quota of {quota_bytes} bytes \
+                     (envelopes, roster versions and keys count); nothing was stored"
+                ),
+            ),
             StorageError::KeyExists { device, epoch } => Self::conflict(
                 ErrorCode::KeyExists,
                 format!(

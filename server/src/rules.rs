@@ -14,7 +14,6 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::storage::StorageError;
 
 /// Strict Ed25519 verification; false for an invalid key or signature.
 pub fn verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
@@ -170,25 +169,6 @@ pub fn check_key_bounds(keys: &[WrappedKey], config: &Config) -> Result<(), ApiE
         ));
     }
     Ok(())
-}
-
-/// A storage error as a refusal: over the quota is `507 quota_exceeded`
-/// (as for envelopes), anything else as [`ApiError`] maps it.
-pub fn storage_refusal(error: StorageError) -> ApiError {
-    match error {
-        StorageError::QuotaExceeded {
-            journal,
-            quota_bytes,
-        } => ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            ErrorCode::QuotaExceeded,
-            format!(
-                "journal {journal} would pass its quota of {quota_bytes} bytes \
-                 (envelopes, roster versions and keys count); nothing was stored"
-            ),
-        ),
-        other => other.into(),
-    }
 }
 
 /// Checks that every key is wrapped to a device of `roster`, for an epoch up to its epoch.

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 use crate::error::ApiError;
 use crate::extract::Authenticated;
-use crate::rules::{check_key_bounds, check_keys_for, storage_refusal};
+use crate::rules::{check_key_bounds, check_keys_for};
 use crate::state::AppState;
 use crate::storage::StorageError;
 use crate::wire::Wire;
@@ -36,8 +36,7 @@ pub async fn put_keys(
     state
         .storage
         .put_wrapped_keys_within(grant.journal, &keys.keys, state.config.journal_quota_bytes)
-        .await
-        .map_err(storage_refusal)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -8,7 +8,6 @@ use crate::error::ApiError;
 use crate::extract::Authenticated;
 use crate::rules::{
     check_epoch_room, check_key_bounds, check_keys_for, check_roster_bounds, check_update,
-    storage_refusal,
 };
 use crate::state::AppState;
 use crate::storage::StorageError;
@@ -55,8 +54,7 @@ pub async fn put_roster(
     state
         .storage
         .append_roster_within(&roster, &update.keys, config.journal_quota_bytes)
-        .await
-        .map_err(storage_refusal)?;
+        .await?;
     state.auth.revoke_missing(grant.journal, &roster);
     let closed = state
         .hub

@@ -7,7 +7,7 @@ use axum::http::{Extensions, HeaderMap};
 use crate::auth::Grant;
 use crate::error::ApiError;
 use crate::extract::{JournalPath, UnauthenticatedSlot};
-use crate::rules::{check_auth_signature, check_genesis, check_roster_bounds, storage_refusal};
+use crate::rules::{check_auth_signature, check_genesis, check_roster_bounds};
 use crate::state::AppState;
 use crate::time::now_unix;
 use crate::wire::Wire;
@@ -81,11 +81,7 @@ pub async fn session(
             )?;
             // Counted only once the request could create the journal.
             creation.admit(state.limits.client_key_of(&headers, &extensions))?;
-            state
-                .storage
-                .create_journal(genesis, now_unix())
-                .await
-                .map_err(storage_refusal)?;
+            state.storage.create_journal(genesis, now_unix()).await?;
             tracing::info!(journal_id = %journal, device_id = %device, "journal created");
         }
     }
