@@ -10,11 +10,12 @@ use anyhow::{bail, Context, Result};
 use attune_client::{InitOptions, Store, StoreError};
 use attune_core::{Edit, Query};
 use clap::Parser;
-use cli::args::{Cli, Command, PassphraseAction, RelayAction};
+use cli::args::{Cli, Command, PassphraseAction, RecoveryAction};
 use cli::devices::{device, join};
 use cli::journal::{build_query, crisis, edit, write};
 use cli::output::{entry_full, entry_json, entry_line, kinds_text};
 pub(crate) use cli::passphrase::{read_passphrase_file, work_factor};
+use cli::relay::relay;
 use cli::safe;
 use cli::sync::{status, sync};
 use secrecy::SecretString;
@@ -50,9 +51,10 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub(crate) fn open(&self) -> Result<Store> {
+    /// The passphrase from --passphrase-file (or ATTUNE_PASSPHRASE_FILE), else asked at a terminal.
+    pub(crate) fn passphrase_source(&self) -> impl FnMut() -> Result<SecretString, StoreError> {
         let file = self.passphrase_file.clone();
-        let mut source = move || -> Result<SecretString, StoreError> {
+        move || -> Result<SecretString, StoreError> {
             if let Some(path) = &file {
                 return read_passphrase_file(path);
             }
@@ -62,8 +64,20 @@ impl Ctx {
             rpassword::prompt_password("Passphrase: ")
                 .map(SecretString::from)
                 .map_err(|_| StoreError::PassphraseRequired)
+        }
+    }
+
+    /// Opens the journal: with the identity from its unlock agent if one
+    /// answers (no passphrase, no scrypt), else as always.
+    pub(crate) fn open(&self) -> Result<Store> {
+        #[cfg(target_os = "linux")]
+        let unlocked = attune_client::agent::ask(&self.dir);
+        #[cfg(not(target_os = "linux"))]
+        let unlocked = None;
+        let mut store = match unlocked {
+            Some(identity) => Store::open_with_identity(&self.dir, identity)?,
+            None => Store::open(&self.dir, &mut self.passphrase_source())?,
         };
-        let mut store = Store::open(&self.dir, &mut source)?;
         for w in store.take_warnings() {
             eprintln!("note: {}", safe::line(&w));
         }
@@ -138,22 +152,7 @@ impl Ctx {
             println!("No passphrase is set; `attune passphrase set` adds one.");
         }
         if let Some(words) = store.take_recovery_words() {
-            println!();
-            println!("Your recovery words (shown only now):");
-            println!();
-            for (i, line) in words.split(' ').collect::<Vec<_>>().chunks(6).enumerate() {
-                let numbered: Vec<String> = line
-                    .iter()
-                    .enumerate()
-                    .map(|(j, w)| format!("{:>2}. {w:<9}", i * 6 + j + 1))
-                    .collect();
-                println!("  {}", numbered.join(" ").trim_end());
-            }
-            println!();
-            println!("Write them on paper and keep them somewhere safe, offline. If every device");
-            println!(
-                "is lost, `attune recover --relay URL` and these words bring the journal back"
-            );
+            cli::output::print_recovery_words(&words);
             println!("(once it has synced to a relay). Anyone holding them can read the journal.");
         }
         Ok(store)
@@ -290,31 +289,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Relay {
-            action: RelayAction::Set { url, invite },
-        } => {
-            let url = url.trim().trim_end_matches('/').to_string();
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                bail!("{url:?} is not a relay address; it should start with http:// or https://");
-            }
-            let mut store = ctx.open()?;
-            let first_time = store.config().relay.is_none();
-            store.update_config(|c| c.relay = Some(url.clone()))?;
-            if let Some(invite) = &invite {
-                attune_client::sync::set_invite(&store, invite)?;
-            }
-            let state = attune_client::sync::SyncState::load(&store)?;
-            if first_time && state.next_seq == 1 && !store.config().joined {
-                let n = store.queue_history_for_sync()?;
-                if n > 0 {
-                    println!("Your {n} saved change(s) will be sent, sealed, at the next sync.");
-                }
-            }
-            println!(
-                "This journal syncs through {}. Run `attune sync` (or `attune sync --watch`).",
-                safe::line(&url)
-            );
-        }
+        Command::Relay { action } => relay(&ctx, action)?,
+        Command::Recovery {
+            action: RecoveryAction::Rotate,
+        } => cli::devices::rotate_recovery(&ctx)?,
         Command::Sync {
             watch,
             snapshot,
@@ -329,6 +307,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             name,
             no_passphrase,
         } => cli::devices::recover(&ctx, &relay, words_file.as_deref(), name, no_passphrase)?,
+        #[cfg(target_os = "linux")]
+        Command::Unlock { lifetime } => cli::unlock::unlock(&ctx, &lifetime)?,
+        #[cfg(target_os = "linux")]
+        Command::Lock => cli::unlock::lock(&ctx)?,
+        #[cfg(target_os = "linux")]
+        Command::Agent { seconds } => cli::agent::run(&ctx.dir, seconds)?,
+        #[cfg(not(target_os = "linux"))]
+        Command::Unlock { .. } | Command::Lock | Command::Agent { .. } => {
+            bail!(
+                "unlocking for a while needs Linux for now; every command asks for the passphrase"
+            )
+        }
         Command::Passphrase { action } => {
             let mut store = ctx.open()?;
             match action {
@@ -350,10 +340,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         return Ok(ExitCode::SUCCESS);
                     };
                     store.change_passphrase(Some(pass), work_factor())?;
+                    // The agent would end by itself (the identity file changed); end it now.
+                    #[cfg(target_os = "linux")]
+                    let _ = attune_client::agent::lock(&ctx.dir);
                     println!("The device key is now protected by the new passphrase.");
                 }
                 PassphraseAction::Remove => {
                     store.change_passphrase(None, None)?;
+                    #[cfg(target_os = "linux")]
+                    let _ = attune_client::agent::lock(&ctx.dir);
                     println!("The passphrase is removed; anyone who can read this device's files can read the journal.");
                 }
             }

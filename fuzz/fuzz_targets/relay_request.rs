@@ -21,8 +21,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use attune_proto::{
-    auth_message, Challenge, ChallengeRequest, DeviceId, Epoch, JournalId, PairingSlot, Roster,
-    RosterDevice, Session, SessionRequest, WireMessage, ROSTER_VERSION, WIRE_VERSION,
+    auth_message, Challenge, ChallengeRequest, DeviceId, Epoch, JournalId, PairingOpen,
+    PairingSlot, Roster, RosterDevice, Session, SessionRequest, WireMessage, ROSTER_VERSION,
+    WIRE_VERSION,
 };
 use attune_relay::storage::sqlite::SqliteStorage;
 use attune_relay::{Config, Relay};
@@ -158,7 +159,11 @@ async fn setup(router: &Router, journal: JournalId) -> (String, u32) {
         Method::POST,
         &format!("{base}/pairing"),
         Some(&session.token),
-        Vec::new(),
+        PairingOpen {
+            v: WIRE_VERSION,
+            cancel_commitment: [0x5c; 32],
+        }
+        .encode(),
     )
     .await;
     (session.token, slot.nameplate)

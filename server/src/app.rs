@@ -26,7 +26,7 @@ use tracing::{field, Span};
 use crate::auth::{AuthLimits, Authenticator};
 use crate::config::Config;
 use crate::fanout::Hub;
-use crate::routes::{envelopes, keys, live, pairing, roster, session, snapshots};
+use crate::routes::{envelopes, keys, live, pairing, recovery, reseed, roster, session, snapshots};
 use crate::state::{AppState, Shared};
 use crate::storage::Storage;
 use crate::writer::{Writer, WriterTask};
@@ -58,7 +58,7 @@ impl Relay {
             max_challenges: config.max_challenges,
             max_sessions: config.max_sessions,
         });
-        let pairing = crate::pairing::Rendezvous::new(config.pairing_ttl);
+        let pairing = crate::pairing::Pairing::new(config.pairing_ttl, config.max_pairings_per_ip);
         let limits = crate::limits::Limits::new(&config);
         let limits_sweeper = limits.spawn_sweeper();
         let state = AppState::new(Shared {
@@ -170,6 +170,11 @@ pub fn router(state: AppState) -> Router {
             paths::SESSION,
             post(session::session).layer(auth_rate.clone()),
         )
+        .route(
+            paths::RECOVERY,
+            get(recovery::journal_of_kit).layer(auth_rate.clone()),
+        )
+        .route(paths::RESEED, post(reseed::reseed).layer(auth_rate.clone()))
         .route(
             paths::ROSTER,
             get(roster::get_roster).put(roster::put_roster),

@@ -1,14 +1,18 @@
-//! The pairing rendezvous: short-lived, bounded, in-memory mailboxes through
-//! which two devices run a PAKE. The relay only stores and hands over opaque
-//! messages; it cannot learn the pairing code or the keys exchanged.
+//! The pairing rendezvous: short-lived, bounded mailboxes through which two
+//! devices run a PAKE. The relay only stores and hands over opaque messages;
+//! it cannot learn the pairing code or the keys exchanged.
+//!
+//! Rendezvous live in the database ([`crate::storage::PairingStore`]), so the
+//! two devices may reach different relay instances sharing it. This module
+//! holds what is decided before storage is asked: the limits, random
+//! nameplates, the cancel proof, and the per-address allowance of lookups of
+//! numbers that do not exist (so that open rendezvous cannot be found by
+//! walking the numbers).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-use attune_proto::JournalId;
-
-use crate::time::now_unix;
 
 /// Which device posts or reads (the `{side}` segment of the pairing path).
 pub use attune_proto::routes::PairingSide as Side;
@@ -19,8 +23,18 @@ pub const PAIRING_TTL: Duration = Duration::from_secs(300);
 pub const MAX_PAIRING_MESSAGE: usize = 4096;
 /// Messages each side may post to one rendezvous.
 pub const MAX_MESSAGES_PER_SIDE: usize = 4;
-/// Open rendezvous at once, across all journals.
+/// Open rendezvous at once, across all journals and instances (expired ones aside).
 pub const MAX_OPEN: usize = 1024;
+/// The largest nameplate: six digits at most, so the code stays easy to say.
+pub const MAX_NAMEPLATE: u32 = 999_999;
+/// Random nameplates tried before giving up on a (nearly) full number space.
+pub const NAMEPLATE_TRIES: usize = 16;
+/// Lookups of numbers with no rendezvous one client address may make per window.
+pub const LOOKUP_MISSES: u32 = 10;
+/// The window of [`LOOKUP_MISSES`].
+pub const LOOKUP_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses remembered for the lookup allowance before idle ones are dropped.
+const LOOKUP_TABLE_SWEEP_AT: usize = 10_000;
 
 /// Why a rendezvous operation was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -43,130 +57,101 @@ pub enum PairingError {
     /// Too many pairings are open right now.
     #[error("too many pairings are in progress on this relay; try again in a few minutes")]
     Full,
+    /// The cancel token does not match the rendezvous' commitment.
+    #[error("only the two devices of a pairing can close it (the cancel token does not match)")]
+    CancelRefused,
+    /// The opener's address has its allowance of open rendezvous.
+    #[error("this address has too many pairings open; finish one or wait until it expires")]
+    TooManyFromAddress,
+    /// The address looked up too many numbers that do not exist.
+    #[error("too many pairing numbers that do not exist were asked for from this address; wait a minute")]
+    TooManyLookups,
 }
 
-struct Mailbox {
-    journal: JournalId,
-    expires: Instant,
-    existing: Vec<Vec<u8>>,
-    new: Vec<Vec<u8>>,
-    closed: bool,
+/// The commitment to a cancel token, as the opener sends it and the relay stores it.
+pub fn cancel_commitment(token: &[u8; 32]) -> [u8; 32] {
+    blake3::derive_key(attune_proto::PAIRING_CANCEL_CONTEXT, token)
 }
 
-/// All open rendezvous of this relay process.
-pub struct Rendezvous {
-    open: Mutex<HashMap<u32, Mailbox>>,
-    ttl: Duration,
+/// Whether `token` opens the stored `commitment`, compared in constant time
+/// (`blake3::Hash` equality), so the time taken tells nothing about how close a guess was.
+pub fn proves(commitment: &[u8], token: &[u8; 32]) -> bool {
+    let Ok(stored) = <[u8; 32]>::try_from(commitment) else {
+        return false;
+    };
+    blake3::Hash::from(stored) == blake3::Hash::from(cancel_commitment(token))
 }
 
-impl Default for Rendezvous {
-    fn default() -> Self {
-        Rendezvous::new(PAIRING_TTL)
-    }
+/// `count` random nameplates in `1..=MAX_NAMEPLATE`, to try in order.
+pub fn random_nameplates(count: usize) -> Result<Vec<u32>, getrandom::Error> {
+    let mut bytes = vec![0u8; count * 8];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|chunk| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            // 64 random bits reduced to under a million: the bias is below 2^-40.
+            let n = u64::from_le_bytes(word) % u64::from(MAX_NAMEPLATE);
+            u32::try_from(n).unwrap_or(0) + 1
+        })
+        .collect())
 }
 
-impl Rendezvous {
-    /// Rendezvous that stay open for `ttl`.
-    pub fn new(ttl: Duration) -> Rendezvous {
-        Rendezvous {
-            open: Mutex::new(HashMap::new()),
+/// The pairing settings of a relay, and the per-address allowance of lookups
+/// that found no rendezvous (kept in this instance's memory: behind a load
+/// balancer each instance counts its own).
+pub struct Pairing {
+    /// How long a rendezvous stays open.
+    pub ttl: Duration,
+    /// Open rendezvous per client address.
+    pub max_per_client: usize,
+    misses: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl Pairing {
+    /// Rendezvous open for `ttl`, at most `max_per_client` per client address.
+    pub fn new(ttl: Duration, max_per_client: usize) -> Pairing {
+        Pairing {
             ttl,
+            max_per_client,
+            misses: Mutex::new(HashMap::new()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Mailbox>> {
-        // A panic while holding the lock cannot leave a mailbox half-written
-        // in a way that matters: recover the map.
-        self.open
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Open a rendezvous for `journal`; returns its number and expiry (Unix seconds).
-    pub fn allocate(&self, journal: JournalId) -> Result<(u32, u64), PairingError> {
-        let mut open = self.lock();
+    /// Refuses a client that used up its lookups of numbers that do not exist,
+    /// BEFORE the lookup: a refusal must not depend on whether the number exists.
+    pub fn check_lookups(&self, client: IpAddr) -> Result<(), PairingError> {
         let now = Instant::now();
-        open.retain(|_, m| m.expires > now);
-        if open.len() >= MAX_OPEN {
-            return Err(PairingError::Full);
-        }
-        // Small numbers keep codes short; the secret is in the words.
-        let nameplate = (1..).find(|n| !open.contains_key(n)).unwrap_or(u32::MAX);
-        open.insert(
-            nameplate,
-            Mailbox {
-                journal,
-                expires: now + self.ttl,
-                existing: Vec::new(),
-                new: Vec::new(),
-                closed: false,
-            },
-        );
-        Ok((nameplate, now_unix() + self.ttl.as_secs()))
-    }
-
-    fn with_open<T>(
-        &self,
-        nameplate: u32,
-        f: impl FnOnce(&mut Mailbox) -> Result<T, PairingError>,
-    ) -> Result<T, PairingError> {
-        let mut open = self.lock();
-        let mailbox = open.get_mut(&nameplate).ok_or(PairingError::Unknown)?;
-        if mailbox.expires <= Instant::now() {
-            open.remove(&nameplate);
-            return Err(PairingError::Expired);
-        }
-        f(mailbox)
-    }
-
-    /// Post a message from `side`.
-    pub fn post(&self, nameplate: u32, side: Side, message: Vec<u8>) -> Result<(), PairingError> {
-        if message.len() > MAX_PAIRING_MESSAGE {
-            return Err(PairingError::TooLarge);
-        }
-        self.with_open(nameplate, |m| {
-            if m.closed {
-                return Err(PairingError::Closed);
+        let misses = self.misses.lock().unwrap_or_else(PoisonError::into_inner);
+        match misses.get(&client) {
+            Some((since, count))
+                if now.duration_since(*since) < LOOKUP_WINDOW && *count >= LOOKUP_MISSES =>
+            {
+                Err(PairingError::TooManyLookups)
             }
-            let list = match side {
-                Side::Existing => &mut m.existing,
-                Side::New => &mut m.new,
-            };
-            if list.len() >= MAX_MESSAGES_PER_SIDE {
-                return Err(PairingError::TooManyMessages);
-            }
-            list.push(message);
-            Ok(())
-        })
+            _ => Ok(()),
+        }
     }
 
-    /// The other side's messages after index `after`, and whether the rendezvous is closed.
-    pub fn read(
-        &self,
-        nameplate: u32,
-        reader: Side,
-        after: usize,
-    ) -> Result<(Vec<Vec<u8>>, bool), PairingError> {
-        self.with_open(nameplate, |m| {
-            let list = match reader {
-                Side::Existing => &m.new,
-                Side::New => &m.existing,
-            };
-            Ok((list.iter().skip(after).cloned().collect(), m.closed))
-        })
+    /// Counts a lookup by `client` that found no rendezvous.
+    pub fn missed(&self, client: IpAddr) {
+        let now = Instant::now();
+        let mut misses = self.misses.lock().unwrap_or_else(PoisonError::into_inner);
+        if misses.len() >= LOOKUP_TABLE_SWEEP_AT {
+            misses.retain(|_, (since, _)| now.duration_since(*since) < LOOKUP_WINDOW);
+        }
+        let entry = misses.entry(client).or_insert((now, 0));
+        if now.duration_since(entry.0) >= LOOKUP_WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
     }
+}
 
-    /// Close a rendezvous (either side; after success or failure). Messages stay readable until it expires.
-    pub fn close(&self, nameplate: u32) -> Result<(), PairingError> {
-        self.with_open(nameplate, |m| {
-            m.closed = true;
-            Ok(())
-        })
-    }
-
-    /// The journal a rendezvous belongs to (for logs).
-    pub fn journal_of(&self, nameplate: u32) -> Option<JournalId> {
-        self.lock().get(&nameplate).map(|m| m.journal)
+impl Default for Pairing {
+    fn default() -> Self {
+        Pairing::new(PAIRING_TTL, 8)
     }
 }
 
@@ -175,53 +160,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_flow_between_sides_and_limits_hold() {
-        let r = Rendezvous::default();
-        let (n, _) = r.allocate(JournalId([1; 16])).unwrap();
-        let (n2, _) = r.allocate(JournalId([1; 16])).unwrap();
-        assert_ne!(n, n2);
-        r.post(n, Side::Existing, b"a1".to_vec()).unwrap();
-        r.post(n, Side::New, b"b1".to_vec()).unwrap();
-        assert_eq!(r.read(n, Side::New, 0).unwrap().0, vec![b"a1".to_vec()]);
-        assert_eq!(
-            r.read(n, Side::Existing, 0).unwrap().0,
-            vec![b"b1".to_vec()]
-        );
-        assert!(r.read(n, Side::Existing, 1).unwrap().0.is_empty());
-        assert_eq!(
-            r.post(n, Side::New, vec![0; MAX_PAIRING_MESSAGE + 1]),
-            Err(PairingError::TooLarge)
-        );
-        for _ in 1..MAX_MESSAGES_PER_SIDE {
-            r.post(n, Side::New, b"x".to_vec()).unwrap();
-        }
-        assert_eq!(
-            r.post(n, Side::New, b"x".to_vec()),
-            Err(PairingError::TooManyMessages)
-        );
-        r.close(n).unwrap();
-        assert_eq!(
-            r.post(n, Side::Existing, b"late".to_vec()),
-            Err(PairingError::Closed)
-        );
-        assert!(r.read(n, Side::New, 0).unwrap().1);
-        assert_eq!(
-            r.post(999, Side::New, b"?".to_vec()),
-            Err(PairingError::Unknown)
-        );
+    fn nameplates_are_random_short_and_in_range() {
+        let plates = random_nameplates(1000).unwrap();
+        assert!(plates.iter().all(|n| (1..=MAX_NAMEPLATE).contains(n)));
+        assert!(plates.iter().all(|n| n.to_string().len() <= 6));
+        // Not a counter: neighbours are rarely consecutive, and values spread out.
+        let consecutive = plates.windows(2).filter(|w| w[1] == w[0] + 1).count();
+        assert!(consecutive < 5, "{consecutive} consecutive pairs");
+        assert!(plates.iter().filter(|n| **n > 100_000).count() > 800);
     }
 
     #[test]
-    fn expired_rendezvous_are_refused() {
-        let r = Rendezvous::default();
-        let (n, _) = r.allocate(JournalId([1; 16])).unwrap();
-        if let Some(m) = r.lock().get_mut(&n) {
-            m.expires = Instant::now() - Duration::from_secs(1);
+    fn only_the_committed_token_proves() {
+        let token = [7u8; 32];
+        let commitment = cancel_commitment(&token);
+        assert!(proves(&commitment, &token));
+        assert!(!proves(&commitment, &[8u8; 32]));
+        assert!(!proves(&commitment[..31], &token));
+        assert_ne!(commitment, token);
+    }
+
+    #[test]
+    fn lookups_of_unknown_numbers_are_limited_per_address() {
+        let pairing = Pairing::default();
+        let (a, b): (IpAddr, IpAddr) = ([192, 0, 2, 1].into(), [192, 0, 2, 2].into());
+        for _ in 0..LOOKUP_MISSES {
+            assert_eq!(pairing.check_lookups(a), Ok(()));
+            pairing.missed(a);
         }
-        assert_eq!(
-            r.post(n, Side::New, b"late".to_vec()),
-            Err(PairingError::Expired)
-        );
-        assert_eq!(r.read(n, Side::New, 0), Err(PairingError::Unknown));
+        assert_eq!(pairing.check_lookups(a), Err(PairingError::TooManyLookups));
+        assert_eq!(pairing.check_lookups(b), Ok(()));
     }
 }

@@ -32,8 +32,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Tracks live WebSocket sessions so shutdown can wait for them.
     pub sessions: TaskTracker,
-    /// Device-pairing rendezvous (in memory, short-lived).
-    pub pairing: crate::pairing::Rendezvous,
+    /// Device-pairing settings and lookup allowances (the rendezvous are in storage).
+    pub pairing: crate::pairing::Pairing,
     /// Rate limits and connection caps.
     pub limits: crate::limits::Limits,
 }

@@ -13,6 +13,7 @@ async fn every_route_a_client_builds_is_served() {
     let paths = [
         routes::challenge(j),
         routes::session(j),
+        routes::reseed(j),
         routes::roster(j),
         routes::keys(j),
         routes::push(j),
@@ -24,6 +25,7 @@ async fn every_route_a_client_builds_is_served() {
         routes::pairing(42),
         routes::pairing_messages(42, PairingSide::Existing),
         routes::pairing_read(42, PairingSide::New, 0),
+        routes::recovery(attune_proto::DeviceId([7; 16])),
         routes::HEALTH.to_owned(),
         routes::READY.to_owned(),
         routes::METRICS.to_owned(),

@@ -785,6 +785,7 @@ fn planner_leaves_tips_alone_on_refusal() {
     let mut jt = JournalTip {
         head: RelaySeq(10),
         used_bytes: 0,
+        reseeded: false,
     };
     let mut dt = DeviceTip::EMPTY;
     let bad = pending(

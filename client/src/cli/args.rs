@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::cli::device_args::{
+    DeviceAction, JoinAction, JoinArgs, PassphraseAction, RecoveryAction, RelayAction,
+};
+
 /// An end-to-end encrypted, local-first journal for rebuilding connection after trauma.
 ///
 /// Everything you write is encrypted on this device. Attune is self-help beside
@@ -119,6 +123,11 @@ pub enum Command {
     /// `attune join 7-crystal-harbor --relay URL`. Without one (offline
     /// fallback): `attune join start`, then `attune join finish`.
     Join(JoinArgs),
+    /// The recovery words: `attune recovery rotate` issues new ones.
+    Recovery {
+        #[command(subcommand)]
+        action: RecoveryAction,
+    },
     /// Bring the journal back on this machine from the recovery words, when every device is lost.
     Recover {
         /// The relay the journal synced through.
@@ -144,6 +153,21 @@ pub enum Command {
         #[command(subcommand)]
         action: PassphraseAction,
     },
+    /// Ask the passphrase once; then no command asks it until `attune lock` or the time is up.
+    Unlock {
+        /// How long, from now (not from the last use): 30s, 15m, 1h, 1h30m; at most 24h.
+        #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
+        lifetime: String,
+    },
+    /// Lock the journal again now: the next command asks for the passphrase.
+    Lock,
+    /// The unlock agent's process (started by `attune unlock`).
+    #[command(name = "__agent", hide = true)]
+    Agent {
+        /// How long it serves, in seconds.
+        #[arg(long)]
+        seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,104 +181,6 @@ pub enum CrisisAction {
         /// What to add.
         item: String,
     },
-}
-
-#[derive(Subcommand)]
-pub enum RelayAction {
-    /// Sync through the relay at URL (for example http://127.0.0.1:8787).
-    Set {
-        /// The relay's address.
-        url: String,
-        /// The invite the relay's operator gave you, if the relay asks for one
-        /// to create a journal (kept sealed; sent only when the journal is created).
-        #[arg(long, value_name = "TOKEN")]
-        invite: Option<String>,
-    },
-}
-
-#[derive(Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct JoinArgs {
-    #[command(subcommand)]
-    pub action: Option<JoinAction>,
-    /// The pairing code shown by `attune device pair` (asked for if missing).
-    pub code: Option<String>,
-    /// The relay the journal syncs through.
-    #[arg(long)]
-    pub relay: Option<String>,
-    /// A name for this device, such as "desktop".
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Do not protect this device's key with a passphrase.
-    #[arg(long)]
-    pub no_passphrase: bool,
-}
-
-#[derive(Subcommand)]
-pub enum JoinAction {
-    /// Create this device's keys and print a join request to give to a device of the journal.
-    Start {
-        /// The relay the journal syncs through.
-        #[arg(long)]
-        relay: String,
-        /// A name for this device, such as "desktop".
-        #[arg(long)]
-        name: Option<String>,
-        /// Do not protect this device's key with a passphrase.
-        #[arg(long)]
-        no_passphrase: bool,
-    },
-    /// After `attune device add` ran on the other device: fetch the keys and the journal.
-    Finish {
-        /// The ticket printed by `attune device add` (the journal id and the
-        /// hash of the device list that added this device).
-        #[arg(value_name = "TICKET")]
-        journal_id: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum DeviceAction {
-    /// Add a new device with a short one-time code (the new device runs `attune join CODE`).
-    Pair {
-        /// Add the device without asking for confirmation (scripts).
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Add a new device from the join request it printed (`attune join start`).
-    Add {
-        /// The join request (starts with attune-join-v1.).
-        request: String,
-    },
-    /// Remove a lost or retired device: it can no longer sync or read anything new.
-    Revoke {
-        /// The device's id or fingerprint (its first characters are enough; see `attune device list`).
-        device: String,
-    },
-    /// Rename this device (the other devices learn the name at the next sync).
-    Rename {
-        /// The new name.
-        name: String,
-    },
-    /// List the journal's devices as of the last sync.
-    List {
-        /// Print stable JSON for scripts.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum PassphraseAction {
-    /// Protect (or re-protect) the device key with a new passphrase (one too easy to guess is refused).
-    #[command(alias = "change")]
-    Set {
-        /// Read the new passphrase from this file instead of asking.
-        #[arg(long, value_name = "FILE")]
-        new_passphrase_file: Option<PathBuf>,
-    },
-    /// Remove the passphrase (anyone who can read your files can then read the journal).
-    Remove,
 }
 
 #[derive(Args, Default)]

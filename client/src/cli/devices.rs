@@ -279,3 +279,19 @@ fn join_with_code(ctx: &Ctx, args: JoinArgs) -> Result<()> {
     print_report(&report);
     Ok(())
 }
+
+/// `attune recovery rotate`: new words, the old kit removed under a new key epoch.
+pub(crate) fn rotate_recovery(ctx: &Ctx) -> Result<()> {
+    let rt = runtime()?;
+    let mut store = ctx.open()?;
+    let rotated = rt.block_on(attune_client::sync::rotate_recovery(&mut store))?;
+    println!(
+        "New recovery words issued. The old words' device ({}) was removed from the journal \
+         under key epoch {}: they restore nothing written from now on.",
+        &rotated.old_kit.to_string()[..8],
+        rotated.epoch
+    );
+    crate::cli::output::print_recovery_words(&rotated.words);
+    println!("(this journal is on a relay already). Anyone holding them can read the journal.");
+    Ok(())
+}

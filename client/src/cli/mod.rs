@@ -1,11 +1,17 @@
 //! Pieces of the `attune` command line that are worth testing on their own.
 
+#[cfg(target_os = "linux")]
+pub mod agent;
 pub mod args;
+pub mod device_args;
 pub mod devices;
 pub mod journal;
 pub mod output;
 pub mod passphrase;
 pub mod prompt;
+pub mod relay;
 pub mod safe;
 pub mod sync;
 pub mod time;
+#[cfg(target_os = "linux")]
+pub mod unlock;

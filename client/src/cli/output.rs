@@ -215,6 +215,24 @@ pub fn kinds_json() -> Value {
     Value::Array(kinds)
 }
 
+/// Prints the 24 recovery words, numbered in rows of six, and how to keep them.
+pub fn print_recovery_words(words: &str) {
+    println!();
+    println!("Your recovery words (shown only now):");
+    println!();
+    for (i, line) in words.split(' ').collect::<Vec<_>>().chunks(6).enumerate() {
+        let numbered: Vec<String> = line
+            .iter()
+            .enumerate()
+            .map(|(j, w)| format!("{:>2}. {w:<9}", i * 6 + j + 1))
+            .collect();
+        println!("  {}", numbered.join(" ").trim_end());
+    }
+    println!();
+    println!("Write them on paper and keep them somewhere safe, offline. If every device");
+    println!("is lost, `attune recover --relay URL` and these words bring the journal back");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,9 @@ use std::borrow::Cow;
 use anyhow::{bail, Context, Result};
 use attune_client::sync::SyncReport;
 use attune_client::{Store, StoreError};
-use secrecy::SecretString;
 
 use crate::cli::safe;
-use crate::{cli, interactive, read_passphrase_file, Ctx};
+use crate::{cli, Ctx};
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     // wss:// needs a TLS provider chosen once per process.
@@ -75,7 +74,16 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
     let rt = runtime()?;
     if !watch {
         let mut store = ctx.open()?;
-        let report = rt.block_on(attune_client::sync::sync_once_with(&mut store, snapshot))?;
+        let report = match rt.block_on(attune_client::sync::sync_once_with(&mut store, snapshot)) {
+            Err(attune_client::sync::SyncError::WrongRelay(relay)) if !json => {
+                drop(store);
+                if crate::cli::relay::offer_reseed(ctx)? {
+                    return Ok(());
+                }
+                return Err(attune_client::sync::SyncError::WrongRelay(relay).into());
+            }
+            other => other?,
+        };
         if snapshot && report.snapshot_taken.is_none() && !json {
             println!("No new snapshot: the relay already holds one at least as new, or changes still wait to be sent.");
         }
@@ -100,28 +108,16 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
         }
         return Ok(());
     }
-    // Ask for the passphrase once; the watch loop reopens the journal for each batch
-    // so that `attune write` keeps working meanwhile.
+    // Open the identity once (the agent, or the passphrase and scrypt); the watch
+    // loop reopens the journal with it for each batch so that `attune write`
+    // keeps working meanwhile.
     let store = ctx.open()?;
     let relay = store.config().relay.clone().unwrap_or_default();
+    let identity = store.identity().clone();
     drop(store);
-    let pass = match &ctx.passphrase_file {
-        Some(p) => Some(read_passphrase_file(p)?),
-        None => None,
-    };
-    let pass = match pass {
-        Some(p) => Some(p),
-        None if attune_client::store::identity_is_protected(&ctx.dir) && interactive() => Some(
-            SecretString::from(rpassword::prompt_password("Passphrase: ")?),
-        ),
-        None => None,
-    };
     let dir = ctx.dir.clone();
-    let mut opener = move || -> Result<Store, StoreError> {
-        let pass = pass.clone();
-        let mut source = move || pass.clone().ok_or(StoreError::PassphraseRequired);
-        Store::open(&dir, &mut source)
-    };
+    let mut opener =
+        move || -> Result<Store, StoreError> { Store::open_with_identity(&dir, identity.clone()) };
     println!(
         "Syncing live with {}. Press Ctrl-C to stop.",
         safe::line(&relay)

@@ -10,9 +10,9 @@ use crate::journal::generate;
 use crate::print_figure;
 
 /// Entries of the journal: ten years, one a day.
-const ENTRIES: usize = 3650;
+pub const ENTRIES: usize = 3650;
 /// Body text in it (about the journal benchmark's).
-const TEXT_BYTES: usize = 10 * 1024 * 1024;
+pub const TEXT_BYTES: usize = 10 * 1024 * 1024;
 
 /// Writes out what other processes left in the page cache (here the relay's
 /// PostgreSQL shares the disk): a new device flushes its files with one
@@ -44,6 +44,23 @@ fn entry_count(d: &Device) -> usize {
 
 /// Measures catch-up on a relay started with `relay_args` (backend selection); `label` names the backend.
 pub fn run(label: &str, relay_args: &[&str]) -> Result<()> {
+    run_sized(label, "10y", relay_args, ENTRIES, TEXT_BYTES)
+}
+
+/// [`run`] on a journal of `entries` entries and `text_bytes` of text; `size` names it in the figures.
+///
+/// The new device without a snapshot is measured with automatic snapshots
+/// off ([`attune_client::sync::NO_AUTO_SNAPSHOT_VAR`]); then one ordinary
+/// sync of the writer says whether the snapshot policy takes one by itself
+/// (`…_auto_snapshot`: 1 or 0), and the new device with a snapshot is
+/// measured after `sync --snapshot`.
+pub fn run_sized(
+    label: &str,
+    size: &str,
+    relay_args: &[&str],
+    entries: usize,
+    text_bytes: usize,
+) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let relay = Relay::start_with(&tmp.path().join("relay"), "127.0.0.1:0", "warn", relay_args);
     let writer = Device::new(tmp.path().join("writer"));
@@ -53,7 +70,7 @@ pub fn run(label: &str, relay_args: &[&str]) -> Result<()> {
         let mut store = open_store(&writer)?;
         // Written by the writer's device: other devices take only changes
         // whose author is the device that sends them.
-        let generated = generate(ENTRIES, TEXT_BYTES, &store.config().actor())?;
+        let generated = generate(entries, text_bytes, &store.config().actor())?;
         store.insert_docs(&generated.docs)?;
         store.queue_history_for_sync()?;
     }
@@ -61,38 +78,56 @@ pub fn run(label: &str, relay_args: &[&str]) -> Result<()> {
 
     let fresh = |name: &str| Device::new(tmp.path().join(name));
     let without = fresh("without");
-    let seconds_without = join_seconds(&without, &writer, &relay)?;
-    check_complete(&without)?;
+    // Child processes inherit it: no device takes a snapshot in this phase.
+    std::env::set_var(attune_client::sync::NO_AUTO_SNAPSHOT_VAR, "1");
+    let seconds_without = join_seconds(&without, &writer, &relay);
+    std::env::remove_var(attune_client::sync::NO_AUTO_SNAPSHOT_VAR);
+    let seconds_without = seconds_without?;
+    check_complete(&without, entries)?;
     print_figure(
-        &format!("relay_{label}_catch_up_10y_without_snapshot"),
+        &format!("relay_{label}_catch_up_{size}_without_snapshot"),
         seconds_without,
         "s",
     );
+    let ordinary = writer.json(&["sync", "--json"]);
+    print_figure(
+        &format!("relay_{label}_catch_up_{size}_auto_snapshot"),
+        if ordinary["snapshot_taken"].is_null() {
+            0.0
+        } else {
+            1.0
+        },
+        "",
+    );
 
-    let taken = writer.json(&["sync", "--snapshot", "--json"]);
+    let taken = if ordinary["snapshot_taken"].is_null() {
+        writer.json(&["sync", "--snapshot", "--json"])
+    } else {
+        ordinary
+    };
     let bytes = taken["snapshot_taken"]["bytes"]
         .as_f64()
         .context("no snapshot was taken")?;
     print_figure(
-        &format!("relay_{label}_snapshot_10y_size"),
+        &format!("relay_{label}_snapshot_{size}_size"),
         bytes / (1024.0 * 1024.0),
         "MiB",
     );
     let with = fresh("with");
     let seconds_with = join_seconds(&with, &writer, &relay)?;
-    check_complete(&with)?;
+    check_complete(&with, entries)?;
     print_figure(
-        &format!("relay_{label}_catch_up_10y_with_snapshot"),
+        &format!("relay_{label}_catch_up_{size}_with_snapshot"),
         seconds_with,
         "s",
     );
     Ok(())
 }
 
-fn check_complete(d: &Device) -> Result<()> {
+fn check_complete(d: &Device, entries: usize) -> Result<()> {
     let n = entry_count(d);
-    if n != ENTRIES {
-        bail!("the new device has {n} entries, not {ENTRIES}");
+    if n != entries {
+        bail!("the new device has {n} entries, not {entries}");
     }
     Ok(())
 }

@@ -335,6 +335,13 @@ pub fn run(entries: usize, text_mb: f64, reps: usize) -> Result<()> {
     print_figure("journal_search_word_hits", listed.2 as f64, "entries");
     print_figure("journal_open_search", median(&mut open_search), "ms");
     print_figure("journal_disk", dir_size(&dir) as f64 / 1e6, "MB");
+    // The same journal with a passphrase, through the real binary: unlock once, then list.
+    let since = time::OffsetDateTime::from_unix_timestamp((today_ms - 30 * DAY_MS) / 1000)?;
+    crate::unlock::run(&dir, &since.date().to_string(), reps)?;
+    // Pasted text: one entry of 1 MiB, then of 5 MiB, into the same journal.
+    let pasted_at = today_ms + DAY_MS / 2;
+    crate::large_write::run(&dir, 1, reps, pasted_at, &mut no_passphrase())?;
+    crate::large_write::run(&dir, 5, reps.min(3), pasted_at, &mut no_passphrase())?;
 
     baseline(entries, text_mb, reps, today_ms)?;
     Ok(())

@@ -2,8 +2,10 @@
 
 mod catchup;
 mod journal;
+mod large_write;
 mod relay;
 mod sync;
+mod unlock;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -61,6 +63,26 @@ enum Area {
         #[arg(long, default_value_t = 0)]
         inspect_secs: u64,
     },
+    /// A new device joining a journal of any size through the real relay
+    /// (SQLite): seconds without a snapshot, whether the snapshot policy takes
+    /// one by itself, seconds with one. `--entries 85000 --text-mb 3` is the
+    /// many-short-entries journal.
+    Catchup {
+        /// Number of entries.
+        #[arg(long, default_value_t = catchup::ENTRIES)]
+        entries: usize,
+        /// Megabytes of body text.
+        #[arg(long, default_value_t = 10.0)]
+        text_mb: f64,
+    },
+    /// Run a command and print its wall time (ms) and peak RSS (KiB): the
+    /// journal area measures `attune` processes through it.
+    #[command(hide = true)]
+    PeakRss {
+        /// The program and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
 }
 
 /// Print one figure in the `name: value unit` format.
@@ -104,6 +126,14 @@ fn main() -> Result<()> {
             reps,
         } => journal::run(entries, text_mb, reps),
         Area::Sync { per_device } => sync::run(per_device),
+        Area::Catchup { entries, text_mb } => catchup::run_sized(
+            "sqlite",
+            &format!("{entries}_entries"),
+            &[],
+            entries,
+            (text_mb * 1024.0 * 1024.0) as usize,
+        ),
+        Area::PeakRss { command } => unlock::peak_rss(&command),
         Area::Relay {
             connections,
             devices_per_journal,

@@ -32,8 +32,11 @@
 //! Code map: [`dir`] is the only module that touches the file system
 //! (names, atomic writes, sealing, the lock); [`store`] owns entries, views,
 //! keys and the safety plan; [`outbox`] owns what waits to leave; [`sync`]
-//! talks to the relay.
+//! talks to the relay; `agent` (Linux) unlocks a passphrase-protected journal
+//! once for many commands ([`Store::open_with_identity`]).
 
+#[cfg(target_os = "linux")]
+pub mod agent;
 pub mod config;
 pub mod dir;
 mod error;

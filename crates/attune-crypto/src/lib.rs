@@ -117,7 +117,8 @@ pub use identity::{fingerprint_of, verify_signature, DeviceIdentity};
 pub use key::{JournalKey, KeyRing, JOURNAL_KEY_LEN};
 pub use names::private_name;
 pub use pairing::{
-    pairing_words, parse_pairing_code, start_pairing, PairingKey, PairingRole, PairingStart,
+    pairing_words, parse_pairing_code, start_pairing, CancelToken, PairingKey, PairingRole,
+    PairingStart,
 };
 pub use random::random_bytes;
 pub use recovery::RecoverySecret;

@@ -56,6 +56,45 @@ pub fn parse_pairing_code(code: &str) -> Result<(u32, String), CryptoError> {
     Ok((nameplate, code))
 }
 
+/// The random token that closes a rendezvous on the relay.
+///
+/// The existing device draws it, sends only its commitment when it opens the
+/// rendezvous, and hands the token to the new device sealed under the pairing
+/// key, so that either device (and nobody else) can close the rendezvous. It
+/// is random, not derived from the code: a commitment to anything derived
+/// from the code's ~22 bits would let the relay test every code offline in
+/// under a second, and then sit in the middle of the PAKE.
+pub struct CancelToken(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CancelToken(<redacted>)")
+    }
+}
+
+impl CancelToken {
+    /// A fresh random token.
+    pub fn generate() -> CancelToken {
+        CancelToken(Zeroizing::new(crate::random_bytes::<32>()))
+    }
+
+    /// The token as the other device received it (exactly 32 bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<CancelToken, CryptoError> {
+        let token: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::PairingFailed)?;
+        Ok(CancelToken(Zeroizing::new(token)))
+    }
+
+    /// The token's bytes (to seal for the other device, or to present when closing).
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// What the relay stores: `blake3::derive_key(PAIRING_CANCEL_CONTEXT, token)`.
+    pub fn commitment(&self) -> [u8; 32] {
+        blake3::derive_key(attune_proto::PAIRING_CANCEL_CONTEXT, &self.0[..])
+    }
+}
+
 /// One side of a pairing exchange, after sending its PAKE message.
 pub struct PairingStart {
     spake: Spake2<Ed25519Group>,
@@ -187,6 +226,26 @@ mod tests {
         assert!(kn.open(&ke.seal(b"keys").unwrap()).is_err());
         // …nor accepts what the relay forged.
         assert!(kn.open(&km.seal(b"forged").unwrap()).is_err());
+    }
+
+    #[test]
+    fn cancel_tokens_are_random_and_commit_with_the_shared_context() {
+        let (a, b) = (CancelToken::generate(), CancelToken::generate());
+        assert_ne!(a.bytes(), b.bytes());
+        let again = CancelToken::from_bytes(a.bytes()).unwrap();
+        assert_eq!(again.commitment(), a.commitment());
+        assert_ne!(a.commitment(), *a.bytes());
+        assert!(CancelToken::from_bytes(&[0; 31]).is_err());
+        // The relay computes the same commitment (server/src/pairing.rs).
+        let fixed = CancelToken::from_bytes(&[7; 32]).unwrap();
+        assert_eq!(
+            hex::encode(fixed.commitment()),
+            hex::encode(blake3::derive_key(
+                "attune 2026-12 pairing cancel token v1",
+                &[7; 32]
+            ))
+        );
+        assert_eq!(format!("{a:?}"), "CancelToken(<redacted>)");
     }
 
     #[test]

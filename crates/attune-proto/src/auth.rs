@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{bytes64, wire_message};
-use crate::{DeviceId, JournalId, Roster};
+use crate::{DeviceId, JournalId, Roster, WrappedKey};
 
 /// Domain separation prefix of [`auth_message`].
 const AUTH_DOMAIN: &[u8] = b"attune-auth-v1";
@@ -77,4 +77,36 @@ impl std::fmt::Debug for Session {
     }
 }
 
-wire_message!(ChallengeRequest, Challenge, SessionRequest, Session);
+/// A device re-creates its journal on a relay that does not know it (one that
+/// lost its data, or a new one): it answers a challenge like a
+/// [`SessionRequest`] and brings the whole signed roster chain, oldest first,
+/// and the journal keys wrapped to the devices of the latest version.
+///
+/// The relay checks the chain with the same rule every device applies and
+/// that the answering device is in its latest version; it cannot check the
+/// keys (they are sealed), which is why devices accept a key only when the
+/// signed roster commits to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReseedRequest {
+    /// Wire version, [`crate::WIRE_VERSION`].
+    pub v: u8,
+    /// The device answering.
+    pub device_id: DeviceId,
+    /// The nonce of the challenge being answered.
+    pub nonce: [u8; 32],
+    /// Ed25519 signature over [`auth_message`] of journal, device and nonce.
+    #[serde(with = "bytes64")]
+    pub signature: [u8; 64],
+    /// Every roster version, genesis first.
+    pub rosters: Vec<Roster>,
+    /// Journal keys wrapped to devices of the latest version.
+    pub keys: Vec<WrappedKey>,
+}
+
+wire_message!(
+    ChallengeRequest,
+    Challenge,
+    SessionRequest,
+    Session,
+    ReseedRequest
+);

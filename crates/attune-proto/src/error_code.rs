@@ -64,6 +64,8 @@ error_codes! {
     UnsupportedVersion = "unsupported_version",
     /// The `{jid}` of the path is not a journal id.
     InvalidJournalId = "invalid_journal_id",
+    /// A device id in the path is not 32 lowercase hex characters.
+    InvalidDeviceId = "invalid_device_id",
     /// The request body could not be read.
     UnreadableBody = "unreadable_body",
     /// The request body is larger than the relay accepts.
@@ -102,6 +104,8 @@ error_codes! {
     // Journals, rosters and keys.
     /// The journal does not exist.
     UnknownJournal = "unknown_journal",
+    /// No journal's latest roster lists this device (a recovery lookup).
+    UnknownMember = "unknown_member",
     /// A journal with this id already exists.
     JournalExists = "journal_exists",
     /// The roster version is not the next one.
@@ -112,6 +116,9 @@ error_codes! {
     InvalidRoster = "invalid_roster",
     /// The genesis roster does not list the device creating the journal.
     InvalidGenesis = "invalid_genesis",
+    /// A re-seed's roster chain is empty, too long, or does not list the
+    /// re-seeding device in its latest version.
+    InvalidReseed = "invalid_reseed",
     /// A key is wrapped to a device that is not in the roster.
     UnknownDevice = "unknown_device",
     /// A key is for an epoch past the roster's.
@@ -180,6 +187,12 @@ error_codes! {
     PairingFull = "pairing_full",
     /// The pairing side of the path is neither `existing` nor `new`.
     BadSide = "bad_side",
+    /// Closing a pairing needs its cancel token, and this one does not match.
+    PairingCancelRefused = "pairing_cancel_refused",
+    /// The client's address has too many pairings open; retry when one ends.
+    TooManyPairingsFromIp = "too_many_pairings_from_ip",
+    /// The client's address asked for too many pairing numbers that do not exist lately.
+    TooManyPairingLookups = "too_many_pairing_lookups",
 
     // Load and availability.
     /// The client sent too many requests; retry after `Retry-After`.

@@ -44,12 +44,13 @@ mod ids;
 mod keys;
 mod live;
 mod pairing;
+mod recovery;
 mod roster;
 pub mod routes;
 mod snapshot;
 mod sync;
 
-pub use auth::{auth_message, Challenge, ChallengeRequest, Session, SessionRequest};
+pub use auth::{auth_message, Challenge, ChallengeRequest, ReseedRequest, Session, SessionRequest};
 pub use codec::{decode_message, encode_message, WireMessage};
 pub use envelope::Envelope;
 pub use error::ProtoError;
@@ -57,7 +58,10 @@ pub use error_code::ErrorCode;
 pub use ids::{DeviceId, DeviceSeq, Epoch, JournalId, RelaySeq};
 pub use keys::{WrappedKey, WrappedKeys};
 pub use live::{ClientFrame, ClientMessage, ErrorBody, LiveAuth, ServerFrame, ServerMessage};
-pub use pairing::{PairingMessages, PairingSlot};
+pub use pairing::{
+    PairingCancel, PairingMessages, PairingOpen, PairingSlot, PAIRING_CANCEL_CONTEXT,
+};
+pub use recovery::RecoveryJournal;
 pub use roster::{RevokedDevice, Roster, RosterDevice, RosterList, RosterUpdate, ROSTER_VERSION};
 pub use snapshot::{
     CompactRequest, CompactResponse, Cover, Snapshot, SnapshotHeader, SnapshotResponse,

@@ -40,6 +40,9 @@ macro_rules! pairing_route {
 pub const CHALLENGE: &str = journal_route!("/challenge");
 /// `POST`: a device trades a signed challenge for a session (the first one creates the journal).
 pub const SESSION: &str = journal_route!("/session");
+/// `POST`: a device re-creates a journal this relay does not know, from its
+/// verified roster chain and keys, and gets a session (see [`crate::ReseedRequest`]).
+pub const RESEED: &str = journal_route!("/reseed");
 /// `GET` every roster version, `PUT` the next one.
 pub const ROSTER: &str = journal_route!("/roster");
 /// `GET` the device's wrapped keys, `PUT` keys for devices of the roster.
@@ -56,6 +59,9 @@ pub const PAIRING_OPEN: &str = journal_route!("/pairing");
 pub const SNAPSHOT: &str = journal_route!("/snapshot");
 /// `POST`: deletes the envelopes a stored snapshot covers.
 pub const COMPACT: &str = journal_route!("/compact");
+/// `GET`: the journal whose latest roster lists `{device}` (a recovery kit
+/// finding its journal; unauthenticated, see [`crate::RecoveryJournal`]).
+pub const RECOVERY: &str = "/v1/recovery/{device}";
 /// `DELETE`: closes a pairing rendezvous.
 pub const PAIRING: &str = pairing_route!("");
 /// `POST` one message from a side, `GET ?after=N` the other side's messages.
@@ -71,6 +77,7 @@ pub const METRICS: &str = "/metrics";
 pub const ALL: &[&str] = &[
     CHALLENGE,
     SESSION,
+    RESEED,
     ROSTER,
     KEYS,
     ENVELOPES,
@@ -80,6 +87,7 @@ pub const ALL: &[&str] = &[
     COMPACT,
     PAIRING,
     PAIRING_MESSAGES,
+    RECOVERY,
     HEALTH,
     READY,
     METRICS,
@@ -137,6 +145,11 @@ pub fn session(journal: JournalId) -> String {
     for_journal(SESSION, journal)
 }
 
+/// The path of [`RESEED`] for `journal`.
+pub fn reseed(journal: JournalId) -> String {
+    for_journal(RESEED, journal)
+}
+
 /// The path of [`ROSTER`] for `journal`.
 pub fn roster(journal: JournalId) -> String {
     for_journal(ROSTER, journal)
@@ -175,6 +188,11 @@ pub fn snapshot(journal: JournalId) -> String {
 /// The path of [`COMPACT`] for `journal`.
 pub fn compact(journal: JournalId) -> String {
     for_journal(COMPACT, journal)
+}
+
+/// The path of [`RECOVERY`] for `device`.
+pub fn recovery(device: crate::DeviceId) -> String {
+    RECOVERY.replace("{device}", &device.to_string())
 }
 
 /// The path of [`PAIRING`] for rendezvous `nameplate`.

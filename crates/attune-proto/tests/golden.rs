@@ -427,3 +427,27 @@ fn session_debug_hides_the_token() {
     };
     assert!(!format!("{session:?}").contains("secret-token"));
 }
+
+#[test]
+fn pairing_open_and_cancel_vectors() {
+    let open = PairingOpen {
+        v: WIRE_VERSION,
+        cancel_commitment: std::array::from_fn(|i| i as u8),
+    };
+    check("pairing_open", &open.encode());
+    assert_eq!(
+        PairingOpen::decode(&read_vector("pairing_open")).unwrap(),
+        open
+    );
+    let cancel = PairingCancel {
+        v: WIRE_VERSION,
+        cancel_token: std::array::from_fn(|i| 0xa0 + i as u8),
+    };
+    check("pairing_cancel", &cancel.encode());
+    assert_eq!(
+        PairingCancel::decode(&read_vector("pairing_cancel")).unwrap(),
+        cancel
+    );
+    // The token never shows in logs.
+    assert!(!format!("{cancel:?}").contains("160"));
+}

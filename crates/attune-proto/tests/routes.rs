@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use attune_proto::routes::{self, PairingSide};
-use attune_proto::{JournalId, RelaySeq};
+use attune_proto::{DeviceId, JournalId, RelaySeq};
 
 const JOURNAL: JournalId = JournalId([0xab; 16]);
 
@@ -13,13 +13,18 @@ fn fill(template: &str, side: &str) -> String {
         .replace("{jid}", &JOURNAL.to_string())
         .replace("{nameplate}", "42")
         .replace("{side}", side)
+        .replace("{device}", &DEVICE.to_string())
 }
+
+const DEVICE: DeviceId = DeviceId([0xcd; 16]);
 
 #[test]
 fn built_paths_match_their_templates() {
     let journal_paths = [
         (routes::CHALLENGE, routes::challenge(JOURNAL)),
         (routes::SESSION, routes::session(JOURNAL)),
+        (routes::RESEED, routes::reseed(JOURNAL)),
+        (routes::RECOVERY, routes::recovery(DEVICE)),
         (routes::ROSTER, routes::roster(JOURNAL)),
         (routes::KEYS, routes::keys(JOURNAL)),
         (routes::ENVELOPES, routes::push(JOURNAL)),
@@ -62,6 +67,11 @@ fn the_wire_paths_do_not_change() {
         routes::pairing_messages(7, PairingSide::New),
         "/v1/pairing/7/new"
     );
+    assert_eq!(routes::reseed(JOURNAL), format!("/v1/journals/{j}/reseed"));
+    assert_eq!(
+        routes::recovery(DEVICE),
+        "/v1/recovery/cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+    );
     assert_eq!(routes::HEALTH, "/healthz");
     assert_eq!(routes::READY, "/readyz");
     assert_eq!(routes::METRICS, "/metrics");
@@ -76,7 +86,8 @@ fn templates_are_distinct_and_use_only_known_parameters() {
         let bare = template
             .replace("{jid}", "")
             .replace("{nameplate}", "")
-            .replace("{side}", "");
+            .replace("{side}", "")
+            .replace("{device}", "");
         assert!(
             !bare.contains('{') && !bare.contains('}') && !bare.contains(':'),
             "{template} has a parameter clients cannot fill"

@@ -121,10 +121,11 @@ pub async fn put_snapshot(
         .await?
         .ok_or(StorageError::UnknownJournal(grant.journal))?;
     let previous = state.storage.snapshot(grant.journal).await?;
-    let facts = state
+    let mut facts = state
         .storage
         .cover_facts(grant.journal, header.cursor, &header.covers)
         .await?;
+    facts.seed = stats.reseeded;
     check_snapshot(
         header,
         previous.as_ref().map(|p| &p.snapshot.header),

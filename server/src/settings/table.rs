@@ -159,5 +159,9 @@ declare_settings! {
         pairing_ttl: Duration = crate::pairing::PAIRING_TTL,
             Seconds pairing_ttl_secs: u64,
             #[arg(env = "ATTUNE_RELAY_PAIRING_TTL_SECS", value_name = "SECS")];
+        /// Most pairing rendezvous one client address may have open at once, across instances (more: 429).
+        max_pairings_per_ip: usize = 8,
+            Positive max_pairings_per_ip: usize,
+            #[arg(env = "ATTUNE_RELAY_MAX_PAIRINGS_PER_IP", value_name = "N")];
     }
 }

@@ -12,6 +12,7 @@
 //! (`sql_backend/`); each backend module keeps only what its database does
 //! differently (connections, migrations, locks, the group commit's batching).
 
+pub mod pairing;
 pub mod postgres;
 pub mod push_plan;
 mod rows;
@@ -31,6 +32,7 @@ use tokio::task::JoinHandle;
 
 use crate::fanout::Hub;
 
+pub use pairing::{OpenPairing, PairingMail, PairingResult, PairingStore};
 pub use push_plan::{DeviceTip, JournalTip, PushRejection};
 pub use snapshot_plan::{check_snapshot, CoverFacts, SnapshotRejection};
 
@@ -138,6 +140,8 @@ pub struct JournalStats {
     pub used_bytes: u64,
     /// Every envelope up to here was deleted by compaction (0: none).
     pub compacted_through: RelaySeq,
+    /// A device re-created the journal here from its roster chain (see [`Storage::reseed_journal`]).
+    pub reseeded: bool,
 }
 
 /// The newest snapshot of a journal, as stored.
@@ -172,13 +176,31 @@ pub struct CompactOutcome {
 }
 
 /// The relay's storage. Every method is atomic; writes are durable when they return `Ok`.
+/// Pairing rendezvous are part of it ([`PairingStore`]).
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: PairingStore + Send + Sync + 'static {
     /// Creates a journal with its (already verified) genesis roster. The
     /// genesis is not counted against the quota (the relay bounds its size);
     /// every later roster version is.
     async fn create_journal(&self, genesis: &Roster, created_unix: u64)
         -> Result<(), StorageError>;
+
+    /// Re-creates a journal this relay does not hold from a device's
+    /// (already verified) roster chain, genesis first, and the keys wrapped
+    /// to its latest devices, in ONE transaction, and marks it re-seeded
+    /// ([`JournalStats::reseeded`]): [`StorageError::JournalExists`] if it
+    /// exists; the versions after the genesis and the keys count against
+    /// `quota_bytes` as appends do. An empty chain stores nothing.
+    async fn reseed_journal(
+        &self,
+        rosters: &[Roster],
+        keys: &[WrappedKey],
+        reseeded_unix: u64,
+        quota_bytes: u64,
+    ) -> Result<(), StorageError>;
+
+    /// The journal whose latest roster lists `device`, if any (how a recovery kit finds its journal).
+    async fn journal_of_member(&self, device: DeviceId) -> Result<Option<JournalId>, StorageError>;
 
     /// Every roster version of a journal, oldest first (empty when the journal does not exist).
     async fn rosters(&self, journal: JournalId) -> Result<Vec<Roster>, StorageError>;

@@ -18,6 +18,10 @@ pub struct JournalTip {
     pub head: RelaySeq,
     /// Bytes of stored envelopes.
     pub used_bytes: u64,
+    /// The journal was re-seeded here: its history before lives only on the
+    /// devices, so a device's first envelope here may continue its chain
+    /// from wherever it stands.
+    pub reseeded: bool,
 }
 
 /// Where a device stands in a journal: its latest stored sequence and that envelope's hash.
@@ -147,11 +151,15 @@ pub fn plan_push(
                 }
             }
         }
+        // A re-seeded journal: a device's first envelope here continues its
+        // chain from wherever it stands (what came before was lost with the
+        // old relay; devices bridge it and say so). Its chain holds from then on.
+        let continues = j.reseeded && d == DeviceTip::EMPTY && seq.0 >= 1;
         let expected = next_device_seq(&d);
-        if seq != expected {
+        if seq != expected && !continues {
             return Err(PushRejection::OutOfOrder { got: seq, expected });
         }
-        if prepared.envelope.prev_hash != d.hash {
+        if prepared.envelope.prev_hash != d.hash && !continues {
             return Err(PushRejection::ChainMismatch { seq });
         }
         let size = prepared.bytes.len() as u64;

@@ -12,7 +12,7 @@ use attune_proto::{
 use super::{DeviceTip, JournalStats, JournalTip, StorageError, StoredSnapshot};
 
 /// `head_seq, used_bytes, compacted_through` of a journal.
-pub(crate) type StatsRow = (i64, i64, i64);
+pub(crate) type StatsRow = (i64, i64, i64, i64);
 /// `device_seq, hash` of a device's newest envelope.
 pub(crate) type TipRow = (i64, Vec<u8>);
 /// `epoch, blob` of a wrapped key.
@@ -75,20 +75,22 @@ pub(crate) fn roster(bytes: &[u8]) -> Result<Roster, StorageError> {
 
 /// Decodes a journal's counters.
 pub(crate) fn journal_stats(
-    (head, used, compacted): StatsRow,
+    (head, used, compacted, reseeded): StatsRow,
 ) -> Result<JournalStats, StorageError> {
     Ok(JournalStats {
         head: RelaySeq(to_u64(head, "head")?),
         used_bytes: to_u64(used, "used bytes")?,
         compacted_through: RelaySeq(to_u64(compacted, "compacted through")?),
+        reseeded: reseeded != 0,
     })
 }
 
 /// Decodes a journal's head and used bytes.
-pub(crate) fn journal_tip(head: i64, used: i64) -> Result<JournalTip, StorageError> {
+pub(crate) fn journal_tip(head: i64, used: i64, reseeded: i64) -> Result<JournalTip, StorageError> {
     Ok(JournalTip {
         head: RelaySeq(to_u64(head, "head")?),
         used_bytes: to_u64(used, "used bytes")?,
+        reseeded: reseeded != 0,
     })
 }
 

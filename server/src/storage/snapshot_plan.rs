@@ -16,6 +16,11 @@ pub struct CoverFacts {
     pub hashes: Vec<Option<[u8; 32]>>,
     /// Per device, the highest device sequence among stored envelopes at or below the cursor.
     pub maxima: Vec<(DeviceId, DeviceSeq)>,
+    /// The journal was re-seeded here and has no snapshot yet: this first
+    /// one may cover envelopes the relay never held (they were lost with the
+    /// old relay), on its signed author's word. Covers of envelopes it does
+    /// hold must still match.
+    pub seed: bool,
 }
 
 /// Why a snapshot was refused.
@@ -107,6 +112,7 @@ pub fn check_snapshot(
             }
             // Gone: acceptable only if compaction removed it on the previous snapshot's word.
             None if previous.is_some_and(|p| covers_same(p, cover)) => {}
+            None if facts.seed && previous.is_none() => {}
             None => {
                 return Err(SnapshotRejection::UnknownEnvelope {
                     device: cover.device_id,
@@ -162,6 +168,7 @@ mod tests {
                 (DeviceId([1; 16]), DeviceSeq(2)),
                 (DeviceId([2; 16]), DeviceSeq(2)),
             ],
+            seed: false,
         };
         assert_eq!(check_snapshot(&h, None, RelaySeq(4), &facts), Ok(()));
         // Cursor past the head.
@@ -199,6 +206,7 @@ mod tests {
         let facts = CoverFacts {
             hashes: vec![None, Some(cover(2, 3).hash)],
             maxima: vec![(DeviceId([2; 16]), DeviceSeq(3))],
+            seed: false,
         };
         assert_eq!(
             check_snapshot(&new, Some(&old), RelaySeq(6), &facts),
@@ -210,6 +218,40 @@ mod tests {
         assert!(matches!(
             check_snapshot(&old, Some(&old), RelaySeq(6), &facts),
             Err(SnapshotRejection::Stale { .. })
+        ));
+    }
+
+    #[test]
+    fn only_the_first_snapshot_of_a_reseeded_journal_covers_unheld_envelopes() {
+        // Device 2's envelope 7 was lost with the old relay; device 1's 3 is stored.
+        let seed = header(1, vec![cover(1, 3), cover(2, 7)]);
+        let facts = CoverFacts {
+            hashes: vec![Some(cover(1, 3).hash), None],
+            maxima: vec![(DeviceId([1; 16]), DeviceSeq(3))],
+            seed: true,
+        };
+        assert_eq!(check_snapshot(&seed, None, RelaySeq(1), &facts), Ok(()));
+        // Not in a journal that was not re-seeded.
+        let plain = CoverFacts {
+            seed: false,
+            ..facts.clone()
+        };
+        assert!(matches!(
+            check_snapshot(&seed, None, RelaySeq(1), &plain),
+            Err(SnapshotRejection::UnknownEnvelope { .. })
+        ));
+        // Not once a snapshot is stored: a later one needs the previous one's word.
+        let later = header(2, vec![cover(1, 3), cover(2, 8)]);
+        assert!(matches!(
+            check_snapshot(&later, Some(&seed), RelaySeq(2), &facts),
+            Err(SnapshotRejection::UnknownEnvelope { .. })
+        ));
+        // A held envelope must still match.
+        let mut lie = facts.clone();
+        lie.hashes[0] = Some([0; 32]);
+        assert!(matches!(
+            check_snapshot(&seed, None, RelaySeq(1), &lie),
+            Err(SnapshotRejection::HashMismatch { .. })
         ));
     }
 }

@@ -18,7 +18,7 @@ pub(crate) struct Statement {
 }
 
 impl Statement {
-    const fn new(text: &'static str) -> Statement {
+    pub(crate) const fn new(text: &'static str) -> Statement {
         Statement {
             text,
             sqlite: OnceLock::new(),
@@ -43,12 +43,15 @@ pub(crate) static INSERT_JOURNAL: Statement = Statement::new(
     "INSERT INTO journals (journal_id, created_unix) VALUES ($1, $2) \
      ON CONFLICT (journal_id) DO NOTHING",
 );
+/// Marks journal `$2` as re-seeded at `$1` (Unix seconds).
+pub(crate) static MARK_RESEEDED: Statement =
+    Statement::new("UPDATE journals SET reseeded_unix = $1 WHERE journal_id = $2");
 /// A row if the journal `$1` exists.
 pub(crate) static JOURNAL_EXISTS: Statement =
     Statement::new("SELECT 1 FROM journals WHERE journal_id = $1");
 /// [`StatsRow`](super::rows::StatsRow) of journal `$1`.
 pub(crate) static JOURNAL_STATS: Statement = Statement::new(
-    "SELECT head_seq, used_bytes, compacted_through FROM journals WHERE journal_id = $1",
+    "SELECT head_seq, used_bytes, compacted_through, reseeded_unix FROM journals WHERE journal_id = $1",
 );
 /// Sets head (`$1`) and used bytes (`$2`) of journal `$3` after a push group.
 pub(crate) static UPDATE_JOURNAL_TIP: Statement =
@@ -115,6 +118,9 @@ pub(crate) static DELETE_DEVICES: Statement =
 /// A row if device `$2` is in the latest roster of journal `$1`.
 pub(crate) static IS_MEMBER: Statement =
     Statement::new("SELECT 1 FROM devices WHERE journal_id = $1 AND device_id = $2");
+/// The journal whose latest roster lists device `$1` (a recovery kit's).
+pub(crate) static JOURNAL_OF_MEMBER: Statement =
+    Statement::new("SELECT journal_id FROM devices WHERE device_id = $1 LIMIT 1");
 /// Stores key `$4` of device `$2`, epoch `$3`, in journal `$1`, unless one is stored.
 pub(crate) static INSERT_KEY: Statement = Statement::new(
     "INSERT INTO wrapped_keys (journal_id, device_id, epoch, blob) VALUES ($1, $2, $3, $4) \
@@ -153,6 +159,7 @@ pub(crate) static UPSERT_SNAPSHOT: Statement = Statement::new(
 #[cfg(test)]
 static ALL: &[&Statement] = &[
     &INSERT_JOURNAL,
+    &MARK_RESEEDED,
     &JOURNAL_EXISTS,
     &JOURNAL_STATS,
     &UPDATE_JOURNAL_TIP,
@@ -168,6 +175,7 @@ static ALL: &[&Statement] = &[
     &INSERT_ROSTER,
     &DELETE_DEVICES,
     &IS_MEMBER,
+    &JOURNAL_OF_MEMBER,
     &INSERT_KEY,
     &STORED_KEY,
     &WRAPPED_KEYS,

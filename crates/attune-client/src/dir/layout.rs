@@ -14,10 +14,13 @@
 //! manifest               sealed hash of each entry file as last written store/check.rs
 //! genesis                sealed kit-signed first roster                 store/keys.rs
 //! sync-state             sealed sync bookkeeping                        sync/state.rs
+//! sync-assembly          sealed parts of large batches being received   sync/assembly.rs
 //! relay-invite           sealed invite for a relay that requires one    sync/membership.rs
-//! snapshot-state         sealed snapshot bookkeeping                    sync/snapshot.rs
+//! snapshot-state         sealed snapshot bookkeeping                    sync/snapshot_policy.rs
 //! safety-plan            the sealed safety plan                         store/safety.rs
 //! lock                   one attune process at a time                   dir/lock.rs
+//! agent.sock             the unlock agent's socket, only without        dir/agent_socket.rs
+//!                        $XDG_RUNTIME_DIR (else $XDG_RUNTIME_DIR/attune/<hash>.sock)
 //! ```
 //!
 //! Every sealed file is bound to a [`crate::dir::sealed::Purpose`] and a name,
@@ -43,6 +46,8 @@ pub const GENESIS_FILE: &str = "genesis";
 pub const MANIFEST_FILE: &str = "manifest";
 /// The sealed sync bookkeeping.
 pub const SYNC_STATE_FILE: &str = "sync-state";
+/// The sealed parts of batches other devices sent in parts, until complete.
+pub const SYNC_ASSEMBLY_FILE: &str = "sync-assembly";
 /// The sealed invite a relay that requires one wants before it creates the journal.
 pub const INVITE_FILE: &str = "relay-invite";
 /// The sealed snapshot bookkeeping.
@@ -61,6 +66,18 @@ pub const OUTBOX_DIR: &str = "outbox";
 pub const ENVELOPES_DIR: &str = "envelopes";
 /// Envelopes refused for good, kept (still sealed) as the relay served them.
 pub const QUARANTINE_DIR: &str = "quarantine";
+/// The unlock agent's socket in the journal directory, when there is no `$XDG_RUNTIME_DIR`.
+pub const AGENT_SOCKET_FILE: &str = "agent.sock";
+/// The directory (0700) of unlock agent sockets inside `$XDG_RUNTIME_DIR`.
+pub const AGENT_RUNTIME_DIR: &str = "attune";
+
+/// `$XDG_RUNTIME_DIR/attune/<hash>.sock`: `hash` names the journal directory.
+pub fn agent_runtime_socket(runtime_dir: &Path, hash: &str) -> PathBuf {
+    runtime_dir
+        .join(AGENT_RUNTIME_DIR)
+        .join(format!("{hash}.sock"))
+}
+
 /// The directories every journal has.
 pub const SUBDIRS: [&str; 5] = [ENTRIES_DIR, VIEWS_DIR, PENDING_DIR, KEYS_DIR, OUTBOX_DIR];
 

@@ -4,15 +4,17 @@
 use std::fs;
 use std::path::PathBuf;
 
-use attune_crypto::seal_envelope;
-use attune_proto::{DeviceSeq, Epoch};
+use attune_core::EntryChange;
+use attune_crypto::{seal_envelope, JournalKey};
+use attune_proto::{DeviceId, DeviceSeq, Epoch, JournalId};
 
 use crate::dir::layout::KEYS_DIR;
+use crate::sync::parts;
 use crate::sync::state::{ids, ChangeBatch, SyncState};
 use crate::sync::SyncError;
 use crate::{Store, StoreError};
 
-/// Largest plaintext sealed into one envelope (the relay's default limit is 256 KiB).
+/// Changes packed into one batch (a longer change alone makes a batch, sent in parts).
 const MAX_BATCH_BYTES: usize = 128 * 1024;
 
 /// Seal the outbox's changes into envelopes on disk (before any push).
@@ -41,60 +43,34 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
     if pending.is_empty() {
         return Ok(0);
     }
-    let mut sealed = 0;
-    let first_sealed = state.next_seq;
-    let mut batch: Vec<attune_core::EntryChange> = Vec::new();
-    let mut batch_files: Vec<PathBuf> = Vec::new();
-    let mut batch_bytes = 0;
-    let mut flush = |batch: &mut Vec<attune_core::EntryChange>,
-                     batch_files: &mut Vec<PathBuf>,
-                     state: &mut SyncState|
-     -> Result<(), SyncError> {
-        // An empty record (an announcement) still becomes an envelope.
-        if batch.is_empty() && batch_files.is_empty() {
-            return Ok(());
-        }
-        let mut plain = ChangeBatch::of(std::mem::take(batch), &store.config().device_name);
-        plain.seen = state.chain.heads().map(|(d, seq)| (d, seq.0)).collect();
-        plain.unreadable = state.unreadable.iter().copied().collect();
-        plain.roster = state
-            .roster()
-            .map_or((0, [0; 32]), |r| (r.version, r.hash()));
-        if state.resend_queued {
-            plain.resent_from = first_sealed;
-        }
-        let plain = plain.encode();
-        let env = seal_envelope(
-            key,
-            store.identity(),
-            journal,
-            device,
-            epoch,
-            DeviceSeq(state.next_seq),
-            state.last_hash,
-            &plain,
-        )?;
-        store.keep_envelope(&env)?;
-        state.next_seq += 1;
-        state.last_hash = env.hash();
-        state.save(store)?;
-        for f in batch_files.drain(..) {
-            fs::remove_file(&f).map_err(|e| StoreError::io(&f, e))?;
-        }
-        sealed += 1;
-        Ok(())
+    let mut sealer = Sealer {
+        store,
+        key,
+        ids: (journal, device),
+        epoch,
+        first_sealed: state.next_seq,
+        sealed: 0,
     };
+    // Changes are packed into batches of about MAX_BATCH_BYTES (a record's
+    // changes may span two); a record is removed once all its changes are in
+    // envelopes on disk. A batch longer than one envelope goes in parts.
+    let mut batch: Vec<EntryChange> = Vec::new();
+    let mut done: Vec<PathBuf> = Vec::new();
+    let mut batch_bytes = 0;
     for (path, changes) in pending {
-        let size: usize = changes.iter().map(|c| c.bytes.len() + 24).sum();
-        if batch_bytes + size > MAX_BATCH_BYTES && !batch_files.is_empty() {
-            flush(&mut batch, &mut batch_files, state)?;
-            batch_bytes = 0;
+        for change in changes {
+            let size = change.bytes.len() + 24;
+            if batch_bytes + size > MAX_BATCH_BYTES && !batch.is_empty() {
+                sealer.flush(&mut batch, &mut done, state)?;
+                batch_bytes = 0;
+            }
+            batch.push(change);
+            batch_bytes += size;
         }
-        batch.extend(changes);
-        batch_files.push(path);
-        batch_bytes += size;
+        done.push(path);
     }
-    flush(&mut batch, &mut batch_files, state)?;
+    sealer.flush(&mut batch, &mut done, state)?;
+    let (sealed, first_sealed) = (sealer.sealed, sealer.first_sealed);
     if sealed > 0 && state.resend_queued {
         state.resend.clear();
         state.resent_through = first_sealed;
@@ -102,4 +78,66 @@ pub fn seal_outbox(store: &Store, state: &mut SyncState) -> Result<usize, SyncEr
         state.save(store)?;
     }
     Ok(sealed)
+}
+
+/// What every envelope of one sealing run shares.
+struct Sealer<'a> {
+    store: &'a Store,
+    key: &'a JournalKey,
+    ids: (JournalId, DeviceId),
+    epoch: Epoch,
+    /// The sequence number of the run's first envelope.
+    first_sealed: u64,
+    /// Envelopes sealed so far.
+    sealed: usize,
+}
+
+impl Sealer<'_> {
+    /// Seals `batch` (in parts if it is too long for one envelope), keeps its
+    /// envelopes, then removes the records in `done`, all of whose changes are
+    /// now in envelopes. A crash midway leaves the records: the next run seals
+    /// their changes again from part 0 (receivers drop the unfinished batch).
+    fn flush(
+        &mut self,
+        batch: &mut Vec<EntryChange>,
+        done: &mut Vec<PathBuf>,
+        state: &mut SyncState,
+    ) -> Result<(), SyncError> {
+        // An empty record (an announcement) still becomes an envelope.
+        if batch.is_empty() && done.is_empty() {
+            return Ok(());
+        }
+        let store = self.store;
+        let mut plain = ChangeBatch::of(std::mem::take(batch), &store.config().device_name);
+        plain.seen = state.chain.heads().map(|(d, seq)| (d, seq.0)).collect();
+        plain.unreadable = state.unreadable.iter().copied().collect();
+        plain.roster = state
+            .roster()
+            .map_or((0, [0; 32]), |r| (r.version, r.hash()));
+        if state.resend_queued {
+            plain.resent_from = self.first_sealed;
+        }
+        for part in parts::split(plain.encode()) {
+            let env = seal_envelope(
+                self.key,
+                store.identity(),
+                self.ids.0,
+                self.ids.1,
+                self.epoch,
+                DeviceSeq(state.next_seq),
+                state.last_hash,
+                &part,
+            )?;
+            store.keep_envelope(&env)?;
+            state.next_seq += 1;
+            state.last_hash = env.hash();
+            self.sealed += 1;
+        }
+        // A crash before this point is caught up from the envelopes kept.
+        state.save(store)?;
+        for f in done.drain(..) {
+            fs::remove_file(&f).map_err(|e| StoreError::io(&f, e))?;
+        }
+        Ok(())
+    }
 }

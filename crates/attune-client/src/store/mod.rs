@@ -154,6 +154,27 @@ impl Store {
     /// Open the journal in `dir`; `passphrase` is asked only if the identity is protected.
     pub fn open(dir: &Path, passphrase: PassphraseSource<'_>) -> Result<Store, StoreError> {
         let config = Config::load(dir)?;
+        // The passphrase (and scrypt) come before the lock, so a prompt never holds it.
+        let identity = load_identity(dir, passphrase)?;
+        Self::open_loaded(dir, config, identity)
+    }
+
+    /// Open the journal in `dir` with its device identity already opened (by an
+    /// unlock agent, or once per process by a long-running front end): no
+    /// passphrase is asked and scrypt does not run.
+    ///
+    /// An identity that is not this device's cannot unwrap the journal's keys,
+    /// and the open fails naming the key file.
+    pub fn open_with_identity(dir: &Path, identity: DeviceIdentity) -> Result<Store, StoreError> {
+        let config = Config::load(dir)?;
+        Self::open_loaded(dir, config, identity)
+    }
+
+    fn open_loaded(
+        dir: &Path,
+        config: Config,
+        identity: DeviceIdentity,
+    ) -> Result<Store, StoreError> {
         let lock = DirLock::acquire(dir, LOCK_WAIT)?;
         let mut warnings = Vec::new();
         let mut removed = files::remove_leftover_temps(dir)?;
@@ -163,7 +184,6 @@ impl Store {
         if removed > 0 {
             warnings.push(format!("cleaned up {removed} half-written temporary file(s) from an interrupted run; nothing saved was lost"));
         }
-        let identity = load_identity(dir, passphrase)?;
         if config.journal_id.is_none() {
             return Err(StoreError::JoinPending);
         }
@@ -278,21 +298,34 @@ pub fn identity_is_protected(dir: &Path) -> bool {
     fs::read(dir.join(IDENTITY_FILE)).is_ok_and(|b| DeviceIdentity::is_passphrase_protected(&b))
 }
 
-pub(crate) fn load_identity(
+/// Open the device identity of the journal in `dir`, asking `passphrase` only if
+/// it is protected (then scrypt runs: about a second and hundreds of MiB).
+///
+/// Front ends that open the journal many times in one process call this once
+/// and then [`Store::open_with_identity`].
+pub fn load_identity(
     dir: &Path,
     passphrase: PassphraseSource<'_>,
 ) -> Result<DeviceIdentity, StoreError> {
     let identity_path = dir.join(IDENTITY_FILE);
-    let identity_bytes = files::read(&identity_path)?;
-    if DeviceIdentity::is_passphrase_protected(&identity_bytes) {
+    open_identity_bytes(&identity_path, &files::read(&identity_path)?, passphrase)
+}
+
+/// Open identity file bytes read from `identity_path`.
+pub(crate) fn open_identity_bytes(
+    identity_path: &Path,
+    identity_bytes: &[u8],
+    passphrase: PassphraseSource<'_>,
+) -> Result<DeviceIdentity, StoreError> {
+    if DeviceIdentity::is_passphrase_protected(identity_bytes) {
         let pass = passphrase()?;
-        DeviceIdentity::from_file_bytes(&identity_bytes, Some(&pass)).map_err(|e| match e {
+        DeviceIdentity::from_file_bytes(identity_bytes, Some(&pass)).map_err(|e| match e {
             attune_crypto::CryptoError::WrongPassphrase => StoreError::WrongPassphrase,
-            other => StoreError::damaged(&identity_path, other),
+            other => StoreError::damaged(identity_path, other),
         })
     } else {
-        DeviceIdentity::from_file_bytes(&identity_bytes, None)
-            .map_err(|e| StoreError::damaged(&identity_path, e))
+        DeviceIdentity::from_file_bytes(identity_bytes, None)
+            .map_err(|e| StoreError::damaged(identity_path, e))
     }
 }
 

@@ -61,7 +61,7 @@ pub async fn sync_once_with(
         }
     }
     report.pushed = push_outbox(&client, store).await?;
-    if force_snapshot || snapshot::due(store, &state)? {
+    if force_snapshot || crate::sync::snapshot_policy::due(store, &state, &report)? {
         // Pull back what was just pushed, so the snapshot covers it.
         pull_all(&client, store, &mut state, &mut report).await?;
         report.snapshot_taken = snapshot::take(&client, store, &state).await?;

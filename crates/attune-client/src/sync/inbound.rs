@@ -23,6 +23,8 @@ use attune_core::EntryChange;
 use attune_crypto::{open_envelope, ChainState, CryptoError};
 use attune_proto::{DeviceId, DeviceSeq, StoredEnvelope};
 
+use crate::sync::assembly::{Added, Assemblies};
+use crate::sync::parts::{decode_plaintext, Plaintext};
 use crate::sync::quarantine::quarantine;
 use crate::sync::report::SyncReport;
 use crate::sync::state::{ids, ChangeBatch, SyncState};
@@ -69,6 +71,7 @@ pub(crate) fn process_page(
     let (journal, device) = ids(store)?;
     let ring = store.keyring();
     let mut chain = state.chain.clone();
+    let mut assemblies = Assemblies::load(store)?;
     let mut batches: Vec<(u64, DeviceId, Vec<EntryChange>)> = Vec::new();
     let mut cursor = state.cursor;
     let mut blocked = false;
@@ -121,9 +124,14 @@ pub(crate) fn process_page(
                     } else {
                         format!("envelopes #{first}–#{last}")
                     };
-                    report.problems.push(format!(
-                        "{which} of device {sender} could not be read and was skipped; that device sends its changes again"
-                    ));
+                    // This device's own are in its documents: nothing is missing here.
+                    if env.device_id != device {
+                        report.problems.push(format!(
+                            "{which} of device {sender} could not be read and was skipped (damaged or lost on the relay, or left behind on an old one); that device sends its changes again"
+                        ));
+                        // Its author answers with everything it wrote (once: see `resent_through`).
+                        ask_author |= state.unreadable.insert((env.device_id, first));
+                    }
                     chain = bridge;
                     state.lost.remove(&env.device_id);
                 }
@@ -132,17 +140,29 @@ pub(crate) fn process_page(
                     state.applied_envelopes += 1;
                     Outcome::Settled
                 } else {
-                    match ChangeBatch::decode(&plain).and_then(|b| written_by(b, env.device_id)) {
-                        Ok(batch) => {
+                    let opened = whole_batch(&mut assemblies, env, &plain, report)
+                        .and_then(|b| b.map(|b| written_by(b, env.device_id)).transpose());
+                    match opened {
+                        Ok(Some(batch)) => {
                             note_sender(state, device, env.device_id, stored.received_unix, &batch);
                             compare_rosters(state, env.device_id, &batch, report);
                             batches.push((seq, env.device_id, batch.changes));
                             Outcome::Settled
                         }
+                        // A part of a batch that is not complete yet (or a replayed part).
+                        Ok(None) => Outcome::Settled,
                         Err(why) => Outcome::Refused(why),
                     }
                 };
                 chain.record(env);
+                // Arrived after all: nothing to bridge for this device any more.
+                if state
+                    .lost
+                    .get(&env.device_id)
+                    .is_some_and(|lost| *lost <= env.device_seq.0)
+                {
+                    state.lost.remove(&env.device_id);
+                }
                 report.received += 1;
                 outcome
             }
@@ -234,6 +254,9 @@ pub(crate) fn process_page(
         // An empty batch, so that the authors hear about it even if nothing is written here.
         store.queue_announcement()?;
     }
+    // The parts are kept before the chain moves past them (a crash in
+    // between replays them, which changes nothing).
+    assemblies.save(store)?;
     state.chain = chain;
     state.cursor = cursor;
     state.save(store)?;
@@ -284,6 +307,27 @@ fn apply(
         }
     }
     Ok(())
+}
+
+/// The batch an opened envelope completes: itself if whole, the batch its
+/// parts make once this is the last, else nothing yet.
+fn whole_batch(
+    assemblies: &mut Assemblies,
+    env: &attune_proto::Envelope,
+    plain: &[u8],
+    report: &mut SyncReport,
+) -> Result<Option<ChangeBatch>, String> {
+    let (sender, seq) = (env.device_id, env.device_seq.0);
+    match decode_plaintext(plain)? {
+        Plaintext::Whole(batch) => {
+            assemblies.whole_batch(sender, seq, &mut report.problems);
+            Ok(Some(batch))
+        }
+        Plaintext::Part(part) => match assemblies.add(sender, seq, part, &mut report.problems)? {
+            Added::Complete(bytes) => ChangeBatch::decode(&bytes).map(Some),
+            Added::Kept | Added::Replay => Ok(None),
+        },
+    }
 }
 
 /// The batch, if every change in it was written by `sender` (and parses).

@@ -8,19 +8,23 @@
 //! per-device chain) and applied; the cursor and the chain advance only after
 //! the changes are durable locally.
 
+mod assembly;
 mod bounded;
 mod devices;
 mod engine;
 mod inbound;
 mod live;
 mod membership;
+pub(crate) mod parts;
 mod pull;
 mod push;
 mod quarantine;
 mod relay;
 mod rendezvous;
 mod report;
+mod reseed;
 mod snapshot;
+mod snapshot_policy;
 pub(crate) mod state;
 mod word;
 
@@ -31,6 +35,7 @@ pub use devices::join::{add_device, finish_join, JoinRequest, JoinTicket};
 pub use devices::pair::{join_with_code, pair_device, PairingOffer};
 pub use devices::recover::recover;
 pub use devices::revoke::{find_device, revoke_device, Revoked};
+pub use devices::rotate::{rotate_recovery, Rotated};
 pub use engine::{sync_once, sync_once_with};
 pub use inbound::process_envelopes;
 pub use live::{watch, Opener};
@@ -39,7 +44,11 @@ pub use push::push_outbox;
 pub use relay::{LiveSocket, RelayClient};
 pub use rendezvous::Rendezvous;
 pub use report::SyncReport;
-pub use snapshot::{SnapshotTaken, SNAPSHOT_EVERY};
+pub use reseed::{change_relay, reseed, RelayChange};
+pub use snapshot::SnapshotTaken;
+pub use snapshot_policy::{
+    NO_AUTO_SNAPSHOT_VAR, SNAPSHOT_AFTER_BYTES, SNAPSHOT_AFTER_CHANGES, SNAPSHOT_EVERY,
+};
 pub use state::{ChangeBatch, SyncState};
 
 /// Everything that can go wrong while syncing, each a sentence a writer can act on.
@@ -83,6 +92,9 @@ pub enum SyncError {
     /// A device of the journal removed the recovery kit from the journal (a signed, visible step).
     #[error("the recovery kit was removed from this journal by one of its devices (see `attune sync` on a device of the journal); these words can no longer restore it")]
     RecoveryKitRemoved,
+    /// This device does not know which member of the roster is the recovery kit.
+    #[error("this device does not know which device of the journal is the recovery kit; rotate the words on the device that created the journal, or on one restored from the words")]
+    RecoveryKitUnknown,
     /// This device is not (or no longer) part of the journal.
     #[error(
         "the relay says this device is not in the journal's list of devices: it was revoked, or the relay is serving an old or altered list; nothing was pushed"
@@ -104,8 +116,11 @@ pub enum SyncError {
     #[error("this relay holds no journal for those recovery words; check the relay address and the words")]
     NoSuchJournal,
     /// The relay has never heard of a journal this device has synced before.
-    #[error("the relay at {0} holds no copy of this journal: check the address (`attune relay set URL`), or whether the relay lost its data; nothing was pushed")]
+    #[error("the relay at {0} holds no copy of this journal: check the address (`attune relay set URL`); if the relay lost its data or is a new one, `attune relay reseed` gives it this device's copy. Nothing was pushed")]
     WrongRelay(String),
+    /// A journal that never synced has nothing a relay could be re-seeded with.
+    #[error("this device has never synced this journal, so it holds no device list to re-seed a relay with; run `attune sync` instead (it creates the journal on the relay)")]
+    NothingToReseed,
     /// The other device closed the pairing (it failed or was cancelled there).
     #[error("the other device ended the pairing (a wrong code, or it was cancelled); nothing was changed")]
     PairingClosed,

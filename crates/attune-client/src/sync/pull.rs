@@ -43,9 +43,15 @@ pub(super) async fn pull_all(
             other => other?,
         };
         report.head = page.head.0;
+        report.received_bytes += page
+            .envelopes
+            .iter()
+            .filter(|e| e.relay_seq.0 > state.cursor)
+            .map(|e| e.envelope.ciphertext.len() as u64)
+            .sum::<u64>();
         if page.head.0 < state.high_water {
             report.problems.push(format!(
-                "the relay's history ends at #{} but this device has already seen #{}: the relay went back in time (restored from an old backup, or misbehaving)",
+                "the relay's history ends at #{} but this device has already seen #{}: the relay went back in time (restored from an old backup, or misbehaving); if it lost its data and was re-seeded, `attune relay set URL --restored` starts again from its beginning",
                 page.head.0, state.high_water
             ));
         }

@@ -93,6 +93,38 @@ impl RelayClient {
         genesis: Option<Roster>,
         invite: Option<&str>,
     ) -> Result<RelayClient, SyncError> {
+        let creates = genesis.is_some();
+        RelayClient::answer_challenge(
+            relay_url,
+            journal,
+            device,
+            identity,
+            invite.filter(|_| creates),
+            |nonce, signature| {
+                let req = SessionRequest {
+                    v: WIRE_VERSION,
+                    device_id: device,
+                    nonce,
+                    signature,
+                    genesis,
+                };
+                (routes::session(journal), req.encode())
+            },
+        )
+        .await
+    }
+
+    /// Answers a challenge of the relay with `answer(nonce, signature)`, a
+    /// path and body that trade it for a session (with `invite`, when given,
+    /// as the `Attune-Invite` header).
+    pub(super) async fn answer_challenge(
+        relay_url: &str,
+        journal: JournalId,
+        device: DeviceId,
+        identity: &DeviceIdentity,
+        invite: Option<&str>,
+        answer: impl FnOnce([u8; 32], [u8; 64]) -> (String, Vec<u8>),
+    ) -> Result<RelayClient, SyncError> {
         let http = http_client()?;
         let base = trim_base(relay_url);
         let req = ChallengeRequest {
@@ -109,18 +141,9 @@ impl RelayClient {
             .await?,
         )?;
         let signature = identity.sign(&auth_message(journal, device, &challenge.nonce));
-        let req = SessionRequest {
-            v: WIRE_VERSION,
-            device_id: device,
-            nonce: challenge.nonce,
-            signature,
-            genesis,
-        };
-        let creates = req.genesis.is_some();
-        let mut request = http
-            .post(format!("{base}{}", routes::session(journal)))
-            .body(req.encode());
-        if let Some(invite) = invite.filter(|_| creates) {
+        let (path, body) = answer(challenge.nonce, signature);
+        let mut request = http.post(format!("{base}{path}")).body(body);
+        if let Some(invite) = invite {
             request = request.header(INVITE_HEADER, invite);
         }
         let session = Session::decode(&send(request, "a session").await?)?;
@@ -312,14 +335,23 @@ impl RelayClient {
         )?)
     }
 
-    /// Open a pairing rendezvous for this journal (a member only).
-    pub async fn open_pairing(&self) -> Result<attune_proto::PairingSlot, SyncError> {
+    /// Open a pairing rendezvous for this journal (a member only), closable
+    /// only with the token behind `cancel_commitment`.
+    pub async fn open_pairing(
+        &self,
+        cancel_commitment: [u8; 32],
+    ) -> Result<attune_proto::PairingSlot, SyncError> {
+        let body = attune_proto::PairingOpen {
+            v: WIRE_VERSION,
+            cancel_commitment,
+        }
+        .encode();
         Ok(attune_proto::PairingSlot::decode(
             &self
                 .send(
                     reqwest::Method::POST,
                     routes::pairing_open(self.journal),
-                    Vec::new(),
+                    body,
                     "a pairing slot",
                 )
                 .await?,

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
+use attune_crypto::CancelToken;
 use attune_proto::routes::{self, PairingSide};
+use attune_proto::{PairingCancel, WIRE_VERSION};
 
 use crate::sync::bounded::{read_capped, refusal, ReadLimits};
 use crate::sync::relay::{http_client, network, post, trim_base};
@@ -15,6 +17,8 @@ pub struct Rendezvous {
     nameplate: u32,
     side: PairingSide,
     read: usize,
+    /// The token that closes the rendezvous, once this device holds it.
+    cancel: Option<CancelToken>,
 }
 
 impl Rendezvous {
@@ -30,7 +34,13 @@ impl Rendezvous {
             nameplate,
             side,
             read: 0,
+            cancel: None,
         })
+    }
+
+    /// From now on, [`Rendezvous::close`] presents `token`.
+    pub fn set_cancel_token(&mut self, token: CancelToken) {
+        self.cancel = Some(token);
     }
 
     /// Post one message to the other side.
@@ -73,11 +83,23 @@ impl Rendezvous {
     }
 
     /// Close the rendezvous (after success or failure); errors are ignored.
+    /// Without the cancel token (a new device that never got it) there is
+    /// nothing to do: the relay closes only for the token, and the
+    /// rendezvous expires by itself.
     pub async fn close(&self) {
+        let Some(token) = &self.cancel else {
+            return;
+        };
+        let body = PairingCancel {
+            v: WIRE_VERSION,
+            cancel_token: *token.bytes(),
+        }
+        .encode();
         let path = routes::pairing(self.nameplate);
         let _ = self
             .http
             .delete(format!("{}{path}", self.base))
+            .body(body)
             .send()
             .await;
     }

@@ -9,6 +9,8 @@ pub struct SyncReport {
     pub received: usize,
     /// Automerge changes that were new here.
     pub applied: usize,
+    /// Sealed bytes of the envelopes received (this device's own pulled back included).
+    pub received_bytes: u64,
     /// The relay's latest sequence number.
     pub head: u64,
     /// Problems found (rejected envelopes, gaps, rollbacks), in plain words.

@@ -1,10 +1,10 @@
 //! Snapshots: sealing the whole journal so a new device need not replay every
 //! envelope, and starting from one.
 //!
-//! A device takes a snapshot after a sync that left nothing to push, once the
-//! device has applied [`SNAPSHOT_EVERY`] envelopes since the last one (replayed
-//! or refused envelopes do not count), or when
-//! asked: `attune sync --snapshot`), uploads it, and asks the relay to compact
+//! A device takes a snapshot after a sync that left nothing to push, once
+//! enough happened since the last one (see [`crate::sync::snapshot_policy`]:
+//! envelopes, changes or bytes), or when asked (`attune sync --snapshot`),
+//! uploads it, and asks the relay to compact
 //! the envelopes it covers. A device with nothing yet (a new one), or one whose
 //! cursor the relay has compacted past, starts from the newest snapshot it can
 //! verify and then pulls only what came after it.
@@ -23,9 +23,8 @@ use crate::sync::state::SyncState;
 use crate::sync::{SyncError, SyncReport};
 use crate::Store;
 
-/// Take a snapshot once the journal is this many envelopes past the last one.
-pub const SNAPSHOT_EVERY: u64 = 1000;
-use crate::dir::layout::SNAPSHOT_STATE_FILE;
+use crate::sync::assembly::Assemblies;
+use crate::sync::snapshot_policy::save_state;
 
 /// The format of a snapshot's plaintext this build writes.
 const SNAPSHOT_VERSION: u8 = 2;
@@ -137,36 +136,6 @@ fn inflate(compressed: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// What this device remembers about snapshots.
-#[derive(Default, Serialize, Deserialize)]
-struct SnapshotState {
-    v: u8,
-    /// [`SyncState::applied_envelopes`] when this device last took or started from a snapshot.
-    last_applied: u64,
-}
-
-const SNAPSHOT_STATE_VERSION: u8 = 2;
-
-/// The snapshot state; a missing or older one counts as none (it only schedules snapshots).
-fn load_state(store: &Store) -> Result<SnapshotState, SyncError> {
-    Ok(store
-        .read_sealed_state(SNAPSHOT_STATE_FILE)?
-        .and_then(|bytes| postcard::from_bytes::<SnapshotState>(&bytes).ok())
-        .filter(|s| s.v == SNAPSHOT_STATE_VERSION)
-        .unwrap_or_default())
-}
-
-fn save_state(store: &Store, last_applied: u64) -> Result<(), SyncError> {
-    let state = SnapshotState {
-        v: SNAPSHOT_STATE_VERSION,
-        last_applied,
-    };
-    let bytes = postcard::to_allocvec(&state)
-        .map_err(|e| crate::StoreError::damaged(&store.dir().join(SNAPSHOT_STATE_FILE), e))?;
-    store.write_sealed_state(SNAPSHOT_STATE_FILE, &bytes)?;
-    Ok(())
-}
-
 /// What a snapshot upload did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SnapshotTaken {
@@ -180,13 +149,6 @@ pub struct SnapshotTaken {
     pub compacted: u64,
 }
 
-/// Whether a sync should take a snapshot now.
-pub(crate) fn due(store: &Store, state: &SyncState) -> Result<bool, SyncError> {
-    // Counted in envelopes applied: replayed or refused ones never make a snapshot due.
-    let last = load_state(store)?.last_applied;
-    Ok(state.applied_envelopes >= last.saturating_add(SNAPSHOT_EVERY))
-}
-
 /// Seals the journal as of `state`, uploads it and asks the relay to compact.
 ///
 /// `None` when there is still something to push (the covers must name only
@@ -197,6 +159,10 @@ pub(crate) async fn take(
     state: &SyncState,
 ) -> Result<Option<SnapshotTaken>, SyncError> {
     if store.pending_counts()? != (0, 0) || state.cursor == 0 {
+        return Ok(None);
+    }
+    // Its covers must not name parts of a batch it does not hold yet.
+    if Assemblies::load(store)?.unfinished() {
         return Ok(None);
     }
     let (journal, device) = ids(store)?;
@@ -348,10 +314,32 @@ pub(crate) async fn start_from(
     let (docs, device_names) = decode_contents(&inflated)
         .map_err(|why| SyncError::Crypto(attune_crypto::CryptoError::BadSnapshot(why)))?;
     report.restored_entries += store.merge_docs(docs)?;
+    let mut assemblies = Assemblies::load(store)?;
+    let first_start = state.cursor == 0;
     for cover in &header.covers {
-        state
+        // Never back: this device may have applied more of a device than the author had.
+        if state
             .chain
-            .set_head(cover.device_id, cover.device_seq, cover.hash);
+            .last(cover.device_id)
+            .is_none_or(|(seq, _)| seq < cover.device_seq)
+        {
+            state
+                .chain
+                .set_head(cover.device_id, cover.device_seq, cover.hash);
+        }
+        assemblies.covered(cover.device_id, cover.device_seq.0);
+    }
+    assemblies.save(store)?;
+    if first_start {
+        // A snapshot of a relay that was re-seeded covers envelopes only the
+        // old relay held; a device's next one here may come after a gap
+        // nothing can fill. Accept its chain across it (said in the report,
+        // and its author sends those changes again) rather than wait forever.
+        let members: Vec<_> = state
+            .roster()
+            .map(|r| r.devices.iter().map(|d| d.device_id).collect())
+            .unwrap_or_default();
+        crate::sync::reseed::mark_bridgeable(state, members);
     }
     for (d, name) in device_names {
         let info = state.devices.entry(d).or_default();

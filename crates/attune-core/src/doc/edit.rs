@@ -3,6 +3,7 @@
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ObjId, ObjType, ReadDoc, ROOT};
 
+use super::long_text::{block_list, read_blocks, set_blocks, splice_chars};
 use super::read::{map_obj, text_obj};
 use super::{Edit, EntryChange, EntryDoc};
 use crate::schema::FieldType;
@@ -52,7 +53,8 @@ impl EntryDoc {
                 _ => {}
             }
         }
-        let body = text_obj(&self.doc, &ROOT, "body");
+        let blocks = block_list(&self.doc, &ROOT, "body");
+        let body = text_obj(&self.doc, &ROOT, "body").or(blocks.clone());
         let notes = text_obj(&self.doc, &ROOT, "notes");
         let tags = map_obj(&self.doc, "tags");
         let people = map_obj(&self.doc, "people");
@@ -78,6 +80,19 @@ impl EntryDoc {
                         (None, Some(obj)) => tx.update_text(&obj, "")?,
                         (None, None) => tx.delete(&fields, key.as_str())?,
                     }
+                }
+                Edit::SetBody(s) if blocks.is_some() => {
+                    let old = read_blocks(&tx, &body)?;
+                    set_blocks(&mut tx, &body, &old, s)?;
+                }
+                Edit::SpliceBody {
+                    pos,
+                    delete,
+                    insert,
+                } if blocks.is_some() => {
+                    let old = read_blocks(&tx, &body)?;
+                    let new = splice_chars(&old.concat(), *pos, *delete, insert)?;
+                    set_blocks(&mut tx, &body, &old, &new)?;
                 }
                 Edit::SetBody(s) => tx.update_text(&body, s)?,
                 Edit::SpliceBody {

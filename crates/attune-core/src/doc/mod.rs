@@ -8,7 +8,7 @@
 //! | `kind` | [`EntryKind`] code (uint) |
 //! | `created`, `created_tz` | UTC ms (int), local offset minutes (int) |
 //! | `edited`, `edited_tz` | same, last edit |
-//! | `body`, `notes` | Text (character-wise merge) |
+//! | `body`, `notes` | Text (character-wise merge); a body created longer than 64 Ki characters: List of text blocks (`long_text.rs`) |
 //! | `tags`, `people` | Map used as a set: key → `true` (concurrent add and remove: add wins) |
 //! | `steadiness` | uint 1–5, absent when skipped |
 //! | `fields` | Map: field key → Text, int, f64 or choice code (uint) |
@@ -30,6 +30,7 @@
 //! knows are left over from a change of kind and stay hidden, as before.
 
 mod edit;
+mod long_text;
 mod read;
 mod types;
 
@@ -100,8 +101,13 @@ impl EntryDoc {
         tx.put(ROOT, "edited", now.unix_ms)?;
         tx.put(ROOT, "edited_tz", i64::from(now.offset_minutes))?;
         tx.put(ROOT, "deleted", false)?;
-        let body = tx.put_object(ROOT, "body", ObjType::Text)?;
-        tx.splice_text(&body, 0, 0, &new.body)?;
+        if new.body.chars().count() > long_text::LONG_BODY_CHARS {
+            let body = tx.put_object(ROOT, "body", ObjType::List)?;
+            long_text::set_blocks(&mut tx, &body, &[], &new.body)?;
+        } else {
+            let body = tx.put_object(ROOT, "body", ObjType::Text)?;
+            tx.splice_text(&body, 0, 0, &new.body)?;
+        }
         let notes = tx.put_object(ROOT, "notes", ObjType::Text)?;
         tx.splice_text(&notes, 0, 0, &new.notes)?;
         let tags = tx.put_object(ROOT, "tags", ObjType::Map)?;

@@ -111,7 +111,10 @@ impl EntryDoc {
                 .unwrap_or(SCHEMA_VERSION),
             created,
             edited,
-            body: text(&ROOT, "body")?,
+            body: match super::long_text::block_list(doc, &ROOT, "body") {
+                Some(list) => super::long_text::read_blocks(doc, &list)?.concat(),
+                None => text(&ROOT, "body")?,
+            },
             notes: text(&ROOT, "notes")?,
             tags: set("tags"),
             people: set("people"),

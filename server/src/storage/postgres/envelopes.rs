@@ -126,8 +126,8 @@ pub(super) async fn commit_pushes_in(
     let mut ids: Vec<&[u8]> = pushes.iter().map(|p| &p.journal.0[..]).collect();
     ids.sort_unstable();
     ids.dedup();
-    let rows: Vec<(Vec<u8>, i64, i64)> = sqlx::query_as(
-        "SELECT journal_id, head_seq, used_bytes FROM journals \
+    let rows: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+        "SELECT journal_id, head_seq, used_bytes, reseeded_unix FROM journals \
              WHERE journal_id = ANY($1) ORDER BY journal_id FOR UPDATE",
     )
     .bind(&ids)
@@ -135,8 +135,11 @@ pub(super) async fn commit_pushes_in(
     .await
     .map_err(backend)?;
     let mut journals: HashMap<JournalId, JournalTip> = HashMap::with_capacity(rows.len());
-    for (id, head, used) in rows {
-        journals.insert(rows::journal_id(&id)?, rows::journal_tip(head, used)?);
+    for (id, head, used, reseeded) in rows {
+        journals.insert(
+            rows::journal_id(&id)?,
+            rows::journal_tip(head, used, reseeded)?,
+        );
     }
     let start = journals.clone();
 

@@ -11,6 +11,8 @@ use crate::storage::StorageError;
 pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_init.sql"),
     include_str!("../../../migrations/postgres/0002_snapshots.sql"),
+    include_str!("../../../migrations/postgres/0003_reseed.sql"),
+    include_str!("../../../migrations/postgres/0004_pairing.sql"),
 ];
 
 /// Key of the advisory lock that serialises migrations of instances starting together.
@@ -63,6 +65,6 @@ mod tests {
 
     #[test]
     fn every_migration_is_listed() {
-        assert_eq!(MIGRATIONS.len(), 2);
+        assert_eq!(MIGRATIONS.len(), 4);
     }
 }

@@ -42,6 +42,7 @@ mod dialect;
 mod envelopes;
 mod fanout;
 mod migrate;
+mod pairing;
 mod rosters;
 
 use self::fanout::RemoteFanout;

@@ -15,6 +15,7 @@
 
 mod dialect;
 mod envelopes;
+mod pairing;
 mod rosters;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use tokio::task::JoinHandle;
 
 pub(crate) use self::dialect::Dialect;
 pub(crate) use self::envelopes::{EnvelopeQueries, GroupDevices};
+pub(crate) use self::pairing::{PairingLock, PairingQueries};
 pub(crate) use self::rosters::RosterQueries;
 use super::rows::to_i64;
 use super::{
@@ -64,7 +66,7 @@ pub(crate) async fn settle<D: Database, T>(
 #[async_trait]
 pub(crate) trait SqlBackend: Send + Sync + 'static {
     /// The database.
-    type Db: RosterQueries + EnvelopeQueries;
+    type Db: RosterQueries + EnvelopeQueries + PairingQueries;
 
     /// The pool that reads.
     fn reads(&self) -> &Pool<Self::Db>;
@@ -112,6 +114,35 @@ impl<B: SqlBackend> Storage for B {
         let mut tx = self.writes().begin().await.map_err(backend)?;
         let result = B::Db::create_journal_in(&mut tx, genesis, created_unix).await;
         settle(tx, result).await
+    }
+
+    async fn reseed_journal(
+        &self,
+        rosters: &[Roster],
+        keys: &[WrappedKey],
+        reseeded_unix: u64,
+        quota_bytes: u64,
+    ) -> Result<(), StorageError> {
+        let Some((genesis, versions)) = rosters.split_first() else {
+            return Ok(());
+        };
+        let journal = genesis.journal_id;
+        let mut tx = self.writes().begin().await.map_err(backend)?;
+        let result = async {
+            B::Db::create_journal_in(&mut tx, genesis, reseeded_unix).await?;
+            for roster in versions {
+                B::Db::append_roster_in(&mut tx, roster, &[], quota_bytes).await?;
+            }
+            B::Db::insert_keys(&mut tx, journal, keys, quota_bytes).await?;
+            B::Db::mark_reseeded_in(&mut tx, journal, reseeded_unix).await?;
+            self.announce_roster(&mut tx, journal).await
+        }
+        .await;
+        settle(tx, result).await
+    }
+
+    async fn journal_of_member(&self, device: DeviceId) -> Result<Option<JournalId>, StorageError> {
+        B::Db::journal_of_member(self.reads(), device).await
     }
 
     async fn rosters(&self, journal: JournalId) -> Result<Vec<Roster>, StorageError> {

@@ -33,6 +33,12 @@ pub(crate) trait RosterQueries: Dialect {
         device: DeviceId,
     ) -> Result<Vec<WrappedKey>, StorageError>;
 
+    /// See [`Storage::journal_of_member`](crate::storage::Storage::journal_of_member).
+    async fn journal_of_member(
+        pool: &Pool<Self>,
+        device: DeviceId,
+    ) -> Result<Option<JournalId>, StorageError>;
+
     /// Whether `device` is in the latest roster of `journal` (the devices view).
     async fn is_member_in(
         conn: &mut Self::Connection,
@@ -45,6 +51,13 @@ pub(crate) trait RosterQueries: Dialect {
         tx: &mut Transaction<'_, Self>,
         genesis: &Roster,
         created_unix: u64,
+    ) -> Result<(), StorageError>;
+
+    /// Marks a journal as re-seeded at `reseeded_unix`.
+    async fn mark_reseeded_in(
+        tx: &mut Transaction<'_, Self>,
+        journal: JournalId,
+        reseeded_unix: u64,
     ) -> Result<(), StorageError>;
 
     /// Appends the next roster version and its keys, under the journal's lock
@@ -137,6 +150,18 @@ where
         rows::wrapped_keys(device, rows)
     }
 
+    async fn journal_of_member(
+        pool: &Pool<D>,
+        device: DeviceId,
+    ) -> Result<Option<JournalId>, StorageError> {
+        let row: Option<Vec<u8>> = sqlx::query_scalar(D::text(&sql::JOURNAL_OF_MEMBER))
+            .bind(&device.0[..])
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+        row.map(|id| rows::journal_id(&id)).transpose()
+    }
+
     async fn is_member_in(
         conn: &mut D::Connection,
         journal: JournalId,
@@ -169,6 +194,20 @@ where
         // The genesis is not counted: its size is bounded before it gets here,
         // and the quota is for what the members add to their journal.
         D::insert_roster(tx, genesis).await
+    }
+
+    async fn mark_reseeded_in(
+        tx: &mut Transaction<'_, D>,
+        journal: JournalId,
+        reseeded_unix: u64,
+    ) -> Result<(), StorageError> {
+        sqlx::query(D::text(&sql::MARK_RESEEDED))
+            .bind(to_i64(reseeded_unix, "time")?)
+            .bind(&journal.0[..])
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 
     async fn append_roster_in(

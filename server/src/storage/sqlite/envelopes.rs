@@ -20,13 +20,14 @@ async fn load_journal_tip(
     tx: &mut Transaction<'_, Sqlite>,
     journal: JournalId,
 ) -> Result<Option<JournalTip>, StorageError> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT head_seq, used_bytes FROM journals WHERE journal_id = ?")
-            .bind(&journal.0[..])
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(backend)?;
-    row.map(|(head, used)| rows::journal_tip(head, used))
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT head_seq, used_bytes, reseeded_unix FROM journals WHERE journal_id = ?",
+    )
+    .bind(&journal.0[..])
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(backend)?;
+    row.map(|(head, used, reseeded)| rows::journal_tip(head, used, reseeded))
         .transpose()
 }
 

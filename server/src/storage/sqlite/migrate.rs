@@ -11,6 +11,8 @@ use crate::storage::StorageError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_snapshots.sql"),
+    include_str!("../../../migrations/sqlite/0003_reseed.sql"),
+    include_str!("../../../migrations/sqlite/0004_pairing.sql"),
 ];
 
 /// Applies the migrations this database has not run yet, each in its own transaction.

@@ -24,6 +24,7 @@ use sqlx::{Sqlite, Transaction};
 mod dialect;
 mod envelopes;
 mod migrate;
+mod pairing;
 
 use super::sql_backend::{backend, SqlBackend};
 use super::{PendingPush, PushOutcome, StorageError};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, PairingRole};
+use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, CancelToken, PairingRole};
 use attune_proto::routes::PairingSide;
 
 use crate::sync::devices::join::{add_device_after_sync, JoinRequest, JoinTicket};
@@ -36,7 +36,10 @@ pub async fn pair_device(
     sync_once(store).await?;
     let state = SyncState::load(store)?;
     let client = crate::sync::membership::connect(store, &state).await?;
-    let slot = client.open_pairing().await?;
+    // Only the two devices can close the rendezvous: the relay keeps the
+    // commitment, the new device gets the token sealed under the pairing key.
+    let cancel = CancelToken::generate();
+    let slot = client.open_pairing(cancel.commitment()).await?;
     let code = format!("{}-{}", slot.nameplate, pairing_words());
     show(&PairingOffer {
         code: code.clone(),
@@ -44,12 +47,16 @@ pub async fn pair_device(
     });
     let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
     let mut rendezvous = Rendezvous::new(&relay, slot.nameplate, PairingSide::Existing)?;
+    let sealed_cancel = zeroize::Zeroizing::new(*cancel.bytes());
+    rendezvous.set_cancel_token(cancel);
     let deadline = deadline_for(slot.expires_unix);
     let (pake, message) = start_pairing(&code, PairingRole::Existing);
     let result = async {
         rendezvous.send(message).await?;
         let theirs = rendezvous.receive(deadline).await?;
         let key = pake.finish(&theirs)?;
+        // The cancel token, readable only with the right code.
+        rendezvous.send(key.seal(&sealed_cancel[..])?).await?;
         // The first sealed message is the key confirmation: a wrong code or a
         // relay that swapped the PAKE messages fails right here.
         let sealed = rendezvous.receive(deadline).await?;
@@ -68,9 +75,9 @@ pub async fn pair_device(
         Ok(request)
     }
     .await;
-    if result.is_err() {
-        rendezvous.close().await;
-    }
+    // On success too: the ticket stays readable until the rendezvous expires,
+    // and nobody can post to it any more.
+    rendezvous.close().await;
     result
 }
 
@@ -97,6 +104,9 @@ pub async fn join_with_code(
         rendezvous
             .send(key.seal(request.encode().as_bytes())?)
             .await?;
+        // The existing device's cancel token: from here on this device can close too.
+        let token = zeroize::Zeroizing::new(key.open(&rendezvous.receive(deadline).await?)?);
+        rendezvous.set_cancel_token(CancelToken::from_bytes(&token)?);
         let sealed = rendezvous.receive(deadline).await?;
         let ticket: JoinTicket = String::from_utf8(key.open(&sealed)?)
             .map_err(|_| SyncError::Crypto(attune_crypto::CryptoError::PairingFailed))?

@@ -26,25 +26,45 @@ pub async fn recover(
     options: InitOptions,
 ) -> Result<(Store, SyncReport), SyncError> {
     let secret = RecoverySecret::from_words(words)?;
-    let journal = JournalId(secret.journal_id());
     let recovery_id = DeviceId(secret.device_id());
     let recovery = secret.identity()?;
-    let client = match RelayClient::connect(relay, journal, recovery_id, &recovery, None).await {
+    // Words shown at `init` derive their journal's id; words from `attune
+    // recovery rotate` find it through their device (a hint, checked below).
+    let mut journal = JournalId(secret.journal_id());
+    let mut connected = RelayClient::connect(relay, journal, recovery_id, &recovery, None).await;
+    if matches!(
+        &connected,
         Err(SyncError::Refused {
             code: ErrorCode::UnknownJournal,
             ..
-        }) => {
-            return Err(SyncError::NoSuchJournal);
+        })
+    ) {
+        if let Some(found) = journal_of_kit(relay, recovery_id).await? {
+            journal = found;
+            connected = RelayClient::connect(relay, journal, recovery_id, &recovery, None).await;
         }
+    }
+    let client = match connected {
+        Err(SyncError::Refused {
+            code: ErrorCode::UnknownJournal,
+            ..
+        }) => return Err(SyncError::NoSuchJournal),
+        // The kit was removed (or the words rotated): they restore nothing new.
+        Err(SyncError::Refused {
+            code: ErrorCode::NotInRoster,
+            ..
+        }) => return Err(SyncError::RecoveryKitRemoved),
         other => other?,
     };
     let rosters = client.rosters().await?;
     let latest = verify_roster_chain(&rosters, journal)
         .map_err(SyncError::Roster)?
         .clone();
-    // The chain must start with a genesis the recovery kit itself signed: a
-    // relay cannot make one up, so it cannot show us a journal of its own.
-    if rosters.first().map(|g| g.signer) != Some(recovery_id) {
+    // A version of the chain must be signed by the recovery kit itself (the
+    // genesis for the words `init` shows; the version that removed the old
+    // kit for rotated ones): a relay cannot make one up, so it cannot show us
+    // a journal of its own.
+    if !rosters.iter().any(|r| r.signer == recovery_id) {
         return Err(SyncError::Roster(
             attune_crypto::CryptoError::RosterNotVouchedFor,
         ));
@@ -151,4 +171,27 @@ async fn add_and_join(
         })
         .await?;
     finish_join(joining, &ticket).await
+}
+
+/// The journal whose latest roster lists the kit's device, as the relay says.
+async fn journal_of_kit(relay: &str, kit: DeviceId) -> Result<Option<JournalId>, SyncError> {
+    use crate::sync::bounded::{read_capped, refusal, ReadLimits};
+    use crate::sync::relay::{http_client, network, trim_base};
+    let url = format!(
+        "{}{}",
+        trim_base(relay),
+        attune_proto::routes::recovery(kit)
+    );
+    let response = http_client()?.get(&url).send().await.map_err(network)?;
+    let limits = ReadLimits::default();
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    if !response.status().is_success() {
+        return Err(refusal(response, limits.error_bytes).await);
+    }
+    let body = read_capped(response, "a recovery lookup", limits.response_bytes).await?;
+    Ok(Some(
+        attune_proto::RecoveryJournal::decode(&body)?.journal_id,
+    ))
 }
