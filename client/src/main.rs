@@ -297,7 +297,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             watch,
             snapshot,
             json,
-        } => sync(&ctx, watch, snapshot, json)?,
+        } => {
+            if let Err(e) = sync(&ctx, watch, snapshot, json) {
+                // A relay that does not hold a journal this device synced: at
+                // a terminal, offer to give it this device's copy.
+                let unknown = matches!(
+                    e.downcast_ref::<attune_client::sync::SyncError>(),
+                    Some(attune_client::sync::SyncError::WrongRelay(_))
+                );
+                if !(unknown && !json && cli::relay::offer_reseed(&ctx)?) {
+                    return Err(e);
+                }
+            }
+        }
         Command::Status { json } => status(&ctx, json)?,
         Command::Join(args) => join(&ctx, args)?,
         Command::Device { action } => device(&ctx, action)?,

@@ -74,16 +74,7 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
     let rt = runtime()?;
     if !watch {
         let mut store = ctx.open()?;
-        let report = match rt.block_on(attune_client::sync::sync_once_with(&mut store, snapshot)) {
-            Err(attune_client::sync::SyncError::WrongRelay(relay)) if !json => {
-                drop(store);
-                if crate::cli::relay::offer_reseed(ctx)? {
-                    return Ok(());
-                }
-                return Err(attune_client::sync::SyncError::WrongRelay(relay).into());
-            }
-            other => other?,
-        };
+        let report = rt.block_on(attune_client::sync::sync_once_with(&mut store, snapshot))?;
         if snapshot && report.snapshot_taken.is_none() && !json {
             println!("No new snapshot: the relay already holds one at least as new, or changes still wait to be sent.");
         }

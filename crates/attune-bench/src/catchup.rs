@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use attune_testkit::{Device, Relay};
 
-use crate::journal::generate;
+use crate::generate::generate;
 use crate::print_figure;
 
 /// Entries of the journal: ten years, one a day.

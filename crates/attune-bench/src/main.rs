@@ -1,6 +1,7 @@
 //! `attune-bench`: one subcommand per area, one `name: value unit` line per figure.
 
 mod catchup;
+mod generate;
 mod journal;
 mod large_write;
 mod relay;

@@ -12,6 +12,7 @@ mod assembly;
 mod bounded;
 mod devices;
 mod engine;
+mod http;
 mod inbound;
 mod live;
 mod membership;

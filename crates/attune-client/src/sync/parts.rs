@@ -5,7 +5,7 @@
 //! [`BatchPart`]s, each sealed as its own envelope with consecutive sequence
 //! numbers on the sender's chain. The first byte of an envelope's plaintext
 //! says which it holds: a whole batch (2) or a part (3). Receivers put the
-//! parts back together in [`crate::sync::assembly`].
+//! parts back together in `sync/assembly.rs`.
 
 use serde::{Deserialize, Serialize};
 

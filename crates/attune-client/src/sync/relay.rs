@@ -1,7 +1,5 @@
 //! Talking to the relay: authentication, rosters, keys, push, pull, live socket.
 
-use std::time::Duration;
-
 use attune_crypto::DeviceIdentity;
 use attune_proto::{
     auth_message, routes, Challenge, ChallengeRequest, DeviceId, Envelope, JournalId, PullResponse,
@@ -14,6 +12,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
 use crate::sync::bounded::{read_capped, refusal, refusal_of, ReadLimits};
+pub(super) use crate::sync::http::{http_client, network, post, trim_base};
+use crate::sync::http::send;
 use crate::sync::SyncError;
 
 /// The live WebSocket to a relay.
@@ -30,43 +30,6 @@ pub struct RelayClient {
     journal: JournalId,
     token: String,
     limits: ReadLimits,
-}
-
-pub(super) fn trim_base(url: &str) -> String {
-    url.trim_end_matches('/').to_string()
-}
-
-/// The reqwest client used for the relay (timeouts so a dead relay cannot hang a sync).
-pub(super) fn http_client() -> Result<reqwest::Client, SyncError> {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| SyncError::Network(e.to_string()))
-}
-
-/// An unauthenticated POST (challenge and session).
-pub(super) async fn post(
-    http: &reqwest::Client,
-    url: &str,
-    body: Vec<u8>,
-    what: &'static str,
-) -> Result<Vec<u8>, SyncError> {
-    send(http.post(url).body(body), what).await
-}
-
-/// Send an unauthenticated request and read its (capped) answer.
-async fn send(request: reqwest::RequestBuilder, what: &'static str) -> Result<Vec<u8>, SyncError> {
-    let limits = ReadLimits::default();
-    let resp = request.send().await.map_err(network)?;
-    if !resp.status().is_success() {
-        return Err(refusal(resp, limits.error_bytes).await);
-    }
-    read_capped(resp, what, limits.response_bytes).await
-}
-
-pub(super) fn network(e: reqwest::Error) -> SyncError {
-    SyncError::Network(e.to_string())
 }
 
 impl RelayClient {

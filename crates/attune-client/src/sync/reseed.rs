@@ -188,24 +188,10 @@ fn forget_relay_position(store: &mut Store, state: &mut SyncState) -> Result<(),
         .roster()
         .map(|r| r.devices.iter().map(|d| d.device_id).collect())
         .unwrap_or_default();
-    mark_bridgeable(state, members);
+    state.mark_bridgeable(members);
     if !state.resend_queued {
         store.queue_own_history_for_sync()?;
         state.resend_queued = true;
     }
     Ok(())
-}
-
-/// Lets each of `devices`' next envelope be accepted across envelopes this
-/// device will never get (see `inbound::bridge_lost`); also every device
-/// this device has a chain for.
-pub(crate) fn mark_bridgeable(
-    state: &mut SyncState,
-    devices: impl IntoIterator<Item = attune_proto::DeviceId>,
-) {
-    let known: Vec<_> = state.chain.heads().map(|(d, _)| d).collect();
-    for device in devices.into_iter().chain(known) {
-        let next = state.chain.last(device).map_or(1, |(seq, _)| seq.0 + 1);
-        state.lost.entry(device).or_insert(next);
-    }
 }

@@ -339,7 +339,7 @@ pub(crate) async fn start_from(
             .roster()
             .map(|r| r.devices.iter().map(|d| d.device_id).collect())
             .unwrap_or_default();
-        crate::sync::reseed::mark_bridgeable(state, members);
+        state.mark_bridgeable(members);
     }
     for (d, name) in device_names {
         let info = state.devices.entry(d).or_default();

@@ -197,6 +197,18 @@ impl SyncState {
     pub fn roster(&self) -> Option<&Roster> {
         self.rosters.last()
     }
+
+    /// Lets the next envelope of each of `devices` (and of every device this
+    /// device has a chain for) be accepted across envelopes it will never get
+    /// (after a move to another relay, or a first start from a snapshot): the
+    /// `lost` mechanism, reported when it bridges.
+    pub(crate) fn mark_bridgeable(&mut self, devices: impl IntoIterator<Item = DeviceId>) {
+        let known: Vec<DeviceId> = self.chain.heads().map(|(d, _)| d).collect();
+        for device in devices.into_iter().chain(known) {
+            let next = self.chain.last(device).map_or(1, |(seq, _)| seq.0 + 1);
+            self.lost.entry(device).or_insert(next);
+        }
+    }
 }
 
 /// The journal and device ids of an open journal.
