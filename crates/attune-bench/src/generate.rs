@@ -2,9 +2,7 @@
 //! bodies typed a word per splice, as the journal and catch-up benchmarks use it.
 
 use anyhow::Result;
-use attune_core::{
-    Edit, EntryDoc, EntryId, EntryKind, FieldType, FieldValue, NewEntry, Timestamp,
-};
+use attune_core::{Edit, EntryDoc, EntryId, EntryKind, FieldType, FieldValue, NewEntry, Timestamp};
 
 use crate::Rng;
 

@@ -31,7 +31,10 @@ pub(super) async fn post(
 }
 
 /// Send an unauthenticated request and read its (capped) answer.
-pub(super) async fn send(request: reqwest::RequestBuilder, what: &'static str) -> Result<Vec<u8>, SyncError> {
+pub(super) async fn send(
+    request: reqwest::RequestBuilder,
+    what: &'static str,
+) -> Result<Vec<u8>, SyncError> {
     let limits = ReadLimits::default();
     let resp = request.send().await.map_err(network)?;
     if !resp.status().is_success() {

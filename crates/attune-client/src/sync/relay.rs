@@ -12,8 +12,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
 use crate::sync::bounded::{read_capped, refusal, refusal_of, ReadLimits};
-pub(super) use crate::sync::http::{http_client, network, post, trim_base};
 use crate::sync::http::send;
+pub(super) use crate::sync::http::{http_client, network, post, trim_base};
 use crate::sync::SyncError;
 
 /// The live WebSocket to a relay.
