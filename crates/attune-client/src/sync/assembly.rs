@@ -135,7 +135,7 @@ impl Assemblies {
             last_seq: 0,
             open: None,
         });
-        let follows = entry.last_seq + 1 == seq;
+        let follows = entry.last_seq.checked_add(1) == Some(seq);
         entry.last_seq = seq;
         let open = entry.open.take();
         let refused = |why: String| Err(format!("it is a part of a large change, {why}"));
@@ -172,13 +172,13 @@ impl Assemblies {
                 }
                 return refused(format!(
                     "part {} of {}, that does not follow the parts received before it",
-                    index + 1,
+                    index.saturating_add(1),
                     part.count
                 ));
             }
         };
         let len = open.bytes.len() as u64 + part.bytes.len() as u64;
-        let last = open.next_index + 1 == open.count;
+        let last = open.next_index.checked_add(1) == Some(open.count);
         if len > open.total_len || (last && len != open.total_len) {
             return refused(format!(
                 "whose parts do not add up to the {} bytes it announced",
@@ -233,7 +233,7 @@ fn check(part: &BatchPart) -> Result<(), String> {
     if part.count < 2 || part.index >= part.count || u64::from(part.count) > part.total_len {
         return Err(format!(
             "numbered {} of {} for {} bytes",
-            part.index + 1,
+            part.index.saturating_add(1),
             part.count,
             part.total_len
         ));

@@ -260,3 +260,60 @@ fn the_kept_parts_survive_a_save_and_load() {
         Ok(Added::Complete(encoded))
     );
 }
+
+mod arbitrary_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn any_part() -> impl Strategy<Value = BatchPart> {
+        (
+            prop_oneof![Just(0u32), Just(1), Just(2), Just(u32::MAX), any::<u32>()],
+            prop_oneof![Just(0u32), Just(2), Just(3), Just(u32::MAX), any::<u32>()],
+            prop_oneof![
+                Just(0u64),
+                Just(5),
+                Just(MAX_ASSEMBLED),
+                Just(u64::MAX),
+                any::<u64>()
+            ],
+            proptest::collection::vec(any::<u8>(), 0..8),
+        )
+            .prop_map(|(index, count, total_len, bytes)| BatchPart {
+                v: PART_VERSION,
+                index,
+                count,
+                total_len,
+                bytes,
+            })
+    }
+
+    proptest! {
+        /// A hostile member's plaintexts never panic the decoder.
+        #[test]
+        fn any_plaintext_decodes_or_is_refused(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = decode_plaintext(&bytes);
+            let mut tagged = bytes.clone();
+            tagged.insert(0, PART_VERSION);
+            let _ = decode_plaintext(&tagged);
+        }
+
+        /// Any sequence of parts, in any order, never panics, and a batch put
+        /// back together is exactly as long as it announced, within the cap.
+        #[test]
+        fn any_parts_in_any_order_are_bounded(
+            steps in proptest::collection::vec((0u8..2, prop_oneof![0u64..12, Just(u64::MAX - 1), Just(u64::MAX)], any_part()), 0..40)
+        ) {
+            let mut assemblies = Assemblies::default();
+            let mut problems = Vec::new();
+            for (device, seq, part) in steps {
+                let device = if device == 0 { A } else { B };
+                let announced = part.total_len;
+                if let Ok(Added::Complete(bytes)) = assemblies.add(device, seq, part, &mut problems) {
+                    prop_assert_eq!(bytes.len() as u64, announced);
+                    prop_assert!(announced <= MAX_ASSEMBLED);
+                }
+            }
+        }
+    }
+}
