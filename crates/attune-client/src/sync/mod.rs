@@ -24,6 +24,7 @@ mod relay;
 mod rendezvous;
 mod report;
 mod reseed;
+mod roster_restore;
 mod snapshot;
 mod snapshot_policy;
 pub(crate) mod state;

@@ -84,6 +84,12 @@ pub async fn change_relay(
 /// its snapshot is what this device would do there anyway. Unsure
 /// (unreachable): false.
 async fn other_history(client: &RelayClient, store: &Store, state: &SyncState) -> bool {
+    if state.cursor == 0 {
+        // Nothing pulled yet, so nothing to compare: moving forgets nothing
+        // (the position is the start anyway) and lets the chains of the
+        // devices it knows continue across what this relay never held.
+        return true;
+    }
     let me = store.config().device_id;
     let after = attune_proto::RelaySeq(state.cursor.saturating_sub(1));
     let page = match client.pull(after, 1).await {
