@@ -8,7 +8,6 @@ use attune_proto::{Epoch, ErrorCode, Roster, RosterDevice, WrappedKey, WrappedKe
 use crate::dir::layout::{GENESIS_FILE, INVITE_FILE};
 use crate::sync::relay::RelayClient;
 use crate::sync::report::SyncReport;
-use crate::sync::roster_restore::{lags_behind, restore_versions};
 use crate::sync::state::{ids, SyncState};
 use crate::sync::word::short;
 use crate::sync::SyncError;
@@ -102,16 +101,9 @@ pub(crate) async fn refresh_roster(
         None => verify_roster_chain(&served, journal)
             .map_err(SyncError::Roster)?
             .clone(),
-        Some(trusted) => match verify_roster_extends(trusted, &served) {
-            Ok(latest) => latest.clone(),
-            // A relay re-seeded from a device that was behind, or restored
-            // from an old backup: give it the signed versions it lacks.
-            Err(_) if lags_behind(&state.rosters, &served) => {
-                restore_versions(client, store, &state.rosters, served.len()).await?;
-                trusted.clone()
-            }
-            Err(e) => return Err(SyncError::Roster(e)),
-        },
+        Some(trusted) => verify_roster_extends(trusted, &served)
+            .map_err(SyncError::Roster)?
+            .clone(),
     };
     // Keep the whole verified chain: old envelopes are checked against the
     // roster in force at their epoch, and keys against the version that

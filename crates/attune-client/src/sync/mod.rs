@@ -24,7 +24,6 @@ mod relay;
 mod rendezvous;
 mod report;
 mod reseed;
-mod roster_restore;
 mod snapshot;
 mod snapshot_policy;
 pub(crate) mod state;
