@@ -84,6 +84,30 @@ impl Store {
             .is_some_and(|r| key.commitment(r.journal_id, epoch) == r.key_commitment)
     }
 
+    /// Every key this device holds for an epoch up to `up_to` that `rosters`
+    /// commit to, wrapped to `to` (what a device added to, or recreating,
+    /// the journal needs to read it).
+    pub fn committed_keys_for(
+        &self,
+        to: &attune_proto::RosterDevice,
+        up_to: Epoch,
+        rosters: &[Roster],
+    ) -> Result<Vec<WrappedKey>, StoreError> {
+        let mut wrapped = Vec::new();
+        for (&epoch, key) in self.keys.range(..=up_to.0) {
+            let epoch = Epoch(epoch);
+            if !self.holds_committed_key(epoch, rosters) {
+                continue;
+            }
+            wrapped.push(WrappedKey {
+                device_id: to.device_id,
+                epoch,
+                blob: wrap_journal_key(key, epoch.0, std::slice::from_ref(&to.age_recipient))?,
+            });
+        }
+        Ok(wrapped)
+    }
+
     /// Keep a journal key this device made itself (a rotation it signs).
     pub fn add_own_key(&mut self, epoch: Epoch, key: JournalKey) -> Result<(), StoreError> {
         let wrapped = wrap_journal_key(&key, epoch.0, &[self.identity.age_recipient()])?;

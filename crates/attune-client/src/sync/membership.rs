@@ -2,8 +2,8 @@
 //! serves, checked against the one this device trusts, and the journal keys,
 //! accepted only when the signed roster commits to them.
 
-use attune_crypto::{genesis_roster, verify_roster_chain, verify_roster_extends, wrap_journal_key};
-use attune_proto::{Epoch, ErrorCode, Roster, RosterDevice, WrappedKey, WrappedKeys, WIRE_VERSION};
+use attune_crypto::{genesis_roster, verify_roster_chain, verify_roster_extends};
+use attune_proto::{Epoch, ErrorCode, Roster, RosterDevice, WrappedKeys, WIRE_VERSION};
 
 use crate::dir::layout::{GENESIS_FILE, INVITE_FILE};
 use crate::sync::relay::RelayClient;
@@ -191,24 +191,7 @@ async fn upload_recovery_keys(
     if state.recovery_epoch >= latest.epoch.0 || member != Some(&recovery) {
         return Ok(());
     }
-    let ring = store.keyring();
-    let mut keys = Vec::new();
-    for epoch in ring.epochs().filter(|e| *e <= latest.epoch) {
-        if !store.holds_committed_key(epoch, &state.rosters) {
-            continue;
-        }
-        if let Some(key) = ring.get(epoch) {
-            keys.push(WrappedKey {
-                device_id: recovery.device_id,
-                epoch,
-                blob: wrap_journal_key(
-                    key,
-                    epoch.0,
-                    std::slice::from_ref(&recovery.age_recipient),
-                )?,
-            });
-        }
-    }
+    let keys = store.committed_keys_for(&recovery, latest.epoch, &state.rosters)?;
     for key in keys {
         let one = WrappedKeys {
             v: WIRE_VERSION,

@@ -13,7 +13,6 @@
 //! others already have), and a device's chain is accepted across the
 //! envelopes it lost (once per device, said in the sync report).
 
-use attune_crypto::wrap_journal_key;
 use attune_proto::{routes, ReseedRequest, Roster, WrappedKey, WIRE_VERSION};
 
 use crate::dir::layout::INVITE_FILE;
@@ -166,20 +165,9 @@ fn keys_for(
     state: &SyncState,
     latest: &Roster,
 ) -> Result<Vec<WrappedKey>, SyncError> {
-    let ring = store.keyring();
     let mut keys = Vec::new();
-    for epoch in ring.epochs().filter(|e| *e <= latest.epoch) {
-        if !store.holds_committed_key(epoch, &state.rosters) {
-            continue;
-        }
-        let Some(key) = ring.get(epoch) else { continue };
-        for member in &latest.devices {
-            keys.push(WrappedKey {
-                device_id: member.device_id,
-                epoch,
-                blob: wrap_journal_key(key, epoch.0, std::slice::from_ref(&member.age_recipient))?,
-            });
-        }
+    for member in &latest.devices {
+        keys.extend(store.committed_keys_for(member, latest.epoch, &state.rosters)?);
     }
     Ok(keys)
 }

@@ -77,15 +77,7 @@ pub async fn rotate_recovery(store: &mut Store) -> Result<Rotated, SyncError> {
             last_envelopes: &|_| (DeviceSeq(0), [0; 32]),
         },
     );
-    let mut kit_keys = Vec::new();
-    for epoch in ring.epochs().filter(|e| *e <= latest.epoch) {
-        if !store.holds_committed_key(epoch, &state.rosters) {
-            continue;
-        }
-        if let Some(key) = ring.get(epoch) {
-            kit_keys.push(wrapped(key, epoch, &kit_member)?);
-        }
-    }
+    let kit_keys = store.committed_keys_for(&kit_member, latest.epoch, &state.rosters)?;
 
     // 2. The new kit removes the old one under a new epoch.
     let epoch = Epoch(latest.epoch.0.checked_add(1).ok_or_else(|| {
