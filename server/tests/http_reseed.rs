@@ -200,7 +200,40 @@ async fn bad_reseeds_are_refused(backend: &Backend) {
         .refused(StatusCode::CONFLICT, "out_of_order");
 }
 
+/// A re-seed is a journal creation: the hourly limit per address holds.
+async fn reseeds_count_as_new_journals(backend: &Backend) {
+    let t = backend
+        .relay_with(attune_relay::config::Config {
+            max_journals_per_hour: 1,
+            ..attune_relay::config::Config::default()
+        })
+        .await;
+    let a = Device::new(1);
+    let (first, second) = (journal(5), journal(6));
+    reseed(
+        &t.router,
+        first,
+        &a,
+        vec![genesis(first, &[&a], &a)],
+        vec![],
+    )
+    .await
+    .ok();
+    reseed(
+        &t.router,
+        second,
+        &a,
+        vec![genesis(second, &[&a], &a)],
+        vec![],
+    )
+    .await
+    .refused(StatusCode::TOO_MANY_REQUESTS, "too_many_journals");
+    // The journal it re-seeded is served.
+    common::login(&t.router, first, &a, None).await;
+}
+
 on_each_backend!(
     a_later_device_reseeds_the_whole_chain,
-    bad_reseeds_are_refused
+    bad_reseeds_are_refused,
+    reseeds_count_as_new_journals
 );

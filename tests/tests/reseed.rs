@@ -151,3 +151,47 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_revoked_device_that_reseeds_a_lost_relay_reads_nothing_written_after() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut old = Relay::start(&tmp.path().join("old-relay"));
+    let devices = journal_with_devices(tmp.path(), &old, &["laptop", "stolen"]);
+    let (laptop, stolen) = (&devices[0], &devices[1]);
+    laptop.write(&["--body", "before the theft"]);
+    laptop.ok(&["sync"]);
+    stolen.ok(&["sync"]);
+    let stolen_id = stolen.json(&["status", "--json"])["device_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    laptop.ok(&["device", "revoke", &stolen_id[..8]]);
+
+    // The relay's disk dies; the thief is first to a new relay and re-seeds
+    // it with the device list it last saw (where it is still a member).
+    old.terminate();
+    std::fs::remove_dir_all(&old.data).unwrap();
+    let new = Relay::start(&tmp.path().join("new-relay"));
+    stolen.ok(&["relay", "set", &new.url]);
+    stolen.ok(&["relay", "reseed"]);
+
+    // The laptop trusts the list without the thief: it refuses that relay
+    // and sends it nothing.
+    laptop.write(&["--body", "after the theft"]);
+    laptop.ok(&["relay", "set", &new.url]);
+    let refused = laptop.sync();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("roster") || said.contains("device list"),
+        "{said}"
+    );
+    let _ = stolen.sync();
+    assert!(!bodies(stolen).contains("after the theft"));
+    assert!(std::fs::read_dir(&new.data).unwrap().all(|e| {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap_or_default();
+        !bytes
+            .windows(b"after the theft".len())
+            .any(|w| w == b"after the theft")
+    }));
+}
