@@ -39,7 +39,8 @@ fn an_older_copy_of_an_entry_and_its_view_is_reported() {
     // Keep a copy of the entry and of every view, then change the entry.
     let old = tmp.path().join("old");
     std::fs::create_dir_all(old.join("views")).unwrap();
-    let entry = dir.join("entries").join(format!("{id}.am"));
+    // Small entries are packed by the first byte of their id (ADR 0011).
+    let entry = dir.join("entries").join(format!("{}.pack", &id[..2]));
     std::fs::copy(&entry, old.join("entry.am")).unwrap();
     for view in std::fs::read_dir(dir.join("views")).unwrap().flatten() {
         std::fs::copy(view.path(), old.join("views").join(view.file_name())).unwrap();

@@ -152,7 +152,9 @@ fn a_revoked_device_cannot_read_files_written_after_its_revocation() {
     let (_, t_id) = ids_of(t);
     a.ok(&["device", "revoke", &t_id.to_string()[..8]]);
     let id = a.write(&["--body", "written after the revocation"]);
-    let file = a.dir.join("entries").join(format!("{id}.am"));
+    // Small entries are packed by the first byte of their id (ADR 0011).
+    let pack = id[..2].to_string();
+    let file = a.dir.join("entries").join(format!("{pack}.pack"));
     let sealed = std::fs::read(&file).unwrap();
 
     // Every key the stolen device holds: its journal keys and its own disk key.
@@ -168,11 +170,11 @@ fn a_revoked_device_cannot_read_files_written_after_its_revocation() {
     );
     assert!(!keys.is_empty());
     for key in &keys {
-        assert!(open_blob(key, "entry", &id, &sealed).is_err());
+        assert!(open_blob(key, "entry-pack", &pack, &sealed).is_err());
     }
     drop(store);
     // Copied into its own directory, the file is reported as unreadable, not shown.
-    std::fs::copy(&file, t.dir.join("entries").join(format!("{id}.am"))).unwrap();
+    std::fs::copy(&file, t.dir.join("entries").join(format!("{pack}.pack"))).unwrap();
     let out = t.run(&["show", &id]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("written after the revocation"));
 }

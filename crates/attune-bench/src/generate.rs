@@ -9,6 +9,19 @@ use crate::Rng;
 pub(crate) const DAY_MS: i64 = 86_400_000;
 /// 2016-12-02T19:00Z: ten years before the benchmark's "today".
 pub(crate) const START_MS: i64 = 1_480_705_200_000;
+/// A generated journal spans ten years: one entry a day up to 3,650 entries,
+/// more a day beyond (85,000 entries are about 700 a month).
+pub(crate) const SPAN_DAYS: i64 = 3650;
+
+/// Milliseconds between two generated entries.
+pub(crate) fn spacing_ms(entries: usize) -> i64 {
+    (SPAN_DAYS * DAY_MS) / (entries.max(SPAN_DAYS as usize) as i64)
+}
+
+/// The benchmark's "today": just after the last generated entry.
+pub(crate) fn today_ms(entries: usize) -> i64 {
+    START_MS + entries as i64 * spacing_ms(entries)
+}
 const WORDS: &[&str] = &[
     "today",
     "I",
@@ -153,12 +166,15 @@ pub(crate) fn generate(
 ) -> Result<Generated> {
     let mut rng = Rng(0x5eed_a77e);
     let per_entry = target_text_bytes / entries;
+    let spacing = spacing_ms(entries);
     let mut docs = Vec::with_capacity(entries);
     let (mut text_bytes, mut splices) = (0, 0);
     for i in 0..entries {
         let kind = EntryKind::ALL[i % EntryKind::ALL.len()];
         let at = Timestamp::new(
-            START_MS + i as i64 * DAY_MS + (rng.next_u64() % 3_600_000) as i64,
+            START_MS
+                + i as i64 * spacing
+                + (rng.next_u64() % (spacing as u64).min(3_600_000)) as i64,
             60,
         );
         let mut new = NewEntry {

@@ -82,7 +82,7 @@ pub fn run(original: &Path, since: &str, reps: usize) -> Result<()> {
 
 /// Runs `attune --dir DIR args` in a fresh `attune-bench peak-rss` process, so
 /// that its peak RSS is the only child's: (wall ms, peak KiB).
-fn measure(
+pub(crate) fn measure(
     attune: &Path,
     dir: &Path,
     args: &[&str],
@@ -134,7 +134,7 @@ pub fn peak_rss(command: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

@@ -41,7 +41,12 @@ fn sealed_files(dir: &Path) -> Vec<(PathBuf, &'static str, String)> {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        out.push((entry.path(), "entry", id));
+        // Small entries are packed by the first byte of their id (ADR 0011).
+        let purpose = match entry.path().extension().and_then(|e| e.to_str()) {
+            Some("pack") => "entry-pack",
+            _ => "entry",
+        };
+        out.push((entry.path(), purpose, id));
     }
     out.push((dir.join("safety-plan"), "safety-plan", String::new()));
     out.push((dir.join("genesis"), "state", "genesis".into()));

@@ -159,10 +159,10 @@ fn a_damaged_entry_is_named_and_the_rest_still_opens() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("j");
     let mut store = init(&dir);
-    let good = store.create(t(0), note("good one")).unwrap();
     let bad = store.create(t(1), note("soon damaged")).unwrap();
+    let good = create_in_another_pack(&mut store, &bad, "good one");
     drop(store);
-    let bad_path = dir.join("entries").join(format!("{}.am", bad.id));
+    let bad_path = pack_path(&dir, &bad);
     let bytes = fs::read(&bad_path).unwrap();
     fs::write(&bad_path, &bytes[..bytes.len() / 2]).unwrap(); // truncated
 
@@ -188,6 +188,39 @@ fn a_damaged_entry_is_named_and_the_rest_still_opens() {
     store
         .edit(good.id, t(2), &[Edit::AddTag("fine".into())])
         .unwrap();
+    // New entries keep being saved, whatever pack their id falls in.
+    for i in 0..40 {
+        store.create(t(3), note(&format!("later {i}"))).unwrap();
+    }
+    drop(store);
+    let mut store = open(&dir);
+    assert_eq!(store.list(&Query::default()).unwrap().len(), 42);
+    assert_eq!(
+        store.check().unwrap().len(),
+        1,
+        "still only the damaged pack"
+    );
+}
+
+/// `entries/<xx>.pack`: small entries are packed by the first byte of their id (ADR 0011).
+fn pack_path(dir: &std::path::Path, entry: &attune_core::Entry) -> PathBuf {
+    dir.join("entries")
+        .join(format!("{}.pack", &entry.id.to_string()[..2]))
+}
+
+/// A new entry whose pack is not `other`'s.
+fn create_in_another_pack(
+    store: &mut Store,
+    other: &attune_core::Entry,
+    body: &str,
+) -> attune_core::Entry {
+    loop {
+        let e = store.create(t(0), note(body)).unwrap();
+        if e.id.to_string()[..2] != other.id.to_string()[..2] {
+            return e;
+        }
+        store.edit(e.id, t(0), &[Edit::Delete]).unwrap();
+    }
 }
 
 #[test]
@@ -226,11 +259,9 @@ fn a_file_swapped_for_another_is_refused() {
     let dir = tmp.path().join("j");
     let mut store = init(&dir);
     let a = store.create(t(0), note("alpha")).unwrap();
-    let b = store.create(t(0), note("beta")).unwrap();
+    let b = create_in_another_pack(&mut store, &a, "beta");
     drop(store);
-    let pa = dir.join("entries").join(format!("{}.am", a.id));
-    let pb = dir.join("entries").join(format!("{}.am", b.id));
-    fs::copy(&pb, &pa).unwrap();
+    fs::copy(pack_path(&dir, &b), pack_path(&dir, &a)).unwrap();
     let mut store = open(&dir);
     assert!(
         store.edit(a.id, t(1), &[Edit::Delete]).is_err(),
@@ -370,4 +401,83 @@ fn no_plaintext_marker_appears_in_any_file() {
         .body
         .starts_with("typed MARKERBODY7731"));
     assert_eq!(store.safety_plan().unwrap(), plan);
+}
+
+#[test]
+fn relayed_changes_applied_again_after_a_crash_bring_the_list_up_to_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    let mut a = init(&a_dir);
+    a.create(t(0), note("from the other device")).unwrap();
+    let changes = a.all_changes().unwrap();
+    let mut b = init(&b_dir);
+    let views_before: Vec<(PathBuf, Vec<u8>)> = files_under(&b_dir.join("views"))
+        .into_iter()
+        .map(|p| (p.clone(), fs::read(&p).unwrap()))
+        .collect();
+    assert_eq!(b.apply_relayed_changes(changes.clone()).unwrap().applied, 1);
+    assert_eq!(
+        fs::read_dir(b_dir.join("pending")).unwrap().count(),
+        0,
+        "no pending record: the relay serves them again until the cursor passes"
+    );
+    drop(b);
+    // A crash published the document but not its month view.
+    for p in files_under(&b_dir.join("views")) {
+        fs::remove_file(p).unwrap();
+    }
+    for (p, bytes) in &views_before {
+        fs::write(p, bytes).unwrap();
+    }
+    let mut b = open(&b_dir);
+    assert!(
+        b.list(&Query::default()).unwrap().is_empty(),
+        "the stale view"
+    );
+    // The cursor did not move, so the relay serves the same changes again.
+    let again = b.apply_relayed_changes(changes).unwrap();
+    assert_eq!((again.applied, again.duplicates > 0), (0, true));
+    let listed = b.list(&Query::default()).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].body, "from the other device");
+    assert_eq!(b.check().unwrap(), vec![]);
+}
+
+#[test]
+fn search_reads_every_month_and_rebuilds_a_damaged_view() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("j");
+    let mut store = init(&dir);
+    for month in 0..5 {
+        store
+            .create(t(month * 31), note(&format!("river walk {month}")))
+            .unwrap();
+        store.create(t(month * 31 + 1), note("quiet day")).unwrap();
+    }
+    let limited = Query {
+        limit: Some(2),
+        ..Default::default()
+    };
+    let found: Vec<String> = store
+        .search("RIVER", &limited)
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e.body)
+        .collect();
+    assert_eq!(
+        found,
+        ["river walk 4", "river walk 3"],
+        "newest first, limited"
+    );
+    drop(store);
+    let view = fs::read_dir(dir.join("views"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    fs::write(&view, b"not a view").unwrap();
+    let mut store = open(&dir);
+    assert_eq!(store.search("river", &Query::default()).unwrap().len(), 5);
+    assert!(store.take_warnings().iter().any(|w| w.contains("rebuilt")));
 }

@@ -82,22 +82,24 @@ pub fn write_atomic_batch(files: &[(PathBuf, Vec<u8>)]) -> Result<(), StoreError
     Ok(())
 }
 
-/// Makes the written temporaries durable: one `syncfs` on Linux, one fsync per file elsewhere.
+/// Batches of more files than this are flushed with one `syncfs` (Linux).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+const SYNCFS_FROM_FILES: usize = 64;
+
+/// Makes the written temporaries durable: one fsync per file for a small
+/// batch (a `syncfs` would also wait for every other program's writes to the
+/// same file system), one `syncfs` for a large one on Linux.
 fn flush_filesystem(any: &Path, temps: &[(PathBuf, &Path)]) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
-    {
-        let _ = temps;
+    if temps.len() > SYNCFS_FROM_FILES {
         let file = File::open(any)?;
-        rustix::fs::syncfs(&file).map_err(std::io::Error::from)
+        return rustix::fs::syncfs(&file).map_err(std::io::Error::from);
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = any;
-        for (tmp, _) in temps {
-            File::open(tmp)?.sync_all()?;
-        }
-        Ok(())
+    let _ = any;
+    for (tmp, _) in temps {
+        File::open(tmp)?.sync_all()?;
     }
+    Ok(())
 }
 
 /// Write a file readable and writable by its owner only (0600), atomically.

@@ -5,7 +5,8 @@
 //! identity               device identity, 0600, optionally passphrase   store/mod.rs
 //! at-rest-key            this device's own key for its files            store/at_rest.rs
 //! keys/epoch-N.age       journal keys the signed roster commits to      store/keys.rs
-//! entries/<id>.am        one sealed Automerge document per entry        store/entries.rs
+//! entries/<xx>.pack      sealed small entry documents, by id's 1st byte store/packs.rs
+//! entries/<id>.am        one sealed large entry document                 store/packs.rs
 //! views/<name>.view      sealed entries of one month                    store/views.rs
 //! pending/<n>.chg        sealed changes being saved                     store/entries.rs
 //! outbox/<n>.chg         sealed changes waiting to be sealed for sync   outbox/

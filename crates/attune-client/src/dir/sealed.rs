@@ -13,6 +13,8 @@ use crate::StoreError;
 pub enum Purpose {
     /// `entries/<id>.am`, bound to the entry id.
     Entry,
+    /// `entries/<xx>.pack`, bound to the pack's two hex digits.
+    Pack,
     /// `views/<name>.view`, bound to the view's private name.
     View,
     /// `pending/<n>.chg` and `outbox/<n>.chg`, bound to the record name.
@@ -29,6 +31,7 @@ impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Entry => "entry",
+            Purpose::Pack => "entry-pack",
             Purpose::View => "view",
             Purpose::Record => "pending",
             Purpose::State => "state",

@@ -155,6 +155,7 @@ fn sealed_files(dir: &Path) -> Result<Vec<(PathBuf, Purpose, String)>, StoreErro
     };
     for (sub, ext, purpose) in [
         (ENTRIES_DIR, "am", Purpose::Entry),
+        (ENTRIES_DIR, "pack", Purpose::Pack),
         (PENDING_DIR, RECORD_EXT, Purpose::Record),
         (OUTBOX_DIR, RECORD_EXT, Purpose::Record),
     ] {

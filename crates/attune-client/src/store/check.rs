@@ -4,8 +4,6 @@
 
 use std::path::PathBuf;
 
-use attune_core::EntryId;
-
 use super::manifest::{Manifest, Mismatch};
 use super::views::ViewProblem;
 use super::Store;
@@ -37,21 +35,13 @@ impl Store {
         let manifest = match loaded {
             Some(manifest) => manifest,
             None => {
-                let manifest = Manifest::of(self.entry_files()?);
+                let manifest = Manifest::of(self.packs.files_on_disk()?);
                 self.write_sealed_state(MANIFEST_FILE, &manifest.encode())?;
                 manifest
             }
         };
         self.manifest = Some(manifest);
         Ok(())
-    }
-
-    /// Every entry file's id and sealed bytes.
-    fn entry_files(&self) -> Result<Vec<(EntryId, Vec<u8>)>, StoreError> {
-        self.entry_ids()?
-            .into_iter()
-            .map(|id| Ok((id, files::read(&self.entry_path(id))?)))
-            .collect()
     }
 
     /// Check every file of the journal; returns the damaged ones.
@@ -61,13 +51,19 @@ impl Store {
         // author's): any that differ are rebuilt from the documents here.
         let rows = self.view_rows()?;
         let mut rows_differ = false;
-        for id in self.entry_ids()? {
+        let (ids, damaged) = self.packs.ids(&self.sealer)?;
+        problems.extend(
+            damaged
+                .into_iter()
+                .map(|(path, reason)| Problem { path, reason }),
+        );
+        for id in ids {
             match self.load_doc(id) {
                 Ok(Some(doc)) => match doc.entry() {
                     Ok(entry) => rows_differ |= rows.get(&id) != Some(&entry),
                     Err(e) => problems.push(Problem {
-                        path: self.entry_path(id),
-                        reason: e.to_string(),
+                        path: self.packs.own_path(id),
+                        reason: format!("entry {id}: {e}"),
                     }),
                 },
                 Ok(None) => {}
@@ -86,8 +82,9 @@ impl Store {
         }
         self.load_manifest()?;
         if let Some(manifest) = &self.manifest {
-            for (id, mismatch) in manifest.compare(self.entry_files()?) {
-                if problems.iter().any(|p| p.path == self.entry_path(id)) {
+            for (name, mismatch) in manifest.compare(self.packs.files_on_disk()?) {
+                let path = self.packs.path_of(&name);
+                if problems.iter().any(|p| p.path == path) {
                     continue; // already reported as unreadable
                 }
                 let reason = match mismatch {
@@ -96,7 +93,7 @@ impl Store {
                     Mismatch::Unknown => "this device never saved this entry file: it was put here from elsewhere",
                 };
                 problems.push(Problem {
-                    path: self.entry_path(id),
+                    path,
                     reason: reason.into(),
                 });
             }

@@ -16,9 +16,20 @@ use serde::{Deserialize, Serialize};
 
 use super::{now_ms, random_hex16, Store};
 use crate::dir::atomic as files;
-use crate::dir::layout::{self, PENDING_DIR, RECORD_EXT};
+use crate::dir::layout::{PENDING_DIR, RECORD_EXT};
 use crate::dir::sealed::Purpose;
 use crate::StoreError;
+
+/// Where changes being saved come from: it decides what makes them durable first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Written on this device: a pending record, then the outbox.
+    Local,
+    /// From other devices, given by a caller that cannot fetch them again: a pending record.
+    Received,
+    /// Served by the relay until the cursor passes them: no record.
+    Relayed,
+}
 
 /// A sealed change record (`pending/<n>.chg`, `outbox/<n>.chg`).
 #[derive(Serialize, Deserialize)]
@@ -30,15 +41,11 @@ pub(crate) struct ChangeRecord {
 }
 
 impl Store {
-    pub(super) fn entry_path(&self, id: EntryId) -> PathBuf {
-        layout::entry_file(&self.dir, &id.to_string())
-    }
-
     /// Write a new entry; it is on disk when this returns.
     pub fn create(&mut self, now: Timestamp, new: NewEntry) -> Result<Entry, StoreError> {
         let id = EntryId(attune_crypto::random_bytes::<16>());
         let (doc, change) = EntryDoc::create(id, &self.config.actor(), now, new)?;
-        self.persist(vec![(doc, vec![change])], true)?
+        self.persist(vec![(doc, vec![change])], Origin::Local)?
             .into_iter()
             .next()
             .ok_or(StoreError::NoSuchEntry(id.to_string()))
@@ -56,7 +63,7 @@ impl Store {
             .ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?;
         match doc.edit(now, edits)? {
             Some(change) => self
-                .persist(vec![(doc, vec![change])], true)?
+                .persist(vec![(doc, vec![change])], Origin::Local)?
                 .into_iter()
                 .next()
                 .ok_or(StoreError::NoSuchEntry(id.to_string())),
@@ -66,7 +73,20 @@ impl Store {
 
     /// Apply changes from other devices (idempotent, any order). Durable when this returns.
     pub fn apply_changes(&mut self, changes: Vec<EntryChange>) -> Result<ApplyReport, StoreError> {
-        self.apply_changes_inner(changes, false, false)
+        self.apply_changes_inner(changes, false, Origin::Received)
+    }
+
+    /// Apply changes a relay served, which it serves again until this
+    /// device's cursor passes them (the cursor moves only after this returns):
+    /// the relay's copy stands in for the pending record, one durable write
+    /// fewer per received batch. A document whose changes are all known is
+    /// saved again with its list row, since a crash may have published one
+    /// before the other.
+    pub fn apply_relayed_changes(
+        &mut self,
+        changes: Vec<EntryChange>,
+    ) -> Result<ApplyReport, StoreError> {
+        self.apply_changes_inner(changes, false, Origin::Relayed)
     }
 
     /// `rewrite`: save documents and views even when no change is new (crash replay:
@@ -75,7 +95,7 @@ impl Store {
         &mut self,
         changes: Vec<EntryChange>,
         rewrite: bool,
-        local: bool,
+        origin: Origin,
     ) -> Result<ApplyReport, StoreError> {
         let mut by_entry: BTreeMap<EntryId, Vec<EntryChange>> = BTreeMap::new();
         for c in changes {
@@ -83,33 +103,32 @@ impl Store {
         }
         let mut total = ApplyReport::default();
         let mut batch = Vec::new();
+        let mut loaded = Vec::with_capacity(by_entry.len());
         for (id, changes) in by_entry {
-            let mut doc = match self.load_doc(id)? {
+            let doc = match self.load_doc(id)? {
                 Some(doc) => doc,
                 None => EntryDoc::empty(id, &self.config.actor()),
             };
-            let report = doc.apply_changes(changes.iter().map(|c| c.bytes.as_slice()))?;
+            loaded.push((doc, changes));
+        }
+        // Entries are independent: a large batch (a new device catching up)
+        // is applied on every core.
+        let applied = super::parallel::map(loaded, |(mut doc, changes)| {
+            let report = doc.apply_changes(changes.iter().map(|c| c.bytes.as_slice()));
+            report.map(|report| (doc, changes, report))
+        });
+        for result in applied {
+            let (doc, changes, report) = result?;
             total.applied += report.applied;
             total.duplicates += report.duplicates;
             total.waiting += report.waiting;
-            if rewrite || report.applied > 0 || report.waiting > 0 {
+            let again = origin == Origin::Relayed && report.duplicates > 0;
+            if rewrite || again || report.applied > 0 || report.waiting > 0 {
                 batch.push((doc, changes));
             }
         }
-        self.persist(batch, local)?;
+        self.persist(batch, origin)?;
         Ok(total)
-    }
-
-    /// Every entry document as saved (compressed Automerge), decrypted: what a snapshot holds.
-    pub fn export_docs(&self) -> Result<Vec<(EntryId, Vec<u8>)>, StoreError> {
-        let mut out = Vec::new();
-        for id in self.entry_ids()? {
-            let path = self.entry_path(id);
-            if let Some(plain) = self.sealer.read(&path, Purpose::Entry, &id.to_string())? {
-                out.push((id, plain));
-            }
-        }
-        Ok(out)
     }
 
     /// Every change of every entry (what a device that has never synced must send).
@@ -129,16 +148,21 @@ impl Store {
 
     /// Save changed documents: pending record, documents, views, then drop the record.
     ///
-    /// `local` changes were made on this device: when sync is on, their record
-    /// moves to the outbox instead of being removed, so sync ships exactly them.
+    /// Changes made on this device: when sync is on, their record moves to
+    /// the outbox instead of being removed, so sync ships exactly them.
+    /// Relayed changes need no record (see [`Store::apply_relayed_changes`]).
     fn persist(
         &mut self,
         batch: Vec<(EntryDoc, Vec<EntryChange>)>,
-        local: bool,
+        origin: Origin,
     ) -> Result<Vec<Entry>, StoreError> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
+        if origin == Origin::Relayed {
+            return self.write_docs_and_views(batch.iter().map(|(doc, _)| doc));
+        }
+        let local = origin == Origin::Local;
         let changes: Vec<EntryChange> = batch.iter().flat_map(|(_, c)| c.iter().cloned()).collect();
         let pending_path = self.write_record(changes, local)?;
         let entries = self.write_docs_and_views(batch.iter().map(|(doc, _)| doc))?;
@@ -204,9 +228,9 @@ impl Store {
         docs: impl Iterator<Item = &'a EntryDoc>,
     ) -> Result<Vec<Entry>, StoreError> {
         // An entry whose first change has not arrived yet has nothing to show.
-        let rows: Vec<(EntryId, Vec<u8>, Option<Entry>)> = docs
-            .map(|doc| (doc.id(), doc.save(), doc.entry().ok()))
-            .collect();
+        let docs: Vec<&EntryDoc> = docs.collect();
+        let rows: Vec<(EntryId, Vec<u8>, Option<Entry>)> =
+            super::parallel::map(docs, |doc| (doc.id(), doc.save(), doc.entry().ok()));
         let shown = rows.iter().filter_map(|(_, _, e)| e.clone()).collect();
         self.write_saved_docs_batched(rows)?;
         Ok(shown)
@@ -218,7 +242,12 @@ impl Store {
             match self.read_record(&path) {
                 Ok(record) => {
                     let n = record.changes.len();
-                    self.apply_changes_inner(record.changes, true, record.local)?;
+                    let origin = if record.local {
+                        Origin::Local
+                    } else {
+                        Origin::Received
+                    };
+                    self.apply_changes_inner(record.changes, true, origin)?;
                     self.warnings.push(format!(
                         "finished saving {n} change(s) interrupted by an earlier crash"
                     ));
@@ -239,46 +268,5 @@ impl Store {
             fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
         }
         Ok(())
-    }
-
-    /// Load the entry document, or `None` if this device has never seen the entry.
-    pub(super) fn load_doc(&self, id: EntryId) -> Result<Option<EntryDoc>, StoreError> {
-        let path = self.entry_path(id);
-        let Some(plain) = self.sealer.read(&path, Purpose::Entry, &id.to_string())? else {
-            return Ok(None);
-        };
-        EntryDoc::load(id, &plain, &self.config.actor())
-            .map(Some)
-            .map_err(|e| StoreError::damaged(&path, e))
-    }
-
-    /// Ids of every entry document on disk.
-    pub fn entry_ids(&self) -> Result<Vec<EntryId>, StoreError> {
-        let dir = self.dir.join(layout::ENTRIES_DIR);
-        Ok(files::list(&dir, "am")?
-            .iter()
-            .filter_map(|path| files::stem(path).parse().ok())
-            .collect())
-    }
-
-    /// Turn what a writer typed (a full id or its first characters) into an entry id.
-    pub fn resolve(&self, typed: &str) -> Result<EntryId, StoreError> {
-        let prefix = typed.trim().to_lowercase();
-        if prefix.len() < 4 {
-            return Err(StoreError::NoSuchEntry(typed.to_string()));
-        }
-        let matches: Vec<EntryId> = self
-            .entry_ids()?
-            .into_iter()
-            .filter(|id| id.to_string().starts_with(&prefix))
-            .collect();
-        match matches.as_slice() {
-            [one] => Ok(*one),
-            [] => Err(StoreError::NoSuchEntry(typed.to_string())),
-            many => Err(StoreError::AmbiguousId {
-                prefix: typed.to_string(),
-                candidates: many.iter().map(|id| id.short()).collect(),
-            }),
-        }
     }
 }

@@ -1,7 +1,8 @@
-//! The entry manifest: which version of each entry file this device wrote last.
+//! The entry manifest: which version of each entry file (pack or own file,
+//! by its name in `entries/`) this device wrote last.
 //!
-//! A sealed entry file is bound to its purpose and entry id, so it cannot be
-//! swapped for another entry's; but an *older* copy of the same entry (and of
+//! A sealed entry file is bound to its purpose and name, so it cannot be
+//! swapped for another's; but an *older* copy of the same file (and of
 //! its month view) still opens. The manifest, sealed like every state file,
 //! records a BLAKE3 hash of each entry file as last written, so that
 //! `attune check` reports an entry file put back from an older copy.
@@ -15,11 +16,19 @@ use std::collections::BTreeMap;
 use attune_core::EntryId;
 use serde::{Deserialize, Serialize};
 
-const MANIFEST_VERSION: u8 = 1;
+/// 1: keyed by entry id (one file per entry); 2: keyed by file name.
+const MANIFEST_VERSION: u8 = 2;
 
-/// Entry id → hash of its sealed file as this device last wrote it.
+/// File name in `entries/` → hash of its sealed bytes as this device last wrote them.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Manifest {
+    v: u8,
+    entries: BTreeMap<String, [u8; 32]>,
+}
+
+/// The manifest of ADR 0001's layout, one file per entry (`<id>.am`).
+#[derive(Deserialize)]
+struct ManifestV1 {
     v: u8,
     entries: BTreeMap<EntryId, [u8; 32]>,
 }
@@ -37,7 +46,7 @@ pub(crate) enum Mismatch {
 
 impl Manifest {
     /// A manifest of `files` as they are now (first use, or after a migration).
-    pub fn of(files: impl IntoIterator<Item = (EntryId, Vec<u8>)>) -> Manifest {
+    pub fn of(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Manifest {
         let mut manifest = Manifest {
             v: MANIFEST_VERSION,
             entries: BTreeMap::new(),
@@ -50,9 +59,22 @@ impl Manifest {
 
     /// Reads a manifest; `None` if it is not one this version understands.
     pub fn decode(bytes: &[u8]) -> Option<Manifest> {
-        postcard::from_bytes::<Manifest>(bytes)
-            .ok()
-            .filter(|m| m.v == MANIFEST_VERSION)
+        match postcard::take_from_bytes::<u8>(bytes).ok()?.0 {
+            MANIFEST_VERSION => postcard::from_bytes::<Manifest>(bytes).ok(),
+            1 => {
+                let old = postcard::from_bytes::<ManifestV1>(bytes).ok()?;
+                Some(Manifest {
+                    v: MANIFEST_VERSION,
+                    entries: old
+                        .entries
+                        .into_iter()
+                        .filter(|_| old.v == 1)
+                        .map(|(id, hash)| (format!("{id}.am"), hash))
+                        .collect(),
+                })
+            }
+            _ => None,
+        }
     }
 
     /// The bytes to seal.
@@ -60,17 +82,22 @@ impl Manifest {
         postcard::to_allocvec(self).unwrap_or_default()
     }
 
-    /// Records `sealed` as the newest file of entry `id`.
-    pub fn record(&mut self, id: EntryId, sealed: &[u8]) {
-        self.entries.insert(id, *blake3::hash(sealed).as_bytes());
+    /// Records `sealed` as the newest version of file `name`.
+    pub fn record(&mut self, name: String, sealed: &[u8]) {
+        self.entries.insert(name, *blake3::hash(sealed).as_bytes());
+    }
+
+    /// Records that file `name` was removed.
+    pub fn forget(&mut self, name: &str) {
+        self.entries.remove(name);
     }
 
     /// Compares the entry files on disk with what this device wrote last.
     pub fn compare(
         &self,
-        on_disk: impl IntoIterator<Item = (EntryId, Vec<u8>)>,
-    ) -> Vec<(EntryId, Mismatch)> {
-        let mut unseen: BTreeMap<EntryId, [u8; 32]> = self.entries.clone();
+        on_disk: impl IntoIterator<Item = (String, Vec<u8>)>,
+    ) -> Vec<(String, Mismatch)> {
+        let mut unseen: BTreeMap<String, [u8; 32]> = self.entries.clone();
         let mut found = Vec::new();
         for (id, sealed) in on_disk {
             match unseen.remove(&id) {
@@ -90,15 +117,19 @@ mod tests {
 
     #[test]
     fn tells_replaced_missing_and_unknown_files() {
-        let (a, b, c) = (EntryId([1; 16]), EntryId([2; 16]), EntryId([3; 16]));
-        let mut manifest = Manifest::of([(a, b"a1".to_vec()), (b, b"b1".to_vec())]);
-        manifest.record(a, b"a2");
+        let (a, b, c) = (
+            "a.pack".to_string(),
+            "b.am".to_string(),
+            "c.pack".to_string(),
+        );
+        let mut manifest = Manifest::of([(a.clone(), b"a1".to_vec()), (b.clone(), b"b1".to_vec())]);
+        manifest.record(a.clone(), b"a2");
         let decoded = Manifest::decode(&manifest.encode()).unwrap();
         assert_eq!(
-            decoded.compare([(a, b"a2".to_vec()), (b, b"b1".to_vec())]),
+            decoded.compare([(a.clone(), b"a2".to_vec()), (b.clone(), b"b1".to_vec())]),
             []
         );
-        let found = decoded.compare([(a, b"a1".to_vec()), (c, b"c".to_vec())]);
+        let found = decoded.compare([(a.clone(), b"a1".to_vec()), (c.clone(), b"c".to_vec())]);
         assert_eq!(
             found,
             [
@@ -108,5 +139,22 @@ mod tests {
             ]
         );
         assert!(Manifest::decode(b"\x09junk").is_none());
+    }
+
+    #[test]
+    fn reads_a_manifest_of_one_file_per_entry() {
+        #[derive(Serialize)]
+        struct V1 {
+            v: u8,
+            entries: BTreeMap<EntryId, [u8; 32]>,
+        }
+        let id = EntryId([7; 16]);
+        let old = postcard::to_allocvec(&V1 {
+            v: 1,
+            entries: [(id, *blake3::hash(b"x").as_bytes())].into(),
+        })
+        .unwrap();
+        let manifest = Manifest::decode(&old).unwrap();
+        assert_eq!(manifest.compare([(format!("{id}.am"), b"x".to_vec())]), []);
     }
 }

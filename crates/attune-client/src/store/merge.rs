@@ -1,14 +1,9 @@
 //! Taking many entry documents at once (a snapshot, an import): each file
 //! written atomically, all flushed to disk together.
 
-use std::collections::BTreeSet;
-
 use attune_core::{Entry, EntryDoc, EntryId};
 
 use super::Store;
-use crate::dir::atomic as files;
-use crate::dir::layout::MANIFEST_FILE;
-use crate::dir::sealed::Purpose;
 use crate::StoreError;
 
 impl Store {
@@ -36,7 +31,7 @@ impl Store {
         let mut loaded = Vec::new();
         let mut taken = Vec::new();
         for (id, bytes, entry) in docs {
-            if self.entry_path(id).exists() {
+            if self.has_doc(id)? {
                 let theirs = EntryDoc::load(id, &bytes, &actor).map_err(|e| damaged(id, &e))?;
                 let Some(mut mine) = self.load_doc(id)? else {
                     continue;
@@ -66,40 +61,5 @@ impl Store {
         rows.extend(taken);
         self.write_saved_docs_batched(rows)?;
         Ok(n)
-    }
-
-    /// Writes saved documents and their view rows, flushed to disk once for all files.
-    pub(super) fn write_saved_docs_batched(
-        &mut self,
-        rows: Vec<(EntryId, Vec<u8>, Option<Entry>)>,
-    ) -> Result<(), StoreError> {
-        let mut files_out = Vec::with_capacity(rows.len());
-        let mut touched = BTreeSet::new();
-        self.load_manifest()?;
-        for (id, saved, entry) in rows {
-            let sealed = self.sealer.seal(Purpose::Entry, &id.to_string(), &saved)?;
-            if let Some(manifest) = self.manifest.as_mut() {
-                manifest.record(id, &sealed);
-            }
-            files_out.push((self.entry_path(id), sealed));
-            if let Some(entry) = entry {
-                let month = entry.created.local_month();
-                self.add_to_view(&month, entry)?;
-                touched.insert(month);
-            }
-        }
-        for month in touched {
-            if let Some(view) = self.sealed_view(&month)? {
-                files_out.push(view);
-            }
-        }
-        if let Some(manifest) = &self.manifest {
-            files_out.push((
-                self.dir.join(MANIFEST_FILE),
-                self.sealer
-                    .seal(Purpose::State, MANIFEST_FILE, &manifest.encode())?,
-            ));
-        }
-        files::write_atomic_batch(&files_out)
     }
 }

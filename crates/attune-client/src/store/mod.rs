@@ -5,6 +5,7 @@
 //! - [`keys`]: the journal keys it holds (only those the signed roster commits to);
 //! - `at_rest`: this device's own key for its files;
 //! - `entries`: saving and replaying changes (the order that loses nothing);
+//! - `packs`: where entry documents live on disk (ADR 0011);
 //! - `merge`: taking many documents at once (snapshots, imports);
 //! - `views`: month views, lists and search;
 //! - `check`: the entry manifest and `attune check`;
@@ -27,12 +28,17 @@ use crate::dir::sealed::Sealer;
 use crate::StoreError;
 
 mod at_rest;
+mod bulk;
 mod check;
+mod documents;
 mod entries;
 pub mod keys;
 mod manifest;
 mod merge;
+mod packs;
+mod parallel;
 mod safety;
+mod search;
 mod views;
 
 pub(crate) use at_rest::create as create_at_rest_key;
@@ -68,6 +74,8 @@ pub struct Store {
     identity: DeviceIdentity,
     views: BTreeMap<String, MonthView>,
     all_views_loaded: bool,
+    /// The entry documents: packs and own files (ADR 0011), loaded on first use.
+    packs: packs::Packs,
     /// Which version of each entry file this device wrote last (loaded on first use).
     manifest: Option<Manifest>,
     warnings: Vec<String>,
@@ -200,6 +208,7 @@ impl Store {
             );
         }
         store.replay_pending()?;
+        store.pack_own_files()?;
         Ok(store)
     }
 
@@ -219,6 +228,7 @@ impl Store {
             sealer: Sealer::new(key),
             keys,
             identity,
+            packs: packs::Packs::new(dir.join(layout::ENTRIES_DIR)),
             views: BTreeMap::new(),
             all_views_loaded: false,
             manifest: None,

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use attune_core::{Entry, EntryId, EntryKind, FieldType, Query, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{now_ms, Store};
 use crate::dir::atomic as files;
 use crate::dir::layout::{self, VIEWS_DIR};
-use crate::dir::sealed::Purpose;
+use crate::dir::sealed::{Purpose, Sealer};
 use crate::StoreError;
 
 /// The format of a view file; views of another format are rebuilt from the
@@ -70,6 +70,29 @@ pub(crate) fn schema_fingerprint() -> [u8; 8] {
         out.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
         out
     })
+}
+
+/// Open the sealed view `name` read from `path`.
+pub(super) fn open_view_file(
+    sealer: &Sealer,
+    path: &Path,
+    name: &str,
+    sealed: &[u8],
+) -> Result<MonthView, ViewProblem> {
+    let damaged = |e: &dyn std::fmt::Display| ViewProblem::Damaged(e.to_string());
+    let plain = sealer
+        .open(path, Purpose::View, name, sealed)
+        .map_err(|e| damaged(&e))?;
+    // The version first, alone: an older format is not read as this one.
+    let (v, _) = postcard::take_from_bytes::<u8>(&plain).map_err(|e| damaged(&e))?;
+    if v != VIEW_VERSION {
+        return Err(ViewProblem::Outdated);
+    }
+    let view: MonthView = postcard::from_bytes(&plain).map_err(|e| damaged(&e))?;
+    if view.schema != schema_fingerprint() {
+        return Err(ViewProblem::Outdated);
+    }
+    Ok(view)
 }
 
 impl Store {
@@ -142,22 +165,7 @@ impl Store {
     }
 
     pub(super) fn open_view(&self, name: &str, sealed: &[u8]) -> Result<MonthView, ViewProblem> {
-        let path = self.view_path(name);
-        let damaged = |e: &dyn std::fmt::Display| ViewProblem::Damaged(e.to_string());
-        let plain = self
-            .sealer
-            .open(&path, Purpose::View, name, sealed)
-            .map_err(|e| damaged(&e))?;
-        // The version first, alone: an older format is not read as this one.
-        let (v, _) = postcard::take_from_bytes::<u8>(&plain).map_err(|e| damaged(&e))?;
-        if v != VIEW_VERSION {
-            return Err(ViewProblem::Outdated);
-        }
-        let view: MonthView = postcard::from_bytes(&plain).map_err(|e| damaged(&e))?;
-        if view.schema != schema_fingerprint() {
-            return Err(ViewProblem::Outdated);
-        }
-        Ok(view)
+        open_view_file(&self.sealer, &self.view_path(name), name, sealed)
     }
 
     /// Every view file on disk.
@@ -197,7 +205,14 @@ impl Store {
     /// Rebuild every month view from the entry documents (after damage).
     pub fn rebuild_views(&mut self) -> Result<(), StoreError> {
         let mut views: BTreeMap<String, MonthView> = BTreeMap::new();
-        for id in self.entry_ids()? {
+        let (ids, damaged) = self.packs.ids(&self.sealer)?;
+        for (path, reason) in damaged {
+            self.warnings.push(format!(
+                "{} could not be read ({reason}): its entries are left out of the lists until `attune check` is answered",
+                path.display()
+            ));
+        }
+        for id in ids {
             match self.load_doc(id) {
                 Ok(Some(doc)) => {
                     if let Ok(entry) = doc.entry() {
@@ -276,8 +291,8 @@ impl Store {
         )
     }
 
-    /// Entries containing every word of `text`, with a snippet each.
-    pub fn search(
+    /// [`Store::search`] over the loaded views.
+    pub(super) fn search_loaded(
         &mut self,
         text: &str,
         query: &Query,
@@ -293,7 +308,7 @@ impl Store {
         .collect())
     }
 
-    fn load_for(&mut self, query: &Query) -> Result<(), StoreError> {
+    pub(super) fn load_for(&mut self, query: &Query) -> Result<(), StoreError> {
         match (query.from_ms, self.all_views_loaded) {
             (Some(from), false) => {
                 // Local months can start up to 14 hours from UTC; widen by a day each side.

@@ -279,7 +279,7 @@ fn apply(
         .iter()
         .flat_map(|(_, _, c)| c.iter().cloned())
         .collect();
-    match store.apply_changes(all) {
+    match store.apply_relayed_changes(all) {
         Ok(applied) => {
             report.applied += applied.applied;
             state.applied_envelopes += batches.len() as u64;
@@ -289,7 +289,7 @@ fn apply(
         Err(e) => return Err(e.into()),
     }
     for (seq, sender, changes) in batches {
-        match store.apply_changes(changes) {
+        match store.apply_relayed_changes(changes) {
             Ok(applied) => {
                 report.applied += applied.applied;
                 state.applied_envelopes += 1;
@@ -331,15 +331,23 @@ fn whole_batch(
 }
 
 /// The batch, if every change in it was written by `sender` (and parses).
+/// A large batch (a new device catching up) is checked on every core.
 fn written_by(batch: ChangeBatch, sender: DeviceId) -> Result<ChangeBatch, String> {
-    for change in &batch.changes {
-        match change.author() {
-            Ok(author) if author == sender.0 => {}
-            Ok(_) => return Err("it carries changes written by another device".into()),
-            Err(e) => return Err(format!("it carries a malformed change ({e})")),
-        }
+    use rayon::prelude::*;
+    let problem = |change: &EntryChange| match change.author() {
+        Ok(author) if author == sender.0 => None,
+        Ok(_) => Some("it carries changes written by another device".to_string()),
+        Err(e) => Some(format!("it carries a malformed change ({e})")),
+    };
+    let found = if batch.changes.len() < 64 {
+        batch.changes.iter().find_map(problem)
+    } else {
+        batch.changes.par_iter().find_map_any(problem)
+    };
+    match found {
+        Some(why) => Err(why),
+        None => Ok(batch),
     }
-    Ok(batch)
 }
 
 /// Whether `e` is about the epoch right after the trusted roster's.

@@ -193,6 +193,35 @@ impl EntryDoc {
         postcard::to_allocvec(&saved).unwrap_or_default()
     }
 
+    /// The Automerge document inside bytes saved with [`EntryDoc::save`],
+    /// without loading it (changes still waiting are left out).
+    pub fn automerge_of_saved(bytes: &[u8]) -> Result<Vec<u8>, CoreError> {
+        let saved: SavedEntry =
+            postcard::from_bytes(bytes).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        if saved.v != 1 {
+            return Err(CoreError::Corrupt(format!(
+                "unsupported saved-entry version {}",
+                saved.v
+            )));
+        }
+        Ok(saved.doc)
+    }
+
+    /// An entry from a document in Automerge's standard binary save format.
+    pub fn load_automerge(id: EntryId, bytes: &[u8], actor: &[u8]) -> Result<EntryDoc, CoreError> {
+        let doc = Automerge::load_with_options(
+            bytes,
+            LoadOptions::new().text_encoding(TextEncoding::UnicodeCodePoint),
+        )
+        .map_err(|e| CoreError::Corrupt(e.to_string()))?
+        .with_actor(ActorId::from(actor));
+        Ok(EntryDoc {
+            id,
+            doc,
+            pending: Vec::new(),
+        })
+    }
+
     /// The entry's id.
     pub fn id(&self) -> EntryId {
         self.id
@@ -221,6 +250,19 @@ impl EntryDoc {
         let mut all = std::mem::take(&mut self.pending);
         all.retain(|c| !new_hashes.contains(&c.hash()));
         all.extend(incoming);
+        // When every dependency is here or in the batch (a new device
+        // catching up: hundreds of thousands), all apply: no copy is kept.
+        let in_batch: BTreeSet<_> = all.iter().map(Change::hash).collect();
+        let complete = all.iter().all(|c| {
+            c.deps()
+                .iter()
+                .all(|d| in_batch.contains(d) || self.doc.get_change_meta_by_hash(d).is_some())
+        });
+        if complete {
+            report.applied += new_hashes.len();
+            self.doc.apply_changes(all)?;
+            return Ok(report);
+        }
         self.doc.apply_changes(all.clone())?;
         for change in all {
             if self.doc.get_change_meta_by_hash(&change.hash()).is_some() {
