@@ -11,8 +11,9 @@ use attune_client::{InitOptions, Store, StoreError};
 use attune_core::{Edit, Query};
 use clap::Parser;
 use cli::args::{Cli, Command, PassphraseAction, RecoveryAction};
+use cli::crisis::crisis;
 use cli::devices::{device, join};
-use cli::journal::{build_query, crisis, edit, write};
+use cli::journal::{build_query, edit, write};
 use cli::output::{entry_full, entry_json, entry_line, kinds_text};
 pub(crate) use cli::passphrase::{read_passphrase_file, work_factor};
 use cli::relay::relay;
@@ -258,6 +259,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Insights(args) => cli::insights::insights(&ctx, args)?,
         Command::Crisis { action, json } => crisis(&ctx, action, json)?,
         Command::Kinds { json: false } => print!("{}", kinds_text()),
         Command::Kinds { json: true } => {
@@ -290,6 +292,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Relay { action } => relay(&ctx, action)?,
+        Command::Export(args) => cli::export::export(&ctx, args)?,
+        Command::Import(args) => cli::import::import(&ctx, args)?,
+        Command::Backup { action } => cli::backup::backup(&ctx, action)?,
+        Command::Recovery {
+            action: RecoveryAction::AgeIdentity { words_file },
+        } => cli::backup::age_identity(words_file.as_deref())?,
         Command::Recovery {
             action: RecoveryAction::Rotate,
         } => cli::devices::rotate_recovery(&ctx)?,

@@ -76,6 +76,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Patterns in your entries, gently: connection, routines, setbacks, grounding,
+    /// micro-wins, reframes, on this day, this week. With plots.
+    Insights(InsightsArgs),
     /// Crisis lines and your own safety plan, offline.
     Crisis {
         #[command(subcommand)]
@@ -89,6 +92,15 @@ pub enum Command {
         /// Print stable JSON for scripts.
         #[arg(long)]
         json: bool,
+    },
+    /// Write your entries as plaintext files: json, markdown or csv (with the list filters).
+    Export(crate::cli::export::ExportArgs),
+    /// Bring in entries from Attune JSON, jrnl, Day One, Daylio or Markdown (never twice).
+    Import(crate::cli::import::ImportArgs),
+    /// A backup in the standard age format: create one, or restore one.
+    Backup {
+        #[command(subcommand)]
+        action: crate::cli::backup::BackupAction,
     },
     /// Check every file of the journal and name any that is damaged.
     Check,
@@ -172,15 +184,36 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum CrisisAction {
-    /// Edit your safety plan in your editor.
-    Edit,
+    /// Edit your safety plan in your editor: all of it, or one section.
+    Edit {
+        /// Only this section: warning-signs, coping-steps, distractions, people,
+        /// professionals, safer-surroundings or reasons.
+        section: Option<String>,
+    },
     /// Add one item to a section of your safety plan.
     Add {
-        /// warning-signs, coping-steps, people or professionals.
+        /// warning-signs, coping-steps, distractions, people, professionals,
+        /// safer-surroundings or reasons.
         section: String,
         /// What to add.
         item: String,
     },
+}
+
+#[derive(Args)]
+pub struct InsightsArgs {
+    /// Only one area: this-week, connection, routines, setbacks, grounding,
+    /// micro-wins, reframes or on-this-day.
+    pub area: Option<String>,
+    /// Print stable JSON for scripts (every pattern with its sample size and threshold).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the plots as SVG files into this directory (not encrypted).
+    #[arg(long, value_name = "DIR")]
+    pub svg: Option<PathBuf>,
+    /// Show setbacks and heavy entries in "on this day" too.
+    #[arg(long)]
+    pub include_hard: bool,
 }
 
 #[derive(Args, Default)]

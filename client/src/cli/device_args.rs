@@ -11,6 +11,12 @@ pub enum RecoveryAction {
     /// (they restore nothing written from now on). Run it on the device
     /// that created the journal, or one restored from the words.
     Rotate,
+    /// Print the age identity the recovery words give (opens every backup: `age -d -i`).
+    AgeIdentity {
+        /// Read the 24 words from this file instead of asking.
+        #[arg(long, value_name = "FILE")]
+        words_file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -1,17 +1,15 @@
-//! The journal verbs: write, edit, crisis, and the parsing they share.
+//! The journal verbs: write, edit, and the parsing they share.
 
-use std::collections::BTreeSet;
 use std::io::Read;
 
 use anyhow::{bail, Context, Result};
-use attune_client::safety::{CRISIS_HINT, CRISIS_NOTE, SECTIONS};
-use attune_client::{SafetyPlan, Store};
+use attune_client::safety::CRISIS_HINT;
+use attune_client::Store;
 use attune_core::{Edit, Entry, EntryKind, FieldValue, NewEntry, Query};
 
-use crate::cli::args::{CrisisAction, EditArgs, FilterArgs, WriteArgs};
+use crate::cli::args::{EditArgs, FilterArgs, WriteArgs};
 use crate::cli::output::entry_json;
 use crate::cli::prompt::Prompter;
-use crate::cli::safe;
 use crate::{cli, interactive, Ctx};
 
 pub(crate) fn parse_kind(s: &str) -> Result<EntryKind> {
@@ -227,76 +225,6 @@ pub(crate) fn edit(ctx: &Ctx, args: EditArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&entry_json(&entry))?);
     } else {
         println!("Saved changes to {}.", entry.id.short());
-    }
-    Ok(())
-}
-
-pub(crate) fn crisis(ctx: &Ctx, action: Option<CrisisAction>, json: bool) -> Result<()> {
-    match action {
-        None => {
-            // The general note comes first and needs nothing unlocked.
-            if !json {
-                println!("{CRISIS_NOTE}\n");
-            }
-            let plan = if Store::exists(&ctx.dir) {
-                match ctx.open().and_then(|s| Ok(s.safety_plan()?)) {
-                    Ok(plan) => Some(plan),
-                    Err(e) => {
-                        eprintln!(
-                            "(Your own safety plan could not be opened: {})",
-                            safe::line(&e.to_string())
-                        );
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({ "note": CRISIS_NOTE, "plan": plan })
-                    )?
-                );
-                return Ok(());
-            }
-            match plan {
-                Some(plan) if !plan.is_empty() => {
-                    println!("Your safety plan");
-                    for (title, key) in SECTIONS {
-                        let items = plan.section(key);
-                        if !items.is_empty() {
-                            println!("  {title}:");
-                            for item in items {
-                                println!("    • {}", safe::line(item));
-                            }
-                        }
-                    }
-                }
-                _ => println!("You can write your own safety plan (warning signs, coping steps, people, professionals)\nwith `attune crisis edit`. It stays encrypted on your devices."),
-            }
-        }
-        Some(CrisisAction::Edit) => {
-            let mut store = ctx.open()?;
-            let text = edit_in_editor(&store.safety_plan()?.to_text())?;
-            store.set_safety_plan(&SafetyPlan::from_text(&text))?;
-            println!("Your safety plan is saved.");
-        }
-        Some(CrisisAction::Add { section, item }) => {
-            let mut store = ctx.open()?;
-            let mut plan = store.safety_plan()?;
-            let keys: BTreeSet<&str> = SECTIONS.iter().map(|(_, k)| *k).collect();
-            let Some(list) = plan.section_mut(&section) else {
-                bail!(
-                    "{section:?} is not a section; use one of: {}",
-                    keys.into_iter().collect::<Vec<_>>().join(", ")
-                );
-            };
-            list.push(item);
-            store.set_safety_plan(&plan)?;
-            println!("Added to your safety plan.");
-        }
     }
     Ok(())
 }

@@ -3,8 +3,13 @@
 #[cfg(target_os = "linux")]
 pub mod agent;
 pub mod args;
+pub mod backup;
+pub mod crisis;
 pub mod device_args;
 pub mod devices;
+pub mod export;
+pub mod import;
+pub mod insights;
 pub mod journal;
 pub mod output;
 pub mod passphrase;

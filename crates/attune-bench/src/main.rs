@@ -4,6 +4,8 @@ mod catchup;
 mod generate;
 mod journal;
 mod large_write;
+mod portability;
+mod process;
 mod relay;
 mod sync;
 mod unlock;

@@ -42,6 +42,7 @@ pub mod dir;
 mod error;
 mod joining;
 pub mod outbox;
+pub mod portable;
 pub mod safety;
 pub mod store;
 pub mod sync;
