@@ -167,3 +167,50 @@ fn a_damaged_or_truncated_backup_is_refused_and_writes_nothing() {
         assert!(!fresh.dir.exists(), "no journal was created");
     }
 }
+
+#[test]
+fn a_device_revoked_before_a_backup_cannot_open_it() {
+    use attune_e2e::{ids_of, synced_devices, Relay};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let relay = Relay::start(&tmp.path().join("relay"));
+    let d = synced_devices(tmp.path(), &relay, &["laptop", "stolen"]);
+    let (laptop, stolen) = (&d[0], &d[1]);
+    laptop.ok(&[
+        "write",
+        "-b",
+        "written before the revocation",
+        "--no-prompt",
+    ]);
+    let backup_before = tmp.path().join("before.age");
+    laptop.ok(&[
+        "backup",
+        "create",
+        "-o",
+        backup_before.to_str().expect("path"),
+    ]);
+    let (_, stolen_id) = ids_of(stolen);
+    laptop.ok(&["device", "revoke", &stolen_id.to_string()[..8]]);
+    laptop.ok(&["write", "-b", "written after the revocation", "--no-prompt"]);
+    let backup_after = tmp.path().join("after.age");
+    laptop.ok(&[
+        "backup",
+        "create",
+        "-o",
+        backup_after.to_str().expect("path"),
+    ]);
+
+    let identity = |dev: &Device| {
+        let text = std::fs::read_to_string(dev.dir.join("identity")).expect("identity");
+        attune_client::portable::restore::identities_in(&text)
+    };
+    let open = |file: &Path, dev: &Device| {
+        let sealed = std::fs::read(file).expect("backup");
+        attune_client::portable::restore::open(file, &sealed, &identity(dev))
+    };
+    // The control: the stolen device was a recipient while it was a member…
+    assert!(open(&backup_before, stolen).is_ok());
+    // …and is none after its revocation; the laptop still is.
+    assert!(open(&backup_after, stolen).is_err());
+    let opened = open(&backup_after, laptop).expect("the laptop opens its backup");
+    assert_eq!(opened.document.entries.len(), 2);
+}

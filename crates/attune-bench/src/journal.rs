@@ -92,6 +92,11 @@ pub fn run(entries: usize, text_mb: f64, reps: usize) -> Result<()> {
         listed.1 = store.list(&Query::default())?.len();
         open_all.push(ms(t.elapsed()));
 
+        if rep == 0 {
+            let all = store.list(&Query::default())?;
+            crate::insights::run(&all, Timestamp::new(today_ms, 60), reps)?;
+        }
+
         let t = Instant::now();
         listed.2 = store.search("lighthouse", &Query::default())?.len();
         search.push(ms(t.elapsed()));

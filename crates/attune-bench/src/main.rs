@@ -2,6 +2,7 @@
 
 mod catchup;
 mod generate;
+mod insights;
 mod journal;
 mod large_write;
 mod portability;
