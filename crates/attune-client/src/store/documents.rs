@@ -157,11 +157,15 @@ impl Store {
             if rows.is_empty() {
                 break;
             }
-            let before = self.packs.small_own_files(&self.sealer, usize::MAX)?.len();
             self.write_saved_docs_batched(rows)?;
-            moved += ids.len();
-            // Documents that stayed in their own files (a damaged pack) end the move.
-            if self.packs.small_own_files(&self.sealer, usize::MAX)?.len() >= before {
+            let mut moved_now = 0;
+            for id in &ids {
+                moved_now += usize::from(!self.packs.has_own(*id)?);
+            }
+            moved += moved_now;
+            // Documents that stayed in their own files (grown large when
+            // merged) end the move rather than loop.
+            if moved_now == 0 {
                 break;
             }
         }

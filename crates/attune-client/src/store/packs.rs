@@ -125,21 +125,27 @@ impl Packs {
         Ok(())
     }
 
-    /// Ids of documents with a file of their own (listed once).
-    fn own_ids(&self) -> Result<BTreeSet<EntryId>, StoreError> {
-        if let Some(own) = self.own.borrow().as_ref() {
-            return Ok(own.clone());
+    /// List the documents with a file of their own, once per open journal.
+    fn list_own(&self) -> Result<(), StoreError> {
+        if self.own.borrow().is_none() {
+            let listed: BTreeSet<EntryId> = files::list(&self.dir, OWN_EXT)?
+                .iter()
+                .filter_map(|path| files::stem(path).parse().ok())
+                .collect();
+            *self.own.borrow_mut() = Some(listed);
         }
-        let listed: BTreeSet<EntryId> = files::list(&self.dir, OWN_EXT)?
-            .iter()
-            .filter_map(|path| files::stem(path).parse().ok())
-            .collect();
-        *self.own.borrow_mut() = Some(listed.clone());
-        Ok(listed)
+        Ok(())
     }
 
-    fn has_own(&self, id: EntryId) -> Result<bool, StoreError> {
-        self.own_ids()?;
+    /// Ids of documents with a file of their own.
+    fn own_ids(&self) -> Result<BTreeSet<EntryId>, StoreError> {
+        self.list_own()?;
+        Ok(self.own.borrow().clone().unwrap_or_default())
+    }
+
+    /// Whether entry `id` has a file of its own (no copy of the listing).
+    pub fn has_own(&self, id: EntryId) -> Result<bool, StoreError> {
+        self.list_own()?;
         Ok(self.own.borrow().as_ref().is_some_and(|o| o.contains(&id)))
     }
 
@@ -292,18 +298,20 @@ impl Packs {
             if out.len() >= limit {
                 break;
             }
-            self.load(sealer, pack_of(id))?;
-            if matches!(
-                self.packs.borrow().get(&pack_of(id)),
-                Some(Pack::Damaged(_))
-            ) {
-                continue;
-            }
+            // The size first: large documents (the usual own files) cost one
+            // stat at open, and their packs are not read.
             let len = std::fs::metadata(self.own_path(id))
                 .map(|m| m.len() as usize)
                 .unwrap_or(usize::MAX);
             // The seal adds well under a kilobyte.
-            if len <= OWN_FILE_BYTES {
+            if len > OWN_FILE_BYTES {
+                continue;
+            }
+            self.load(sealer, pack_of(id))?;
+            if !matches!(
+                self.packs.borrow().get(&pack_of(id)),
+                Some(Pack::Damaged(_))
+            ) {
                 out.push(id);
             }
         }
