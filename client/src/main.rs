@@ -325,6 +325,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Status { json } => status(&ctx, json)?,
+        Command::Ui(args) => cli::ui::ui(&ctx, args)?,
         Command::Join(args) => join(&ctx, args)?,
         Command::Device { action } => device(&ctx, action)?,
         Command::Recover {

@@ -165,6 +165,9 @@ pub enum Command {
         #[command(subcommand)]
         action: PassphraseAction,
     },
+    /// Open the journal in your browser: a local page for writing, the timeline, insights,
+    /// devices and your safety plan (only on this computer, syncing live meanwhile).
+    Ui(crate::cli::ui::UiArgs),
     /// Ask the passphrase once; then no command asks it until `attune lock` or the time is up.
     Unlock {
         /// How long, from now (not from the last use): 30s, 15m, 1h, 1h30m; at most 24h.

@@ -100,11 +100,14 @@ pub(crate) fn device(ctx: &Ctx, action: DeviceAction) -> Result<()> {
             );
         }
         DeviceAction::Pair { yes } => {
-            let mut store = ctx.open()?;
+            let store = ctx.open()?;
             let relay = store.config().relay.clone().unwrap_or_default();
+            let identity = store.identity().clone();
+            drop(store);
+            let mut open = || Store::open_with_identity(&ctx.dir, identity.clone());
             let rt = runtime()?;
             let request = rt.block_on(attune_client::sync::pair_device(
-                &mut store,
+                &mut open,
                 |offer| {
                     println!(
                         "On the new device, run:\n\n  attune join {} --relay {}\n",

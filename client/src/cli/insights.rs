@@ -70,7 +70,7 @@ pub(crate) fn insights(ctx: &Ctx, args: InsightsArgs) -> Result<()> {
             page.push_str(&safe::line(&line));
             page.push('\n');
         }
-        for plot in plots_of(*area) {
+        for plot in area.plots() {
             // Names inside plots went through `plot::clean`; colour codes are ours.
             page.push('\n');
             page.push_str(&terminal::render(*plot, &data, &style));
@@ -89,19 +89,9 @@ fn print_page(page: &str) -> Result<()> {
     }
 }
 
-/// The plots drawn under an area.
-fn plots_of(area: Area) -> &'static [Plot] {
-    match area {
-        Area::Connection => &[Plot::Calendar, Plot::Weekly, Plot::HeatMap],
-        Area::Setbacks => &[Plot::Timeline],
-        Area::Grounding => &[Plot::Grounding],
-        _ => &[],
-    }
-}
-
 fn write_svgs(dir: &Path, data: &PlotData, area: Option<Area>) -> Result<()> {
     let plots: Vec<Plot> = match area {
-        Some(a) => plots_of(a).to_vec(),
+        Some(a) => a.plots().to_vec(),
         None => Plot::ALL.to_vec(),
     };
     if plots.is_empty() {

@@ -18,5 +18,6 @@ pub mod relay;
 pub mod safe;
 pub mod sync;
 pub mod time;
+pub mod ui;
 #[cfg(target_os = "linux")]
 pub mod unlock;

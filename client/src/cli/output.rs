@@ -177,42 +177,7 @@ pub fn kinds_text() -> String {
 
 /// Every kind, its fields, their types and choices, as stable JSON.
 pub fn kinds_json() -> Value {
-    let kinds: Vec<Value> = EntryKind::ALL
-        .iter()
-        .map(|kind| {
-            let fields: Vec<Value> = kind
-                .fields()
-                .iter()
-                .map(|spec| {
-                    let mut field = json!({ "key": spec.key, "prompt": spec.prompt });
-                    match spec.ty {
-                        attune_core::FieldType::Text => field["type"] = json!("text"),
-                        attune_core::FieldType::Int { min, max } => {
-                            field["type"] = json!("int");
-                            field["min"] = json!(min);
-                            field["max"] = json!(max);
-                        }
-                        attune_core::FieldType::Real { min, max } => {
-                            field["type"] = json!("real");
-                            field["min"] = json!(min);
-                            field["max"] = json!(max);
-                        }
-                        attune_core::FieldType::Choice(set) => {
-                            field["type"] = json!("choice");
-                            field["choices"] = set
-                                .options()
-                                .iter()
-                                .map(|(key, label)| json!({ "key": key, "label": label }))
-                                .collect();
-                        }
-                    }
-                    field
-                })
-                .collect();
-            json!({ "kind": kind.key(), "code": kind.code(), "intro": kind.intro(), "fields": fields })
-        })
-        .collect();
-    Value::Array(kinds)
+    attune_client::describe::kinds_json()
 }
 
 /// Prints the 24 recovery words, numbered in rows of six, and how to keep them.

@@ -133,53 +133,14 @@ pub(crate) fn sync(ctx: &Ctx, watch: bool, snapshot: bool, json: bool) -> Result
 
 pub(crate) fn status(ctx: &Ctx, json: bool) -> Result<()> {
     let store = ctx.open()?;
-    let state = attune_client::sync::SyncState::load(&store)?;
-    let (changes, envelopes) = store.pending_counts()?;
-    let me = store.config().device_id;
-    let recovery = store.config().recovery.as_ref().map(|r| r.device_id);
-    let devices: Vec<serde_json::Value> = state
-        .roster()
-        .map(|r| {
-            r.devices
-                .iter()
-                .map(|d| {
-                    let info = state.devices.get(&d.device_id).cloned().unwrap_or_default();
-                    let this = d.device_id == me;
-                    serde_json::json!({
-                        "device_id": d.device_id.to_string(),
-                        "name": if this {
-                            Some(store.config().device_name.clone())
-                        } else if recovery == Some(d.device_id) {
-                            Some("recovery kit".to_string())
-                        } else {
-                            info.name
-                        },
-                        "fingerprint": attune_crypto::fingerprint_of(&d.age_recipient, &d.verifying_key),
-                        "this_device": this,
-                        "recovery_kit": recovery == Some(d.device_id),
-                        "added_unix": info.added_unix,
-                        "last_seen_unix": info.last_seen_unix,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let out = attune_client::describe::status_json(&store)?;
     if json {
-        let out = serde_json::json!({
-            "journal_id": store.config().journal_id.map(|j| j.to_string()).unwrap_or_default(),
-            "device_id": me,
-            "device_name": store.config().device_name,
-            "relay": store.config().relay,
-            "last_sync_unix": state.last_sync_unix,
-            "pending_changes": changes,
-            "pending_envelopes": envelopes,
-            "cursor": state.cursor,
-            "devices": devices,
-            "problems": state.problems,
-        });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
+    let state = attune_client::sync::SyncState::load(&store)?;
+    let (changes, envelopes) = store.pending_counts()?;
+    let devices = out["devices"].as_array().cloned().unwrap_or_default();
     println!(
         "journal   {}",
         store

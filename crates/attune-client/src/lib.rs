@@ -38,6 +38,7 @@
 #[cfg(target_os = "linux")]
 pub mod agent;
 pub mod config;
+pub mod describe;
 pub mod dir;
 mod error;
 mod joining;

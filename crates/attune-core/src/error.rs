@@ -59,6 +59,9 @@ pub enum CoreError {
         /// Text length in characters.
         len: usize,
     },
+    /// An edit names a version of the entry that this device has never seen.
+    #[error("this edit was made on a version of the entry this device does not have; reload it and edit again")]
+    UnknownVersion,
     /// The underlying Automerge document refused an operation.
     #[error("journal document error: {0}")]
     Automerge(#[from] automerge::AutomergeError),

@@ -119,6 +119,31 @@ impl Area {
         }
     }
 
+    /// A heading for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::Connection => "Connection",
+            Area::Routines => "Routines",
+            Area::Setbacks => "Setbacks",
+            Area::Grounding => "Grounding",
+            Area::MicroWins => "Micro-wins",
+            Area::Reframes => "Reframes",
+            Area::OnThisDay => "On this day",
+            Area::ThisWeek => "This week",
+        }
+    }
+
+    /// The plots drawn under this area.
+    pub fn plots(self) -> &'static [plot::Plot] {
+        use plot::Plot;
+        match self {
+            Area::Connection => &[Plot::Calendar, Plot::Weekly, Plot::HeatMap],
+            Area::Setbacks => &[Plot::Timeline],
+            Area::Grounding => &[Plot::Grounding],
+            _ => &[],
+        }
+    }
+
     /// The area with this key.
     pub fn parse(key: &str) -> Option<Area> {
         let key = key.trim().to_lowercase().replace('_', "-");

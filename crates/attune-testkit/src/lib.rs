@@ -43,9 +43,11 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+pub mod browser;
 mod device;
 pub mod pg;
 mod relay;
 
+pub use browser::{browser, Browser, UiServer};
 pub use device::{journal_with_devices, synced_devices, Device};
 pub use relay::{spawn_relay, Relay, RelayChild, NO_RATE_LIMITS};

@@ -51,6 +51,8 @@ pub const SYNC_STATE_FILE: &str = "sync-state";
 pub const SYNC_ASSEMBLY_FILE: &str = "sync-assembly";
 /// The sealed invite a relay that requires one wants before it creates the journal.
 pub const INVITE_FILE: &str = "relay-invite";
+/// The sealed draft of a front end (the web UI's unsaved entry).
+pub const DRAFT_FILE: &str = "draft";
 /// The sealed snapshot bookkeeping.
 pub const SNAPSHOT_STATE_FILE: &str = "snapshot-state";
 /// One sealed Automerge document per entry.

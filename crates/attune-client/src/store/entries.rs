@@ -71,6 +71,36 @@ impl Store {
         }
     }
 
+    /// The version an editor saw: the entry document's heads, for [`Store::edit_since`].
+    pub fn entry_version(&self, id: EntryId) -> Result<Vec<[u8; 32]>, StoreError> {
+        Ok(self
+            .load_doc(id)?
+            .ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?
+            .heads())
+    }
+
+    /// Apply edits made in an editor that showed the entry at `version`, so that
+    /// they merge with changes that arrived meanwhile (see [`EntryDoc::edit_since`]).
+    pub fn edit_since(
+        &mut self,
+        id: EntryId,
+        version: &[[u8; 32]],
+        now: Timestamp,
+        edits: &[Edit],
+    ) -> Result<Entry, StoreError> {
+        let mut doc = self
+            .load_doc(id)?
+            .ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?;
+        match doc.edit_since(version, now, edits)? {
+            Some(change) => self
+                .persist(vec![(doc, vec![change])], Origin::Local)?
+                .into_iter()
+                .next()
+                .ok_or(StoreError::NoSuchEntry(id.to_string())),
+            None => Ok(doc.entry()?),
+        }
+    }
+
     /// Apply changes from other devices (idempotent, any order). Durable when this returns.
     pub fn apply_changes(&mut self, changes: Vec<EntryChange>) -> Result<ApplyReport, StoreError> {
         self.apply_changes_inner(changes, false, Origin::Received)

@@ -31,6 +31,7 @@ mod at_rest;
 mod bulk;
 mod check;
 mod documents;
+mod draft;
 mod entries;
 pub mod keys;
 mod manifest;

@@ -30,6 +30,7 @@
 //! knows are left over from a change of kind and stay hidden, as before.
 
 mod edit;
+mod edit_since;
 mod long_text;
 mod read;
 mod types;

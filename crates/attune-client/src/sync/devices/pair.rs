@@ -7,6 +7,7 @@ use attune_crypto::{pairing_words, parse_pairing_code, start_pairing, CancelToke
 use attune_proto::routes::PairingSide;
 
 use crate::sync::devices::join::{add_device_after_sync, JoinRequest, JoinTicket};
+use crate::sync::live::Opener;
 use crate::sync::rendezvous::Rendezvous;
 use crate::sync::state::SyncState;
 use crate::sync::{finish_join, sync_once, SyncError, SyncReport};
@@ -28,14 +29,23 @@ fn deadline_for(expires_unix: u64) -> Instant {
 
 /// On a device of the journal: open a rendezvous, `show` the code, and once the
 /// new device proved it knows the code, ask `confirm` and add it.
+///
+/// The journal is opened (and its lock held) only to sync before and to add
+/// the device after: while the code waits for the new device, for minutes,
+/// other commands and a live sync keep working.
 pub async fn pair_device(
-    store: &mut Store,
+    open: Opener<'_>,
     show: impl FnOnce(&PairingOffer),
     confirm: impl FnOnce(&JoinRequest) -> bool,
 ) -> Result<JoinRequest, SyncError> {
-    sync_once(store).await?;
-    let state = SyncState::load(store)?;
-    let client = crate::sync::membership::connect(store, &state).await?;
+    let (client, relay) = {
+        let mut store = open()?;
+        sync_once(&mut store).await?;
+        let state = SyncState::load(&store)?;
+        let client = crate::sync::membership::connect(&store, &state).await?;
+        let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
+        (client, relay)
+    };
     // Only the two devices can close the rendezvous: the relay keeps the
     // commitment, the new device gets the token sealed under the pairing key.
     let cancel = CancelToken::generate();
@@ -45,7 +55,6 @@ pub async fn pair_device(
         code: code.clone(),
         expires_unix: slot.expires_unix,
     });
-    let relay = store.config().relay.clone().ok_or(SyncError::NoRelay)?;
     let mut rendezvous = Rendezvous::new(&relay, slot.nameplate, PairingSide::Existing)?;
     let sealed_cancel = zeroize::Zeroizing::new(*cancel.bytes());
     rendezvous.set_cancel_token(cancel);
@@ -68,7 +77,7 @@ pub async fn pair_device(
         // refuses the stale version (roster_conflict) and nothing changes.
         // The ticket names the roster version that lists the new device: the
         // new device trusts the relay's roster chain only if it contains it.
-        let ticket = add_device_after_sync(store, &request).await?;
+        let ticket = add_device_after_sync(&mut open()?, &request).await?;
         rendezvous
             .send(key.seal(ticket.to_string().as_bytes())?)
             .await?;
