@@ -51,8 +51,8 @@ try {
   const idleFrom = Date.now();
   await poll(async () => (await h1Text(page)) === 'Attune is locked', {
     timeout: (IDLE_S + 12) * 1000, interval: 200,
-    what: `the lock screen after ${IDLE_S} s idle (heading: ${JSON.stringify(await h1Text(page))})`,
-  });
+    what: `the lock screen after ${IDLE_S} s idle`,
+  }).catch(async (err) => fail(`${err.message}; the heading reads ${JSON.stringify(await h1Text(page))}`));
   const lockedAfter = Date.now() - idleFrom;
   console.log(`LOCKED_AFTER_MS=${lockedAfter}`);
   // Let any in-flight fetch settle, then look at the whole document.

@@ -86,7 +86,9 @@ try {
         return a ? a.getAttribute('href') : '';
       });
       return href && href !== lastLink ? href : false;
-    }, { what: `"Saved." after the ${e.kind} entry (status: ${JSON.stringify(await textOf(page, '#write-status'))})` });
+    }, { what: `"Saved." and a new "Read the entry" link after the ${e.kind} entry` }).catch(async (err) => {
+      fail(`${err.message}; the status reads ${JSON.stringify(await textOf(page, '#write-status'))}, errors: ${JSON.stringify(await textOf(page, '.error-slot'))}`);
+    });
     const status = await textOf(page, '#write-status');
     if (!status.includes('Saved.')) fail(`after saving, the status reads ${JSON.stringify(status)}`);
     const errors = await textOf(page, '.error-slot');

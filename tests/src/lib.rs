@@ -4,6 +4,8 @@
 
 pub use attune_testkit::*;
 
+pub mod ui;
+
 /// Open a device's journal in-process (no passphrase).
 pub fn open_store(d: &Device) -> attune_client::Store {
     attune_client::Store::open(&d.dir, &mut || {

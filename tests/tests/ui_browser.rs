@@ -6,42 +6,12 @@
 //! Screenshots go to `$CARGO_TARGET_DIR/ui-screenshots/` (or
 //! `target/ui-screenshots/`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use attune_core::Timestamp;
-use attune_e2e::{synced_devices, Device, Relay};
+use attune_e2e::ui::{journal, screenshots, shots_env, stdout, strings};
+use attune_e2e::{synced_devices, Relay};
 use serde_json::Value;
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target")
-            .to_string_lossy()
-            .into_owned()
-    });
-    let dir = PathBuf::from(target).join("ui-screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
-fn shots_env() -> (&'static str, String) {
-    ("SCREENSHOTS", screenshots().to_string_lossy().into_owned())
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    println!("{text}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    text
-}
-
-/// A fresh journal with no relay.
-fn journal(tmp: &Path) -> Device {
-    let d = Device::new(tmp.join("laptop"));
-    d.ok(&["init", "--name", "laptop", "--no-passphrase"]);
-    d
-}
 
 fn entry_by_body<'a>(list: &'a Value, needle: &str) -> &'a Value {
     list.as_array()
@@ -49,12 +19,6 @@ fn entry_by_body<'a>(list: &'a Value, needle: &str) -> &'a Value {
         .iter()
         .find(|e| e["body"].as_str().is_some_and(|b| b.contains(needle)))
         .unwrap_or_else(|| panic!("no entry with {needle:?} in {list:#}"))
-}
-
-fn strings(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 #[test]
@@ -69,7 +33,7 @@ fn keyboard_only_writes_three_kinds() {
         "write.mjs",
         &[("OPENING_URL", server.opening_url.clone()), shots_env()],
     );
-    stdout(&out);
+    stdout("write.mjs", &out);
     drop(server);
 
     let list = d.json(&["list", "--json"]);
@@ -135,12 +99,6 @@ fn two_devices_merge_live_through_a_relay() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    // The test kit builds a missing `attune-relay` with `cargo build --bin
-    // attune-relay` in the current directory. From `tests/` (where cargo runs
-    // this test) that sees only this package's targets and fails, so run it
-    // from the workspace root, whose default members hold the relay.
-    std::env::set_current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .expect("cd to the workspace root");
     let relay = Relay::start(&tmp.path().join("relay"));
     let devices = synced_devices(tmp.path(), &relay, &["a", "b"]);
     let (a, b) = (&devices[0], &devices[1]);
@@ -176,7 +134,7 @@ fn two_devices_merge_live_through_a_relay() {
             shots_env(),
         ],
     );
-    let text = stdout(&out);
+    let text = stdout("live.mjs", &out);
     assert!(text.contains("LIVE_LATENCY_MS="), "{text}");
     drop(ui_a);
     drop(ui_b);
@@ -212,7 +170,7 @@ fn crisis_one_step_and_idle_lock() {
             shots_env(),
         ],
     );
-    let text = stdout(&out);
+    let text = stdout("crisis_lock.mjs", &out);
     assert!(text.contains("LOCKED_AFTER_MS="), "{text}");
     let log = server.log_text();
     assert!(
@@ -330,7 +288,7 @@ fn every_page_is_accessible_in_light_and_dark() {
             shots_env(),
         ],
     );
-    stdout(&out);
+    stdout("a11y.mjs", &out);
 
     let dir = screenshots();
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
@@ -351,214 +309,4 @@ fn every_page_is_accessible_in_light_and_dark() {
             assert!(shot.exists(), "{} is missing", shot.display());
         }
     }
-}
-
-/// `curl` against the server; answers (status, headers lowercased).
-fn curl(args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-D", "-", "--max-time", "10"])
-        .args(args)
-        .output()
-        .expect("run curl");
-    let head = String::from_utf8_lossy(&out.stdout).into_owned();
-    let status = head
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("curl {args:?}: no status in {head:?}"));
-    (status, head.to_lowercase())
-}
-
-fn session_cookie(head: &str) -> String {
-    head.lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .map(|c| c.trim().to_string())
-        .filter(|c| c.starts_with("attune_ui="))
-        .unwrap_or_else(|| panic!("no attune_ui cookie in {head}"))
-}
-
-#[test]
-fn refusals_and_no_entry_text_in_titles_urls_or_logs() {
-    let Some(browser) = attune_e2e::browser() else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let d = journal(tmp.path());
-
-    // The refusals, with curl, against one server.
-    let server = d.ui(&["--no-sync"]);
-    let origin = server.origin.clone();
-    let port = origin.rsplit(':').next().expect("port").to_string();
-    let real = server.opening_url.clone();
-    let token_at = real.find("token=").expect("token") + "token=".len();
-    let wrong = format!("{}{}", &real[..token_at], "0".repeat(64));
-
-    let (status, _) = curl(&[
-        "-H",
-        &format!("Host: evil.example:{port}"),
-        &format!("{origin}/"),
-    ]);
-    assert_eq!(status, 421, "a foreign Host header");
-    println!("ok - Host: evil.example → 421");
-    let (status, _) = curl(&[&wrong]);
-    assert_eq!(status, 403, "a wrong token");
-    println!("ok - a wrong token → 403");
-    let (status, head) = curl(&[&real]);
-    assert!(
-        (300..400).contains(&status),
-        "the real token after a wrong one: {status}\n{head}"
-    );
-    let cookie = session_cookie(&head);
-    assert!(
-        head.contains("httponly") && head.contains("samesite=strict"),
-        "{head}"
-    );
-    println!("ok - the real token still works after a wrong one ({status})");
-    let (status, _) = curl(&[&real]);
-    assert_eq!(status, 403, "the real token a second time");
-    println!("ok - the real token a second time → 403");
-
-    let (status, _) = curl(&[
-        "-H",
-        &format!("Cookie: {cookie}"),
-        &format!("{origin}/api/session"),
-    ]);
-    assert_eq!(status, 200, "the cookie works");
-    let (status, _) = curl(&[
-        "-H",
-        &format!("Cookie: {cookie}"),
-        "-H",
-        "Origin: http://evil.example",
-        &format!("{origin}/api/session"),
-    ]);
-    assert_eq!(status, 403, "a foreign Origin with the cookie");
-    println!("ok - Origin: http://evil.example with the cookie → 403");
-    let (status, _) = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("Origin: {origin}"),
-        "-H",
-        "Content-Type: application/json",
-        "--data",
-        "{}",
-        &format!("{origin}/api/entries/list"),
-    ]);
-    assert_eq!(status, 401, "no cookie");
-    println!("ok - no cookie on /api/entries/list → 401");
-    let create = r#"{"kind":"micro-win","body":"curl control entry"}"#;
-    let (status, _) = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("Cookie: {cookie}"),
-        "-H",
-        "Content-Type: application/json",
-        "--data",
-        create,
-        &format!("{origin}/api/entries"),
-    ]);
-    assert_eq!(status, 403, "a change without Origin");
-    println!("ok - POST /api/entries without Origin → 403");
-    let (status, _) = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("Cookie: {cookie}"),
-        "-H",
-        &format!("Origin: {origin}"),
-        "-H",
-        "Content-Type: text/plain",
-        "--data",
-        create,
-        &format!("{origin}/api/entries"),
-    ]);
-    assert_eq!(status, 415, "text/plain");
-    println!("ok - POST /api/entries as text/plain → 415");
-    let (status, _) = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("Cookie: {cookie}"),
-        "-H",
-        &format!("Origin: {origin}"),
-        "-H",
-        "Content-Type: application/json",
-        "--data",
-        create,
-        &format!("{origin}/api/entries"),
-    ]);
-    assert_eq!(status, 201, "the same request done right is accepted");
-    let (status, head) = curl(&["-H", &format!("Cookie: {cookie}"), &format!("{origin}/")]);
-    assert_eq!(status, 200, "{head}");
-    let csp = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-security-policy: "))
-        .unwrap_or_else(|| panic!("no CSP in {head}"));
-    assert!(
-        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
-        "{csp}"
-    );
-    assert!(head.contains("x-frame-options: deny"), "{head}");
-    println!("ok - CSP and X-Frame-Options are set");
-    assert_eq!(
-        d.json(&["list", "--json"]).as_array().map(Vec::len),
-        Some(1),
-        "only the accepted request wrote"
-    );
-    drop(server);
-
-    // The browser part, on a fresh server (and a fresh log).
-    let server = d.ui(&["--no-sync"]);
-    let body = "Velvet thunderstorm over the pomegranate orchard";
-    let out = browser.run(
-        "leaks.mjs",
-        &[
-            ("OPENING_URL", server.opening_url.clone()),
-            ("BODY", body.to_string()),
-            ("EDIT_WORD", "zeppelin".to_string()),
-            ("SEARCH_WORD", "pomegranate".to_string()),
-            (
-                "SECRET_WORDS",
-                "velvet,thunderstorm,pomegranate,orchard,zeppelin".to_string(),
-            ),
-            shots_env(),
-        ],
-    );
-    let text = stdout(&out);
-    let id = text
-        .lines()
-        .find_map(|l| l.strip_prefix("ENTRY_ID="))
-        .expect("the script printed the entry id")
-        .trim()
-        .to_string();
-    let log = server.log_text();
-    drop(server);
-    assert!(
-        log.contains("ui request"),
-        "the server logged its requests:\n{log}"
-    );
-    assert!(log.contains("/api/entries/search"), "{log}");
-    for word in [
-        "velvet",
-        "thunderstorm",
-        "pomegranate",
-        "orchard",
-        "zeppelin",
-        id.as_str(),
-    ] {
-        assert!(
-            !log.to_lowercase().contains(word),
-            "the log holds {word:?}:\n{log}"
-        );
-    }
-    assert!(
-        !log.contains("token="),
-        "the log holds the opening token:\n{log}"
-    );
-    let shown = d.json(&["show", &id, "--json"]);
-    assert_eq!(shown["body"], format!("{body} zeppelin"), "{shown:#}");
-    assert_eq!(strings(&shown["tags"]), ["leakcheck"], "{shown:#}");
 }

@@ -9,6 +9,7 @@ mod portability;
 mod process;
 mod relay;
 mod sync;
+mod ui;
 mod unlock;
 
 use anyhow::Result;
@@ -79,6 +80,19 @@ enum Area {
         #[arg(long, default_value_t = 10.0)]
         text_mb: f64,
     },
+    /// The local web UI in a real browser (Debian's chromium) on the ten-year
+    /// journal: first page load, the timeline's first and next pages, insights.
+    Ui {
+        /// Number of entries (one a day).
+        #[arg(long, default_value_t = 3650)]
+        entries: usize,
+        /// Megabytes of body text.
+        #[arg(long, default_value_t = 10.0)]
+        text_mb: f64,
+        /// Repetitions per figure (the median is printed).
+        #[arg(long, default_value_t = 7)]
+        reps: usize,
+    },
     /// Run a command and print its wall time (ms) and peak RSS (KiB): the
     /// journal area measures `attune` processes through it.
     #[command(hide = true)]
@@ -130,6 +144,11 @@ fn main() -> Result<()> {
             reps,
         } => journal::run(entries, text_mb, reps),
         Area::Sync { per_device } => sync::run(per_device),
+        Area::Ui {
+            entries,
+            text_mb,
+            reps,
+        } => ui::run(entries, text_mb, reps),
         Area::Catchup { entries, text_mb } => catchup::run_sized(
             "sqlite",
             &format!("{entries}_entries"),

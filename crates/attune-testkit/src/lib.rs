@@ -32,6 +32,8 @@ pub fn binary(name: &str) -> PathBuf {
     if !path.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
+        // From the workspace root: a test's own directory is its package's.
+        cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
         cmd.args(["build", "--bin", name]);
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");

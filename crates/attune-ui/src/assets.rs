@@ -69,3 +69,38 @@ pub async fn favicon(headers: HeaderMap) -> Response {
 pub async fn index(headers: HeaderMap) -> Response {
     file("index.html", &headers)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_preloads_every_module_and_has_no_inline_script_or_style() {
+        let index = Assets::get("index.html").expect("index.html");
+        let index = String::from_utf8_lossy(&index.data);
+        for name in Assets::iter().filter(|n| n.ends_with(".js")) {
+            let tag = format!("/assets/{name}\"");
+            assert!(index.contains(&tag), "index.html does not load {name}");
+        }
+        for name in Assets::iter() {
+            let file = Assets::get(&name).expect("asset");
+            let text = String::from_utf8_lossy(&file.data);
+            // The policy would block these; they must not be there at all.
+            assert!(
+                !text.contains("style=\""),
+                "{name} has an inline style attribute"
+            );
+            assert!(!text.contains("innerHTML"), "{name} uses innerHTML");
+            assert!(
+                !text.contains("localStorage") && !text.contains("sessionStorage"),
+                "{name} keeps data in the browser"
+            );
+            if name.ends_with(".html") {
+                assert!(
+                    !text.contains("<script>") && !text.contains(" onclick="),
+                    "{name} has inline script"
+                );
+            }
+        }
+    }
+}

@@ -168,7 +168,7 @@ impl Ui {
 }
 
 fn router(shared: AppState) -> Router {
-    use api::{crisis, data, devices, entries, insights, pairing, session};
+    use api::{crisis, data, devices, entries, insights, pairing, session, timeline};
     let api = Router::new()
         .route("/session", get(session::session))
         .route("/activity", post(session::activity))
@@ -183,8 +183,8 @@ fn router(shared: AppState) -> Router {
         )
         .route("/kinds", get(entries::kinds))
         .route("/entries", post(entries::create))
-        .route("/entries/list", post(entries::list))
-        .route("/entries/search", post(entries::search))
+        .route("/entries/list", post(timeline::list))
+        .route("/entries/search", post(timeline::search))
         .route(
             "/entries/{id}",
             get(entries::get)

@@ -1,6 +1,6 @@
 // An entry as a list item, for the timeline and "On this day".
 
-import { el, kindLabel, shortDate, steadinessWords } from './util.js';
+import { dateWords, el, kindLabel, shortDate, steadinessWords } from './util.js';
 
 /** The first ~200 characters of a text, cut at a word. */
 export function excerpt(text, n = 200) {
@@ -22,9 +22,7 @@ export function entryItem(entry, level = 2, kinds = []) {
   ]);
   const heading = el(`h${level}`, { class: 'entry-title' }, [link]);
   if (entry.deleted) heading.append(el('span', { class: 'badge', text: ' (deleted)' }));
-  const time = el('time', { datetime: entry.created, text: new Date(entry.created).toLocaleString(undefined, {
-    weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit',
-  }) });
+  const time = el('time', { datetime: entry.created, text: dateWords(entry.created) });
   const meta = el('ul', { class: 'entry-meta' }, [el('li', {}, [time])]);
   if (entry.people && entry.people.length) meta.append(el('li', { text: `With ${entry.people.join(', ')}` }));
   if (entry.tags && entry.tags.length) meta.append(el('li', { text: `Tags: ${entry.tags.join(', ')}` }));
@@ -38,6 +36,6 @@ export function entryItem(entry, level = 2, kinds = []) {
 /** An `<ol>` of entries. */
 export function entryList(entries, level = 2, kinds = []) {
   const ol = el('ol', { class: 'entry-list' });
-  for (const e of entries) ol.append(entryItem(e, level, kinds));
+  ol.append(...entries.map((e) => entryItem(e, level, kinds)));
   return ol;
 }

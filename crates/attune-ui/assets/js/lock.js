@@ -19,7 +19,10 @@ function onActivity() {
   if (locked) return;
   const now = Date.now();
   lastActivity = now;
-  if (now - lastSent >= ACTIVITY_EVERY_MS) {
+  // Often enough that a short idle lock never comes on while the person is here.
+  const minutes = session && Number(session.idle_lock_minutes);
+  const every = minutes > 0 ? Math.min(ACTIVITY_EVERY_MS, (minutes * 60000) / 4) : ACTIVITY_EVERY_MS;
+  if (now - lastSent >= every) {
     lastSent = now;
     post('/api/activity').catch(() => {});
   }

@@ -77,19 +77,27 @@ export function findKind(kinds, key) {
   return (kinds || []).find((k) => k.kind === key) || null;
 }
 
+// One formatter per style, made once: a new one per date costs more than
+// the rest of a timeline item.
+const FORMATS = {
+  long: new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
+  longTime: new Intl.DateTimeFormat(undefined, {
+    weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit',
+  }),
+  short: new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' }),
+};
+
 /** A date in words, e.g. "Wednesday 2 December 2026, 10:42". */
 export function dateWords(iso, withTime = true) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso || '');
-  const opts = { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' };
-  if (withTime) Object.assign(opts, { hour: '2-digit', minute: '2-digit' });
-  return d.toLocaleString(undefined, opts);
+  return (withTime ? FORMATS.longTime : FORMATS.long).format(d);
 }
 
 export function shortDate(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso || '');
-  return d.toLocaleDateString(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
+  return FORMATS.short.format(d);
 }
 
 /** "just now", "3 minutes ago", "2 hours ago", "5 days ago". */

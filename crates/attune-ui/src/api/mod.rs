@@ -7,6 +7,7 @@ pub mod entries;
 pub mod insights;
 pub mod pairing;
 pub mod session;
+pub mod timeline;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};

@@ -122,9 +122,14 @@ export function render(root) {
   function resultWords(job) {
     const r = job.result || {};
     const added = Number(r.added || 0);
-    const skipped = Number(r.skipped || 0);
+    const already = Number(r.already || 0);
+    const skipped = Array.isArray(r.skipped) ? r.skipped : [];
     let text = `Added ${plural(added, 'entry', 'entries')}`;
-    text += skipped ? `; ${skipped} ${skipped === 1 ? 'was' : 'were'} already in your journal.` : '.';
+    text += already ? `; ${already} ${already === 1 ? 'was' : 'were'} already in your journal.` : '.';
+    if (skipped.length) {
+      text += ` Left out ${skipped.length}: ${skipped.slice(0, 3).map((s) => `${s.what} (${s.why})`).join('; ')}`;
+      text += skipped.length > 3 ? '; …' : '.';
+    }
     return text;
   }
 
@@ -183,7 +188,11 @@ export function render(root) {
     progress.hidden = false;
     progress.removeAttribute('value');
     try {
-      const answer = await api('POST', `/api/import?format=${encodeURIComponent(importFormat.value)}`, f, { raw: true });
+      // Only the extension goes in the address: it tells a zip from JSON or CSV.
+      const dot = f.name.lastIndexOf('.');
+      const ext = dot > 0 ? f.name.slice(dot + 1).toLowerCase().replace(/[^a-z0-9]/g, '') : '';
+      const query = `format=${encodeURIComponent(importFormat.value)}&name=file.${encodeURIComponent(ext || 'json')}`;
+      const answer = await api('POST', `/api/import?${query}`, f, { raw: true });
       watch(answer.job);
     } catch (err) {
       progress.hidden = true;

@@ -105,7 +105,7 @@ export function render(root) {
         list.replaceChildren();
         shown = 0;
       }
-      for (const e of entries) list.append(entryItem(e, 3, kinds));
+      list.append(...entries.map((e) => entryItem(e, 3, kinds)));
       shown += entries.length;
       next = searching ? null : answer.next || null;
       more.hidden = !next;
