@@ -103,46 +103,36 @@ fn refusals_and_no_entry_text_in_titles_urls_or_logs() {
     assert_eq!(status, 401, "no cookie");
     println!("ok - no cookie on /api/entries/list → 401");
     let create = r#"{"kind":"micro-win","body":"curl control entry"}"#;
-    let (status, _) = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("Cookie: {cookie}"),
-        "-H",
-        "Content-Type: application/json",
-        "--data",
-        create,
-        &format!("{origin}/api/entries"),
+    // POST /api/entries with these headers.
+    let create_with = |headers: &[String]| {
+        let mut args: Vec<String> = vec!["-X".into(), "POST".into()];
+        for h in headers {
+            args.extend(["-H".to_string(), h.clone()]);
+        }
+        args.extend([
+            "--data".to_string(),
+            create.to_string(),
+            format!("{origin}/api/entries"),
+        ]);
+        curl(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (status, _) = create_with(&[
+        format!("Cookie: {cookie}"),
+        "Content-Type: application/json".to_string(),
     ]);
     assert_eq!(status, 403, "a change without Origin");
     println!("ok - POST /api/entries without Origin → 403");
-    let (status, _) = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("Cookie: {cookie}"),
-        "-H",
-        &format!("Origin: {origin}"),
-        "-H",
-        "Content-Type: text/plain",
-        "--data",
-        create,
-        &format!("{origin}/api/entries"),
+    let (status, _) = create_with(&[
+        format!("Cookie: {cookie}"),
+        format!("Origin: {origin}"),
+        "Content-Type: text/plain".to_string(),
     ]);
     assert_eq!(status, 415, "text/plain");
     println!("ok - POST /api/entries as text/plain → 415");
-    let (status, _) = curl(&[
-        "-X",
-        "POST",
-        "-H",
-        &format!("Cookie: {cookie}"),
-        "-H",
-        &format!("Origin: {origin}"),
-        "-H",
-        "Content-Type: application/json",
-        "--data",
-        create,
-        &format!("{origin}/api/entries"),
+    let (status, _) = create_with(&[
+        format!("Cookie: {cookie}"),
+        format!("Origin: {origin}"),
+        "Content-Type: application/json".to_string(),
     ]);
     assert_eq!(status, 201, "the same request done right is accepted");
     let (status, head) = curl(&["-H", &format!("Cookie: {cookie}"), &format!("{origin}/")]);

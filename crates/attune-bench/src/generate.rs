@@ -107,6 +107,21 @@ pub(crate) struct Generated {
     pub(crate) splices: usize,
 }
 
+impl Generated {
+    /// A new journal in `dir` (device "bench", no passphrase) holding these entries.
+    pub(crate) fn write_journal(&self, dir: &std::path::Path) -> anyhow::Result<()> {
+        let mut store = attune_client::Store::init(
+            dir,
+            attune_client::InitOptions {
+                device_name: "bench".into(),
+                ..Default::default()
+            },
+        )?;
+        store.insert_docs(&self.docs)?;
+        Ok(())
+    }
+}
+
 fn sample_field(rng: &mut Rng, ty: FieldType) -> Option<String> {
     Some(match ty {
         FieldType::Text => return None,

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use attune_client::{InitOptions, Store, StoreError};
+use attune_client::{Store, StoreError};
 use attune_core::{Edit, EntryKind, NewEntry, Query, Timestamp};
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ReadDoc, Value, ROOT};
@@ -59,16 +59,7 @@ pub fn run(entries: usize, text_mb: f64, reps: usize) -> Result<()> {
     // Sharded store: one document per entry plus sealed month views.
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("journal");
-    {
-        let mut store = Store::init(
-            &dir,
-            InitOptions {
-                device_name: "bench".into(),
-                ..Default::default()
-            },
-        )?;
-        store.insert_docs(&generated.docs)?;
-    }
+    generated.write_journal(&dir)?;
     let sample_id = generated.docs[entries / 2].id();
     let recent_id = generated.docs[entries - 1].id();
     drop(generated);

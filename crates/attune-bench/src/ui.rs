@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use attune_client::{InitOptions, Store};
 
 use crate::generate::generate;
 use crate::print_figure;
@@ -23,16 +22,7 @@ pub fn run(entries: usize, text_mb: f64, reps: usize) -> Result<()> {
     )?;
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path().join("journal");
-    {
-        let mut store = Store::init(
-            &dir,
-            InitOptions {
-                device_name: "bench".into(),
-                ..Default::default()
-            },
-        )?;
-        store.insert_docs(&generated.docs)?;
-    }
+    generated.write_journal(&dir)?;
     drop(generated);
     print_figure("ui_journal_entries", entries as f64, "entries");
     print_figure("ui_generate", started.elapsed().as_secs_f64(), "s");

@@ -21,6 +21,7 @@ mod error;
 pub mod guard;
 mod journal;
 mod live;
+mod pairing;
 mod state;
 
 use std::collections::{HashMap, HashSet};
@@ -115,7 +116,7 @@ impl Ui {
                 last_activity: Instant::now(),
             }),
             live: Mutex::new(state::LiveStatus::default()),
-            pairing: Mutex::new(api::pairing::Pairing::default()),
+            pairing: Mutex::new(pairing::Pairing::default()),
             jobs: Mutex::new(HashMap::new()),
             events: broadcast::channel(64).0,
         });

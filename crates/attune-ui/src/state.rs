@@ -80,7 +80,7 @@ pub struct Shared {
     /// Live sync status.
     pub live: Mutex<LiveStatus>,
     /// The pairing in progress.
-    pub pairing: Mutex<crate::api::pairing::Pairing>,
+    pub pairing: Mutex<crate::pairing::Pairing>,
     /// Import jobs by id.
     pub jobs: Mutex<HashMap<u64, Job>>,
     /// Events for the pages.

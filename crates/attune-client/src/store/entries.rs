@@ -58,17 +58,8 @@ impl Store {
         now: Timestamp,
         edits: &[Edit],
     ) -> Result<Entry, StoreError> {
-        let mut doc = self
-            .load_doc(id)?
-            .ok_or_else(|| StoreError::NoSuchEntry(id.to_string()))?;
-        match doc.edit(now, edits)? {
-            Some(change) => self
-                .persist(vec![(doc, vec![change])], Origin::Local)?
-                .into_iter()
-                .next()
-                .ok_or(StoreError::NoSuchEntry(id.to_string())),
-            None => Ok(doc.entry()?),
-        }
+        // No version: the edit applies to the entry as it reads now.
+        self.edit_since(id, &[], now, edits)
     }
 
     /// The version an editor saw: the entry document's heads, for [`Store::edit_since`].

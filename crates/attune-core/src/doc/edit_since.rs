@@ -17,6 +17,7 @@ impl EntryDoc {
     /// the edit applies to the entry as it reads now instead: a fork would
     /// reuse this device's change numbers.
     ///
+    /// An empty `version` is the entry as it reads now: a plain [`EntryDoc::edit`].
     /// A `version` holding a change this document lacks is refused
     /// ([`CoreError::UnknownVersion`]).
     pub fn edit_since(

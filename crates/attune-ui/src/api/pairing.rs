@@ -14,55 +14,11 @@ use serde_json::{json, Value};
 
 use crate::api::JsonBody;
 use crate::error::ApiError;
+use crate::pairing::Stage;
 use crate::state::{guard, AppState, Shared};
 
 /// How long the new device's name waits for the person's answer.
 const CONFIRM_WAIT: Duration = Duration::from_secs(300);
-
-/// Where a pairing stands.
-#[derive(Clone, Debug, Default)]
-pub enum Stage {
-    /// None started.
-    #[default]
-    None,
-    /// The code is shown; the new device has not answered yet.
-    Waiting,
-    /// The new device proved the code: add it?
-    Confirm {
-        /// The name it gave.
-        name: String,
-        /// Its keys' fingerprint, to compare with its screen.
-        fingerprint: String,
-    },
-    /// Adding it to the signed list.
-    Adding,
-    /// Added.
-    Added {
-        /// Its name.
-        name: String,
-    },
-    /// It did not work, in words.
-    Failed {
-        /// Why.
-        message: String,
-    },
-}
-
-/// The pairing in progress and how to answer it.
-#[derive(Default)]
-pub struct Pairing {
-    stage: Stage,
-    decision: Option<mpsc::Sender<bool>>,
-}
-
-impl Pairing {
-    fn running(&self) -> bool {
-        matches!(
-            self.stage,
-            Stage::Waiting | Stage::Confirm { .. } | Stage::Adding
-        )
-    }
-}
 
 fn set_stage(shared: &Shared, stage: Stage) {
     guard(&shared.pairing).stage = stage;

@@ -116,7 +116,14 @@ export function render(root) {
       }
       ul.append(li);
     }
-    list.replaceChildren(el('h2', { id: 'devices-heading', text: 'Your devices' }), ul);
+    const heading = el('h2', { id: 'devices-heading', text: 'Your devices' });
+    if (!(st.devices || []).length) {
+      // No signed device list yet: it is made at the first sync with a relay.
+      const me = el('p', {}, [el('strong', { text: st.device_name || 'This device' }), ' (this device) is the only one for now. Its fingerprint is ', el('code', { text: st.fingerprint || '' }), '.']);
+      list.replaceChildren(heading, me);
+      return;
+    }
+    list.replaceChildren(heading, ul);
   }
 
   function renderPairing() {
