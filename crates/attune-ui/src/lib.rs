@@ -118,6 +118,7 @@ impl Ui {
             live: Mutex::new(state::LiveStatus::default()),
             pairing: Mutex::new(pairing::Pairing::default()),
             jobs: Mutex::new(HashMap::new()),
+            plots: Mutex::new(HashMap::new()),
             events: broadcast::channel(64).0,
         });
         Ok(Ui {

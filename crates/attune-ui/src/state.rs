@@ -83,6 +83,9 @@ pub struct Shared {
     pub pairing: Mutex<crate::pairing::Pairing>,
     /// Import jobs by id.
     pub jobs: Mutex<HashMap<u64, Job>>,
+    /// The SVG plots drawn by the last `GET /api/insights`, by key: the page
+    /// asks for them as images right after, so they are not computed again.
+    pub plots: Mutex<HashMap<&'static str, String>>,
     /// Events for the pages.
     pub events: broadcast::Sender<Event>,
 }

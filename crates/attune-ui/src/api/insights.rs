@@ -1,5 +1,7 @@
 //! Insights in words and SVG plots, and on this day (all from attune-insights).
 
+use std::collections::HashMap;
+
 use attune_core::Query;
 use attune_insights::plot::data::PlotData;
 use attune_insights::plot::svg::{self, SvgOptions};
@@ -13,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::journal::now;
-use crate::state::AppState;
+use crate::state::{guard, AppState};
 
 /// `GET /api/insights`.
 pub async fn insights(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -24,6 +26,16 @@ pub async fn insights(State(state): State<AppState>) -> Result<Json<Value>, ApiE
     let page = tokio::task::spawn_blocking(move || {
         let today = now();
         let all = compute(&entries, today, &Options::default());
+        let data = PlotData::new(&Journal::new(&entries, today), &all);
+        let drawn: HashMap<&'static str, String> = Plot::ALL
+            .iter()
+            .map(|p| {
+                (
+                    p.key(),
+                    svg::render(*p, &data, &SvgOptions { footer: None }),
+                )
+            })
+            .collect();
         let areas: Vec<Value> = Area::ALL
             .iter()
             .filter(|a| **a != Area::OnThisDay)
@@ -63,14 +75,17 @@ pub async fn insights(State(state): State<AppState>) -> Result<Json<Value>, ApiE
                 v
             })
             .collect();
-        json!({
+        let page = json!({
             "today": all.today,
             "areas": areas,
             "on_this_day": on_this_day,
             "on_this_day_lines": all.lines(Area::OnThisDay),
-        })
+        });
+        (page, drawn)
     })
     .await?;
+    let (page, drawn) = page;
+    *guard(&state.plots) = drawn;
     Ok(Json(page))
 }
 
@@ -88,6 +103,10 @@ pub async fn plot(
         .into_iter()
         .find(|p| p.key() == key)
         .ok_or_else(|| ApiError::not_found("there is no such plot"))?;
+    if let Some(svg) = guard(&state.plots).get(plot.key()).cloned() {
+        return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response());
+    }
+    // Asked for on its own (not right after the page's insights call): draw it now.
     let entries = state
         .journal
         .with(|store| Ok(store.list(&Query::default())?))
